@@ -1,0 +1,185 @@
+import type { Baseline, BaselineEntry, Side } from '../core/entry.js';
+import type {
+  ConduitState, ConflictKind, EventAction, GenerationStatus, Resolution, Severity, Trigger, VerificationStatus,
+} from '../core/vocabulary.js';
+import type { ConduitSpec } from '../config/conduit-spec.js';
+
+/**
+ * The domain interface of conduit's SQLite store. The engine, the service,
+ * the CLI and the HTTP API talk to the database only through these methods;
+ * no query builder or entity leaks out. Timestamps are UTC ISO-8601 strings.
+ */
+
+/** A conduit as stored: its spec plus its state and running totals. */
+export interface ConduitRow extends ConduitSpec {
+  readonly id: number;
+  readonly uuid: string;
+  readonly state: ConduitState;
+  readonly lastSyncCompletedAt: string | null;
+  /** Number of the latest generation (0: none yet). */
+  readonly syncGeneration: number;
+  readonly lastSyncError: string | null;
+  readonly totalSyncs: number;
+  readonly filesSynced: number;
+  readonly bytesTransferred: number;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export interface GenerationCounters {
+  readonly filesCopied: number;
+  readonly filesDeleted: number;
+  readonly dirsCreated: number;
+  readonly dirsDeleted: number;
+  readonly conflicts: number;
+  readonly conflictsResolved: number;
+  readonly bytesTransferred: number;
+  readonly errorsEncountered: number;
+}
+
+/** One error of a generation, as `run --json` prints it. */
+export interface GenerationError {
+  readonly path: string;
+  readonly op: string;
+  readonly message: string;
+}
+
+export interface GenerationRecord extends GenerationCounters {
+  readonly id: number;
+  readonly conduitId: number;
+  readonly conduit: string;
+  readonly generation: number;
+  readonly trigger: Trigger;
+  readonly status: GenerationStatus;
+  readonly dryRun: boolean;
+  readonly startedAt: string;
+  readonly completedAt: string | null;
+  readonly errorMessage: string | null;
+  /** The errors, from the generation's `error` events (at most the first 1000). */
+  readonly errors: readonly GenerationError[];
+  readonly verifiedAt: string | null;
+  readonly verificationStatus: VerificationStatus;
+}
+
+export interface GenerationEventInput {
+  readonly side: Side | null;
+  readonly path: string;
+  readonly action: EventAction;
+  readonly bytes: number;
+  readonly message: string | null;
+}
+
+export interface GenerationEventRecord extends GenerationEventInput {
+  readonly id: number;
+  readonly generationId: number;
+}
+
+/** What a conflict record says of one side's version. */
+export interface EntrySummary {
+  readonly kind: 'file' | 'dir' | 'symlink' | 'problem';
+  readonly size: number;
+  /** ISO-8601 UTC. */
+  readonly mtime: string;
+}
+
+export interface ConflictInput {
+  readonly path: string;
+  readonly kind: ConflictKind;
+  readonly severity: Severity;
+  readonly resolution: Resolution;
+  readonly source: EntrySummary | null;
+  readonly target: EntrySummary | null;
+  readonly conflictCopy: string | null;
+}
+
+/** The shape `conduit conflicts --json` prints (SPEC §11). */
+export interface ConflictRecord {
+  readonly id: number;
+  readonly conduit: string;
+  readonly path: string;
+  readonly kind: ConflictKind;
+  readonly severity: Severity;
+  readonly resolution: Resolution;
+  readonly generation: number;
+  readonly detectedAt: string;
+  readonly resolvedAt: string | null;
+  readonly source: EntrySummary | null;
+  readonly target: EntrySummary | null;
+  readonly conflictCopy: string | null;
+}
+
+/** Everything a finished generation writes, applied in one transaction. */
+export interface GenerationCommit {
+  readonly conduitId: number;
+  readonly generationId: number;
+  readonly status: GenerationStatus;
+  readonly completedAt: string;
+  readonly counters: GenerationCounters;
+  readonly errorMessage: string | null;
+  readonly verificationStatus: VerificationStatus;
+  readonly events: readonly GenerationEventInput[];
+  /**
+   * Conflicts detected. An `unresolved` one updates the open record for its
+   * path if there is one (and is then not new); any other resolution closes
+   * the open record for its path or inserts a resolved one.
+   */
+  readonly conflicts: readonly ConflictInput[];
+  /** Baseline rows to write (insert or replace) and paths to forget. Empty for a dry run. */
+  readonly baselineUpserts: ReadonlyMap<string, BaselineEntry>;
+  readonly baselineDeletes: readonly string[];
+  /** The conduit's state after the generation, and its last error (null clears it). */
+  readonly conduitState: ConduitState;
+  readonly lastSyncError: string | null;
+  /** Whether this generation counts into total_syncs / files_synced / bytes_transferred and last_sync_completed_at (not for dry runs or refusals). */
+  readonly countsTowardTotals: boolean;
+}
+
+export interface Store {
+  readonly path: string;
+  close(): void;
+
+  // conduits
+  listConduits(): ConduitRow[];
+  getConduit(name: string): ConduitRow | undefined;
+  getConduitById(id: number): ConduitRow | undefined;
+  /** Throws StoreError('duplicate_name') when taken. */
+  createConduit(spec: ConduitSpec): ConduitRow;
+  /** Replaces the spec fields of an existing conduit (name may change). */
+  updateConduit(name: string, spec: ConduitSpec): ConduitRow;
+  /** Insert or update each by name, all in one transaction. */
+  upsertConduits(specs: readonly ConduitSpec[]): ConduitRow[];
+  /** Removes the conduit and everything of its own (generations, events, baseline, conflicts). */
+  removeConduit(name: string): boolean;
+  setConduitState(id: number, state: ConduitState, lastSyncError?: string | null): void;
+
+  // generations
+  /** Allocates the next generation number and inserts a `running` row. */
+  beginGeneration(conduitId: number, trigger: Trigger, dryRun: boolean, startedAt: string): { id: number; generation: number };
+  commitGeneration(commit: GenerationCommit): void;
+  listGenerations(conduitId: number, options?: { limit?: number; before?: number }): GenerationRecord[];
+  getGeneration(conduitId: number, generation: number): GenerationRecord | undefined;
+  getGenerationById(id: number): GenerationRecord | undefined;
+  listEvents(generationId: number, options?: { action?: EventAction; limit?: number; offset?: number }): GenerationEventRecord[];
+  setVerification(generationId: number, status: VerificationStatus, verifiedAt: string | null): void;
+  /** Marks every `running` generation `interrupted` (and its conduit out of `syncing`); returns how many. */
+  markInterrupted(): number;
+
+  // baseline
+  loadBaseline(conduitId: number): Baseline;
+  /** Used by `resolve`: writes or forgets one path outside a generation. */
+  setBaselineEntry(conduitId: number, path: string, entry: BaselineEntry | null): void;
+
+  // conflicts
+  listConflicts(options?: { conduit?: string; all?: boolean }): ConflictRecord[];
+  getConflict(id: number): ConflictRecord | undefined;
+  resolveConflict(id: number, resolution: Resolution, resolvedAt: string): void;
+}
+
+export type StoreErrorCode = 'duplicate_name' | 'not_found' | 'schema' | 'busy';
+
+export class StoreError extends Error {
+  constructor(readonly code: StoreErrorCode, message: string) {
+    super(message);
+    this.name = 'StoreError';
+  }
+}
