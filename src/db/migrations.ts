@@ -1,0 +1,14 @@
+import { InitialSchema1763870000000 } from '../../migrations/1763870000000-InitialSchema.js';
+
+/**
+ * Every migration, oldest first. A static list rather than a glob so that
+ * the build needs no file discovery at run time, and so that
+ * src/db/open-store.ts can tell whether one is pending without loading
+ * TypeORM (the migration modules import only its types).
+ */
+export const MIGRATIONS = [InitialSchema1763870000000] as const;
+
+/** The name TypeORM records in its `migrations` table for each migration, oldest first. */
+export function migrationNames(): string[] {
+  return MIGRATIONS.map((Migration) => new Migration().name);
+}
