@@ -1,0 +1,167 @@
+import type { ConduitSpec, VersioningSpec } from './conduit-spec.js';
+import { ConfigError, describeValue } from './config-error.js';
+import { CONDUIT_DEFAULTS, CONDUIT_FIELDS, conduitInputSchema } from './conduit-schema.js';
+import type { ConduitInput } from './conduit-schema.js';
+import { containsPath, pathKind, pathsOverlap, realPathOfExistingPart, resolvePath } from './paths.js';
+import { issueToConfigError } from './zod-issues.js';
+
+export interface ValidateConduitOptions {
+  /** Relative `source`/`target` resolve against this folder (the config file's folder, or the CWD for flags). */
+  readonly baseDir: string;
+  /**
+   * The conduit's previous spec, when this validates a change of an existing
+   * conduit: a root that did not change is not required to exist on disk
+   * right now (an unmounted drive must not block editing the schedule).
+   */
+  readonly previous?: ConduitSpec;
+}
+
+/**
+ * Validates one conduit definition (config file entry, CLI flags, API body)
+ * and returns it complete: defaults filled in, both roots absolute.
+ * Throws `ConfigError` whose `field` is relative to the conduit (`mode`,
+ * `include[0]`); callers add the place and prefix.
+ */
+export function validateConduit(input: unknown, options: ValidateConduitOptions): ConduitSpec {
+  const parsed = conduitInputSchema.safeParse(input);
+  if (!parsed.success) throw issueToConfigError(parsed.error, input, knownConduitKeys);
+  const spec = withDefaults(parsed.data, options.baseDir);
+  checkModeRules(parsed.data, spec);
+  checkRoots(spec, options.previous);
+  return spec;
+}
+
+/**
+ * Applies a partial change to an existing conduit and validates the result as
+ * a whole (`conduit edit`, `PATCH /api/conduits/:name`). A `null` in the
+ * patch clears a nullable field (`bandwidthLimitMbps`, `versioning`).
+ */
+export function mergeConduitPatch(existing: ConduitSpec, patch: unknown, options: Omit<ValidateConduitOptions, 'previous'>): ConduitSpec {
+  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) {
+    throw new ConfigError('', `expected an object with the fields to change, got ${describeValue(patch)}`);
+  }
+  const merged: Record<string, unknown> = { ...specToInput(existing), ...dropUndefined(patch as Record<string, unknown>) };
+  // The stored policy of a one-way conduit is only the default: it is "given"
+  // only when this patch gives it, and a switch to a one-way mode drops it.
+  if ((patch as Record<string, unknown>)['conflict'] === undefined && merged['mode'] !== 'bidirectional') delete merged['conflict'];
+  return validateConduit(merged, { ...options, previous: existing });
+}
+
+/**
+ * A spec as a user would write it: what `export` prints and `edit` starts
+ * from. The conflict policy is left out for one-way modes, where giving one
+ * is an error.
+ */
+export function specToInput(spec: ConduitSpec): ConduitInput {
+  const input: Record<string, unknown> = {};
+  for (const field of CONDUIT_FIELDS) {
+    if (field === 'conflict' && spec.mode !== 'bidirectional') continue;
+    const value = spec[field];
+    input[field] = Array.isArray(value) ? [...value] : value;
+  }
+  return input as ConduitInput;
+}
+
+/**
+ * Two conduits whose targets are equal or nested would overwrite and delete
+ * each other's files. Checks `candidates` against each other and against
+ * `others` (e.g. the conduits already in the store that the candidates do not
+ * replace). `label(i)` names candidate i in messages (`conduits[2]`, or '' for flags).
+ */
+export function checkTargetsApart(
+  candidates: readonly ConduitSpec[],
+  others: readonly ConduitSpec[],
+  label: (index: number) => string,
+): void {
+  const seen: { spec: ConduitSpec; real: string; where: string }[] = others.map((spec) => ({
+    spec, real: realPathOfExistingPart(spec.target), where: `conduit "${spec.name}"`,
+  }));
+  candidates.forEach((spec, index) => {
+    const real = realPathOfExistingPart(spec.target);
+    const clash = seen.find((other) => pathsOverlap(other.real, real));
+    if (clash) {
+      const where = label(index);
+      throw new ConfigError(
+        where === '' ? 'target' : `${where}.target`,
+        `expected a target apart from the target of ${clash.where} (${clash.spec.target}), got ${describeValue(spec.target)}`,
+      );
+    }
+    const where = label(index);
+    seen.push({ spec, real, where: where === '' ? `conduit "${spec.name}"` : `${where} ("${spec.name}")` });
+  });
+}
+
+function withDefaults(input: ConduitInput, baseDir: string): ConduitSpec {
+  const versioning: VersioningSpec | null = input.versioning
+    ? { dir: input.versioning.dir, keepDays: input.versioning.keepDays }
+    : CONDUIT_DEFAULTS.versioning;
+  return {
+    name: input.name,
+    source: resolvePath(input.source, baseDir),
+    target: resolvePath(input.target, baseDir),
+    mode: input.mode,
+    schedule: input.schedule ?? CONDUIT_DEFAULTS.schedule,
+    enabled: input.enabled ?? CONDUIT_DEFAULTS.enabled,
+    include: input.include ?? CONDUIT_DEFAULTS.include,
+    exclude: input.exclude ?? CONDUIT_DEFAULTS.exclude,
+    useIndexRules: input.useIndexRules ?? CONDUIT_DEFAULTS.useIndexRules,
+    conflict: input.conflict ?? CONDUIT_DEFAULTS.conflict,
+    parallelTransfers: input.parallelTransfers ?? CONDUIT_DEFAULTS.parallelTransfers,
+    bandwidthLimitMbps: input.bandwidthLimitMbps ?? CONDUIT_DEFAULTS.bandwidthLimitMbps,
+    maxDeletePercent: input.maxDeletePercent ?? CONDUIT_DEFAULTS.maxDeletePercent,
+    checksum: input.checksum ?? CONDUIT_DEFAULTS.checksum,
+    versioning,
+    verifyTimeoutSeconds: input.verifyTimeoutSeconds ?? CONDUIT_DEFAULTS.verifyTimeoutSeconds,
+  };
+}
+
+function checkModeRules(input: ConduitInput, spec: ConduitSpec): void {
+  if (spec.mode === 'selective' && spec.include.length === 0) {
+    throw new ConfigError('include', `expected at least one pattern for a selective conduit, got ${describeValue(input.include ?? [])}`);
+  }
+  if (input.conflict !== undefined && spec.mode !== 'bidirectional') {
+    throw new ConfigError(
+      'conflict',
+      `expected no conflict policy for a ${spec.mode} conduit (only bidirectional conduits have one), got ${describeValue(input.conflict)}`,
+    );
+  }
+}
+
+function checkRoots(spec: ConduitSpec, previous: ConduitSpec | undefined): void {
+  if (spec.source !== previous?.source) {
+    const kind = pathKind(spec.source);
+    if (kind === 'missing') throw new ConfigError('source', `expected an existing directory, got ${describeValue(spec.source)} (it does not exist)`);
+    if (kind !== 'directory') throw new ConfigError('source', `expected a directory, got ${describeValue(spec.source)} (a ${kind === 'file' ? 'file' : 'special file'})`);
+  }
+  if (spec.target !== previous?.target) {
+    const kind = pathKind(spec.target);
+    if (kind === 'missing') {
+      // SPEC §4: a target that does not exist yet is created at the first generation; its parent must exist.
+      const parent = resolvePath('..', spec.target);
+      if (pathKind(parent) !== 'directory') {
+        throw new ConfigError('target', `expected a directory, or a new one inside an existing directory, got ${describeValue(spec.target)} (${parent} does not exist)`);
+      }
+    } else if (kind !== 'directory') {
+      throw new ConfigError('target', `expected a directory, got ${describeValue(spec.target)} (a ${kind === 'file' ? 'file' : 'special file'})`);
+    }
+  }
+  const source = realPathOfExistingPart(spec.source);
+  const target = realPathOfExistingPart(spec.target);
+  if (source === target) {
+    throw new ConfigError('target', `expected a directory other than the source, got ${describeValue(spec.target)}`);
+  }
+  if (containsPath(source, target)) {
+    throw new ConfigError('target', `expected a directory outside the source (${spec.source}), got ${describeValue(spec.target)}`);
+  }
+  if (containsPath(target, source)) {
+    throw new ConfigError('source', `expected a directory outside the target (${spec.target}), got ${describeValue(spec.source)}`);
+  }
+}
+
+function knownConduitKeys(path: readonly PropertyKey[]): readonly string[] {
+  return path.length > 0 && path[path.length - 1] === 'versioning' ? ['dir', 'keepDays'] : CONDUIT_FIELDS;
+}
+
+function dropUndefined(record: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined));
+}
