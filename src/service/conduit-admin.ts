@@ -1,0 +1,122 @@
+import type { ConduitSpec } from '../config/conduit-spec.js';
+import { ConfigError, describeValue } from '../config/config-error.js';
+import { configFileFor } from '../config/config-file.js';
+import { checkTargetsApart, mergeConduitPatch, validateConduit } from '../config/validate-conduit.js';
+import type { ConduitState } from '../core/vocabulary.js';
+import { StoreError } from '../db/store.js';
+import type { ConduitRow, Store } from '../db/store.js';
+
+/**
+ * Managing conduits: validate fully, check against what the store holds,
+ * then write. Shared by the CLI and the HTTP API, so both enforce the same
+ * rules. Every function throws before writing anything when the input is bad:
+ * `ConfigError` (bad input, field named) or `UnknownConduitError`.
+ */
+
+export class UnknownConduitError extends Error {
+  constructor(readonly conduitName: string) {
+    super(`no conduit named ${JSON.stringify(conduitName)}`);
+    this.name = 'UnknownConduitError';
+  }
+}
+
+export interface ManageOptions {
+  /** Relative roots resolve against this folder (the CWD for the CLI). */
+  readonly baseDir: string;
+}
+
+export function requireConduit(store: Store, name: string): ConduitRow {
+  const row = store.getConduit(name);
+  if (!row) throw new UnknownConduitError(name);
+  return row;
+}
+
+export function addConduit(store: Store, input: unknown, options: ManageOptions): ConduitRow {
+  const spec = validateConduit(input, options);
+  if (store.getConduit(spec.name)) throw nameTaken(spec.name);
+  checkTargetsApart([spec], store.listConduits(), () => '');
+  let row: ConduitRow;
+  try {
+    row = store.createConduit(spec);
+  } catch (error) {
+    // Another process may have taken the name since the check above.
+    if (error instanceof StoreError && error.code === 'duplicate_name') throw nameTaken(spec.name);
+    throw error;
+  }
+  return withEnabledState(store, row);
+}
+
+/** Merges `patch` (the fields to change; `null` clears a nullable one) into the named conduit and validates the whole. */
+export function editConduit(store: Store, name: string, patch: unknown, options: ManageOptions): ConduitRow {
+  const existing = requireConduit(store, name);
+  const spec = mergeConduitPatch(existing, patch, options);
+  if (spec.name !== existing.name && store.getConduit(spec.name)) throw nameTaken(spec.name);
+  checkTargetsApart([spec], store.listConduits().filter((other) => other.name !== existing.name), () => '');
+  return withEnabledState(store, store.updateConduit(existing.name, spec));
+}
+
+export function setConduitEnabled(store: Store, name: string, enabled: boolean): ConduitRow {
+  const existing = requireConduit(store, name);
+  const row = existing.enabled === enabled ? existing : store.updateConduit(existing.name, { ...specOf(existing), enabled });
+  return withEnabledState(store, row);
+}
+
+/** Forgets the conduit and its history, baseline and conflicts; the synced folders are never touched. */
+export function removeConduit(store: Store, name: string): ConduitRow {
+  const existing = requireConduit(store, name);
+  store.removeConduit(existing.name);
+  return existing;
+}
+
+export interface ImportResult {
+  readonly created: readonly string[];
+  readonly updated: readonly string[];
+  readonly rows: readonly ConduitRow[];
+}
+
+/**
+ * Upserts validated conduits by name in one transaction. The caller validated
+ * them against the store first (`loadConfigFile(file, store.listConduits())`),
+ * so either all land or, on a store error, none.
+ */
+export function importConduits(store: Store, specs: readonly ConduitSpec[]): ImportResult {
+  const before = new Set(store.listConduits().map((row) => row.name));
+  const rows = store.upsertConduits(specs).map((row) => withEnabledState(store, row));
+  return {
+    created: rows.filter((row) => !before.has(row.name)).map((row) => row.name),
+    updated: rows.filter((row) => before.has(row.name)).map((row) => row.name),
+    rows,
+  };
+}
+
+/** A config file (SPEC §10) that `importConduits` accepts and that reproduces every stored conduit. */
+export function exportConduits(store: Store): Record<string, unknown> {
+  return configFileFor(store.listConduits().map(specOf), store.path);
+}
+
+/** The spec part of a row (what `updateConduit` takes). */
+export function specOf(row: ConduitRow): ConduitSpec {
+  return {
+    name: row.name, source: row.source, target: row.target, mode: row.mode, schedule: row.schedule, enabled: row.enabled,
+    include: row.include, exclude: row.exclude, useIndexRules: row.useIndexRules, conflict: row.conflict,
+    parallelTransfers: row.parallelTransfers, bandwidthLimitMbps: row.bandwidthLimitMbps, maxDeletePercent: row.maxDeletePercent,
+    checksum: row.checksum, versioning: row.versioning, verifyTimeoutSeconds: row.verifyTimeoutSeconds,
+  };
+}
+
+/**
+ * Keeps `state` in step with `enabled`: a disabled conduit is in state
+ * `disabled`; re-enabled, it goes back to what its history says.
+ */
+function withEnabledState(store: Store, row: ConduitRow): ConduitRow {
+  const wanted: ConduitState | undefined = !row.enabled
+    ? 'disabled'
+    : row.state === 'disabled' ? (row.syncGeneration === 0 ? 'never_synced' : row.lastSyncError !== null ? 'failed' : 'current') : undefined;
+  if (wanted === undefined || wanted === row.state) return row;
+  store.setConduitState(row.id, wanted);
+  return store.getConduitById(row.id) ?? row;
+}
+
+function nameTaken(name: string): ConfigError {
+  return new ConfigError('name', `expected a name not yet taken, got ${describeValue(name)} (a conduit with that name exists)`);
+}
