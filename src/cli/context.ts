@@ -1,0 +1,67 @@
+import { resolve } from 'node:path';
+import type { Store } from '../db/store.js';
+import type { Logger } from '../log.js';
+
+/** What every command gets: global options, output, the logger and the store (opened on demand). */
+export interface CommandContext {
+  /** `--json`: machine output on stdout; logs stay on stderr. */
+  readonly json: boolean;
+  readonly logger: Logger;
+  /** The folder relative paths on the command line resolve against. */
+  readonly cwd: string;
+  readonly env: NodeJS.ProcessEnv;
+  /** Writes one block of text (a newline is added) to stdout. */
+  print(text: string): void;
+  /** Writes a value as JSON to stdout. */
+  printJson(value: unknown): void;
+  /**
+   * Opens the store: `--db`, else `CONDUIT_DB`, else `configDatabase` (for
+   * commands that read a config file), else `./conduit.db`. Closed for the
+   * command when it returns.
+   */
+  openStore(configDatabase?: string | null): Promise<Store>;
+}
+
+/** The database file a command uses (SPEC §11). */
+export function resolveDatabasePath(flag: string | undefined, env: NodeJS.ProcessEnv, cwd: string, configDatabase?: string | null): string {
+  if (flag !== undefined && flag !== '') return resolve(cwd, flag);
+  const fromEnv = env['CONDUIT_DB'];
+  if (fromEnv !== undefined && fromEnv !== '') return resolve(cwd, fromEnv);
+  if (configDatabase !== undefined && configDatabase !== null) return configDatabase;
+  return resolve(cwd, 'conduit.db');
+}
+
+export interface ContextOptions {
+  readonly json: boolean;
+  readonly db: string | undefined;
+  readonly logger: Logger;
+}
+
+/** A context plus the means to close what the command opened. */
+export function createContext(options: ContextOptions): { context: CommandContext; close(): void } {
+  const opened: Store[] = [];
+  const cwd = process.cwd();
+  const context: CommandContext = {
+    json: options.json,
+    logger: options.logger,
+    cwd,
+    env: process.env,
+    print: (text) => process.stdout.write(`${text}\n`),
+    printJson: (value) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`),
+    async openStore(configDatabase) {
+      const file = resolveDatabasePath(options.db, process.env, cwd, configDatabase);
+      options.logger.debug({ database: file }, 'opening store');
+      // Loaded here, not at start-up: the store pulls in TypeORM (~200 ms).
+      const { openStore } = await import('../db/open-store.js');
+      const store = await openStore(file);
+      opened.push(store);
+      return store;
+    },
+  };
+  return {
+    context,
+    close() {
+      for (const store of opened.splice(0)) store.close();
+    },
+  };
+}

@@ -1,0 +1,79 @@
+import type { ConduitRow, GenerationRecord } from '../db/store.js';
+
+/** Text output a person reads at a glance. (`--json` output comes from src/service/views.ts.) */
+
+/** Columns padded to their widest cell; the last column is not padded. */
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const line = (cells: readonly string[]) =>
+    cells.map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column] ?? 0))).join('  ').trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}
+
+/** `2026-11-23 04:59:51Z`, or `never`. */
+export function when(timestamp: string | null): string {
+  if (timestamp === null) return 'never';
+  const date = new Date(timestamp);
+  return Number.isNaN(date.getTime()) ? timestamp : `${date.toISOString().slice(0, 19).replace('T', ' ')}Z`;
+}
+
+export function bytes(count: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = count;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${count} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+export function conduitTable(rows: readonly ConduitRow[]): string {
+  return table(
+    ['NAME', 'MODE', 'SCHEDULE', 'STATE', 'LAST SYNC', 'GENERATIONS'],
+    rows.map((row) => [row.name, row.mode, row.schedule, row.state, when(row.lastSyncCompletedAt), String(row.syncGeneration)]),
+  );
+}
+
+/** Everything about one conduit, as aligned `label  value` lines. */
+export function conduitDetails(row: ConduitRow, lastGeneration?: GenerationRecord): string {
+  const list = (values: readonly string[]) => (values.length === 0 ? '(none)' : values.join(', '));
+  const lines: [string, string][] = [
+    ['name', row.name],
+    ['uuid', row.uuid],
+    ['source', row.source],
+    ['target', row.target],
+    ['mode', row.mode],
+    ['schedule', row.schedule],
+    ['enabled', row.enabled ? 'yes' : 'no'],
+    ['state', row.state],
+    ['include', list(row.include)],
+    ['exclude', list(row.exclude)],
+    ['index rules', row.useIndexRules ? 'yes' : 'no'],
+  ];
+  if (row.mode === 'bidirectional') lines.push(['conflict', row.conflict]);
+  lines.push(
+    ['parallel', String(row.parallelTransfers)],
+    ['bandwidth limit', row.bandwidthLimitMbps === null ? 'none' : `${row.bandwidthLimitMbps} Mbit/s`],
+    ['max delete', `${row.maxDeletePercent}%`],
+    ['checksum', row.checksum ? 'yes' : 'no'],
+    ['versioning', row.versioning === null ? 'off' : `${row.versioning.dir} (keep ${row.versioning.keepDays} days)`],
+    ['verify timeout', `${row.verifyTimeoutSeconds}s`],
+    ['last sync', when(row.lastSyncCompletedAt)],
+    ['generations', String(row.syncGeneration)],
+  );
+  if (lastGeneration) lines.push(['last generation', generationSummary(lastGeneration)]);
+  if (row.lastSyncError !== null) lines.push(['last error', row.lastSyncError]);
+  lines.push(
+    ['totals', `${row.totalSyncs} syncs, ${row.filesSynced} files, ${bytes(row.bytesTransferred)}`],
+    ['created', when(row.createdAt)],
+    ['updated', when(row.updatedAt)],
+  );
+  const width = Math.max(...lines.map(([label]) => label.length));
+  return lines.map(([label, value]) => `${label.padEnd(width)}  ${value}`).join('\n');
+}
+
+function generationSummary(record: GenerationRecord): string {
+  return `#${record.generation} ${record.status}${record.dryRun ? ' (dry run)' : ''}, ${record.trigger}, ${when(record.completedAt ?? record.startedAt)}: `
+    + `${record.filesCopied} copied, ${record.filesDeleted} deleted, ${record.conflicts} conflicts, ${bytes(record.bytesTransferred)}, ${record.verificationStatus}`;
+}

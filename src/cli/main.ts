@@ -1,0 +1,123 @@
+import { Command, CommanderError } from 'commander';
+import type { CommandContext } from './context.js';
+import { createContext } from './context.js';
+import { addConduitFlags } from './conduit-flags.js';
+import { ConfigError } from '../config/config-error.js';
+import { EXIT } from '../core/vocabulary.js';
+import { configureLogger, getLogger, resolveLogLevel } from '../log.js';
+import type { LogLevel } from '../log.js';
+import { UsageError } from './usage-error.js';
+
+/**
+ * A command's implementation, loaded only when that command runs (start-up
+ * stays small: nothing here imports zod's schemas, the store or TypeORM).
+ * `args` are the positional arguments, `flags` only the options the user gave.
+ * Returns the exit code, or nothing for success.
+ */
+export interface CommandModule {
+  run(context: CommandContext, args: string[], flags: Record<string, unknown>): Promise<number | void>;
+}
+
+interface GlobalOptions {
+  db?: string;
+  json?: boolean;
+  logLevel?: string;
+}
+
+/**
+ * Registers a command: usage (`show <name>`), one-line description, the
+ * lazily imported module that runs it, and optionally its flags and the log
+ * level it defaults to (`serve` uses `info`).
+ */
+function defineCommand(
+  program: Command,
+  usage: string,
+  description: string,
+  load: () => Promise<CommandModule>,
+  options: { flags?: (command: Command) => Command; defaultLogLevel?: LogLevel } = {},
+): void {
+  const command = program.command(usage).description(description);
+  options.flags?.(command);
+  command.action(async (...actionArgs: unknown[]) => {
+    const self = actionArgs[actionArgs.length - 1] as Command;
+    const globals = self.optsWithGlobals<GlobalOptions>();
+    const logger = configureLogger({ level: resolveLogLevel(globals.logLevel, process.env, options.defaultLogLevel ?? 'warn') });
+    const { context, close } = createContext({ json: globals.json === true, db: globals.db, logger });
+    try {
+      const module = await load();
+      const code = await module.run(context, self.args.slice(0, self.registeredArguments.length), explicitOptions(self));
+      if (typeof code === 'number') process.exitCode = code;
+    } finally {
+      close();
+    }
+  });
+}
+
+function buildProgram(): Command {
+  const program = new Command('conduit')
+    .description('Keeps pairs of directories in sync and keeps an auditable history of every sync run.')
+    .option('--db <file>', 'database file (default: $CONDUIT_DB, else the config\'s "database", else ./conduit.db)')
+    .option('--json', 'machine-readable output on stdout (logs stay on stderr)')
+    .option('--log-level <level>', 'fatal | error | warn | info | debug | trace | silent (default: $CONDUIT_LOG_LEVEL, else warn)')
+    .showHelpAfterError(false)
+    .exitOverride()
+    // Errors are printed once, in conduit's own one-line style, by `main`.
+    .configureOutput({ outputError: () => {} });
+
+  defineCommand(program, 'add', 'create a conduit and print it', () => import('./commands/add.js'), { flags: (c) => addConduitFlags(c, 'add') });
+  defineCommand(program, 'list', 'conduits with mode, schedule, state, last sync and generations', () => import('./commands/list.js'));
+  defineCommand(program, 'show <name>', 'one conduit: its settings, state, last generation and totals', () => import('./commands/show.js'));
+  defineCommand(program, 'edit <name>', 'change a conduit (only the flags given)', () => import('./commands/edit.js'), { flags: (c) => addConduitFlags(c, 'edit') });
+  defineCommand(program, 'enable <name>', 'let a conduit run again', () => import('./commands/enable.js'));
+  defineCommand(program, 'disable <name>', 'stop a conduit from running (it keeps its history)', () => import('./commands/disable.js'));
+  defineCommand(program, 'remove <name>', 'forget a conduit and its history (never touches the synced folders)', () => import('./commands/remove.js'));
+  defineCommand(program, 'import <file>', 'create or update conduits from a config file, all or nothing', () => import('./commands/import.js'));
+  defineCommand(program, 'export', 'print every conduit as a config file that import accepts', () => import('./commands/export.js'));
+  return program;
+}
+
+/** The options the user typed, without defaults commander filled in (e.g. from `--no-…` flags). */
+function explicitOptions(command: Command): Record<string, unknown> {
+  const explicit: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(command.opts())) {
+    if (command.getOptionValueSource(key) === 'cli') explicit[key] = value;
+  }
+  return explicit;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (error) {
+    process.exitCode = report(error);
+  }
+}
+
+/** One line on stderr, and the exit code for it. Stack traces only at `--log-level debug`. */
+function report(error: unknown): number {
+  if (error instanceof CommanderError) {
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return EXIT.ok;
+    // `conduit` alone prints the help (to stderr): no command given is bad usage.
+    if (error.code !== 'commander.help') writeError(error.message.replace(/^error: /, ''));
+    return EXIT.badInput;
+  }
+  if (error instanceof ConfigError || error instanceof UsageError || isUserError(error)) {
+    writeError((error as Error).message);
+    return EXIT.badInput;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  getLogger().debug({ err: error }, 'unexpected error');
+  writeError(message.split('\n')[0] ?? 'unexpected error');
+  return EXIT.failed;
+}
+
+/** Errors of the service layer that mean "bad input", recognised by name so this file imports no service code. */
+function isUserError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error.name === 'UnknownConduitError') return true;
+  return error.name === 'StoreError' && ['duplicate_name', 'not_found'].includes((error as { code?: string }).code ?? '');
+}
+
+function writeError(message: string): void {
+  process.stderr.write(`conduit: ${message.replace(/[\r\n]+/g, ' ')}\n`);
+}
