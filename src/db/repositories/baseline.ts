@@ -1,0 +1,87 @@
+import type Database from 'better-sqlite3';
+import type { Baseline, BaselineEntry } from '../../core/entry.js';
+
+/** One `index_entry` row in column order, read raw with safe integers (every integer is a bigint). */
+type BaselineDbRow = [
+  path: string, kind: string, size: bigint, hash: string | null, linkTarget: string | null,
+  sourceMtimeNs: bigint, sourceMode: bigint, targetMtimeNs: bigint, targetMode: bigint,
+];
+
+interface BaselineParams {
+  conduit_id: number;
+  path: string;
+  kind: string;
+  size: number;
+  hash: string | null;
+  link_target: string | null;
+  source_mtime_ns: bigint;
+  source_mode: number;
+  target_mtime_ns: bigint;
+  target_mode: number;
+}
+
+/**
+ * `index_entry`: the baseline, the hot path of every generation. One query
+ * loads a conduit's whole baseline (raw arrays, no per-row objects beyond the
+ * entries themselves); writes go through one prepared upsert reused for every
+ * row, inside the caller's transaction.
+ */
+export class BaselineRepository {
+  private readonly selectAll;
+  private readonly upsertRow;
+  private readonly deleteRow;
+
+  constructor(db: Database.Database) {
+    // Safe integers: mtimes are int64 nanoseconds, beyond a double's 53 bits.
+    this.selectAll = db
+      .prepare<[number], BaselineDbRow>(
+        `SELECT path, kind, size, hash, link_target, source_mtime_ns, source_mode, target_mtime_ns, target_mode
+         FROM index_entry WHERE conduit_id = ?`,
+      )
+      .raw(true)
+      .safeIntegers(true);
+    this.upsertRow = db.prepare<[BaselineParams]>(
+      `INSERT INTO index_entry (conduit_id, path, kind, size, hash, link_target, source_mtime_ns, source_mode, target_mtime_ns, target_mode)
+       VALUES (@conduit_id, @path, @kind, @size, @hash, @link_target, @source_mtime_ns, @source_mode, @target_mtime_ns, @target_mode)
+       ON CONFLICT (conduit_id, path) DO UPDATE SET
+         kind = excluded.kind, size = excluded.size, hash = excluded.hash, link_target = excluded.link_target,
+         source_mtime_ns = excluded.source_mtime_ns, source_mode = excluded.source_mode,
+         target_mtime_ns = excluded.target_mtime_ns, target_mode = excluded.target_mode`,
+    );
+    this.deleteRow = db.prepare<[number, string]>('DELETE FROM index_entry WHERE conduit_id = ? AND path = ?');
+  }
+
+  load(conduitId: number): Baseline {
+    const baseline = new Map<string, BaselineEntry>();
+    for (const [path, kind, size, hash, linkTarget, sourceMtimeNs, sourceMode, targetMtimeNs, targetMode] of this.selectAll.all(conduitId)) {
+      baseline.set(path, {
+        kind: kind as BaselineEntry['kind'],
+        size: Number(size),
+        hash,
+        linkTarget,
+        source: { mtimeNs: sourceMtimeNs, mode: Number(sourceMode) },
+        target: { mtimeNs: targetMtimeNs, mode: Number(targetMode) },
+      });
+    }
+    return baseline;
+  }
+
+  upsert(conduitId: number, path: string, entry: BaselineEntry): void {
+    this.upsertRow.run({
+      conduit_id: conduitId,
+      path,
+      kind: entry.kind,
+      size: entry.size,
+      hash: entry.hash,
+      link_target: entry.linkTarget,
+      source_mtime_ns: entry.source.mtimeNs,
+      source_mode: entry.source.mode,
+      target_mtime_ns: entry.target.mtimeNs,
+      target_mode: entry.target.mode,
+    });
+  }
+
+  delete(conduitId: number, path: string): void {
+    this.deleteRow.run(conduitId, path);
+  }
+}
