@@ -109,6 +109,14 @@ export interface Plan {
   readonly actions: readonly Action[];
   readonly conflicts: readonly Conflict[];
   readonly skips: readonly Skip[];
+  /**
+   * Paths the conduit stops tracking whatever happens (selective: a file the
+   * target edited after the conduit wrote it and the source then deleted is
+   * kept as the target's own).
+   */
+  readonly forget: readonly string[];
+  /** Paths whose baseline must not move this generation (SPEC §2.2 `manual`: the conflict and, for a directory, its subtree). */
+  readonly hold: readonly string[];
 }
 
 /** The state of one path on one side after an action touched it (null: the path is gone). */

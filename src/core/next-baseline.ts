@@ -1,0 +1,65 @@
+import {
+  baselineFromPair, changedSinceBaseline, type Baseline, type BaselineEntry, type Entry, type Side, type Snapshot,
+} from './entry.js';
+import type { Outcome, Plan } from './plan.js';
+
+/**
+ * The baseline after a generation, computed only from what landed (DESIGN
+ * principle 6): a path whose two sides are in sync now is recorded as they
+ * are; a path gone from both sides is forgotten; anything else (a failed or
+ * skipped action, a held conflict, a side's own edit that stands) keeps its
+ * old entry, so the next generation sees the same difference and retries.
+ */
+export interface BaselineChanges {
+  readonly upserts: ReadonlyMap<string, BaselineEntry>;
+  readonly deletes: readonly string[];
+}
+
+export function nextBaseline(
+  baseline: Baseline,
+  source: Snapshot,
+  target: Snapshot,
+  plan: Plan,
+  outcomes: readonly Outcome[],
+): BaselineChanges {
+  const finalState: Record<Side, Map<string, Entry | null>> = { source: new Map(), target: new Map() };
+  for (const o of outcomes) for (const l of o.landed) finalState[l.side].set(l.path, l.entry);
+  const touched = new Set<string>([...finalState.source.keys(), ...finalState.target.keys()]);
+  const forget = new Set(plan.forget);
+  const hold = new Set(plan.hold);
+
+  const upserts = new Map<string, BaselineEntry>();
+  const deletes: string[] = [];
+  const consider = (path: string) => {
+    const old = baseline.get(path);
+    if (hold.has(path)) return;
+    if (forget.has(path)) {
+      if (old) deletes.push(path);
+      return;
+    }
+    const s = finalState.source.has(path) ? finalState.source.get(path) ?? undefined : source.get(path);
+    const t = finalState.target.has(path) ? finalState.target.get(path) ?? undefined : target.get(path);
+    // Fast path for the common no-op: nothing touched it and neither side moved since the baseline.
+    if (old && !touched.has(path) && !changedSinceBaseline(s, old, 'source') && !changedSinceBaseline(t, old, 'target')) {
+      if (s?.kind !== 'file' || old.hash !== null || s.hash === undefined) return; // else: record a newly computed hash
+    }
+    if (!s && !t) {
+      if (old) deletes.push(path);
+      return;
+    }
+    if (!s || !t) return;
+    const next = baselineFromPair(s, t);
+    if (next && !sameBaseline(old, next)) upserts.set(path, next);
+  };
+  for (const path of baseline.keys()) consider(path);
+  for (const path of source.keys()) if (!baseline.has(path)) consider(path);
+  for (const path of target.keys()) if (!baseline.has(path) && !source.has(path)) consider(path);
+  for (const path of touched) if (!baseline.has(path) && !source.has(path) && !target.has(path)) consider(path);
+  return { upserts, deletes };
+}
+
+function sameBaseline(a: BaselineEntry | undefined, b: BaselineEntry): boolean {
+  return a !== undefined && a.kind === b.kind && a.size === b.size && a.hash === b.hash && a.linkTarget === b.linkTarget &&
+    a.source.mtimeNs === b.source.mtimeNs && a.source.mode === b.source.mode &&
+    a.target.mtimeNs === b.target.mtimeNs && a.target.mode === b.target.mode;
+}
