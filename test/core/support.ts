@@ -122,7 +122,7 @@ export function applyPlan(plan: Plan, sides: Record<Side, Map<string, Entry>>): 
         for (const side of a.sides) {
           if (sides[side].has(a.copyPath)) throw new Error(`conflict_copy: ${a.copyPath} taken on ${side}`);
           needParent(side, a.copyPath, `conflict_copy ${a.copyPath}`);
-          sides[side].set(a.copyPath, side === a.loser ? cur : { ...cur, ino: ino++ });
+          sides[side].set(a.copyPath, side === a.loser ? cur : ({ ...cur, ino: ino++ } as Entry));
         }
         break;
       }
