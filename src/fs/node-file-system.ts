@@ -1,0 +1,287 @@
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import type { BigIntStats } from 'node:fs';
+import type { Entry } from '../core/entry.js';
+import { FS_ERROR_CODES, FsError, type CopyOptions, type FileSystem, type FsErrorCode } from './file-system.js';
+
+/**
+ * The real disk. This is the only file in conduit that imports `node:fs`, and
+ * the only place errno codes are turned into `FsError`s (`toFsError`).
+ *
+ * Nothing here follows a symbolic link: `lstat`, `lutimes`, `O_NOFOLLOW` on
+ * every open, no chmod on links (Linux has no lchmod). The one exception is
+ * the kernel copy, see `copyFile`.
+ */
+export class NodeFileSystem implements FileSystem {
+  readdirSync(path: string): string[] {
+    try {
+      return fs.readdirSync(path);
+    } catch (err) {
+      throw toFsError(err, 'readdirSync', path);
+    }
+  }
+
+  lstatSync(path: string): Entry {
+    let st: BigIntStats;
+    try {
+      st = fs.lstatSync(path, { bigint: true });
+    } catch (err) {
+      throw toFsError(err, 'lstatSync', path);
+    }
+    return entryFromStats(path, st, () => {
+      try {
+        return fs.readlinkSync(path);
+      } catch (err) {
+        throw toFsError(err, 'lstatSync', path);
+      }
+    });
+  }
+
+  async lstat(path: string): Promise<Entry> {
+    let st: BigIntStats;
+    try {
+      st = await fs.promises.lstat(path, { bigint: true });
+    } catch (err) {
+      throw toFsError(err, 'lstat', path);
+    }
+    if (!st.isSymbolicLink()) return entryFromStats(path, st, unreachable);
+    let linkTarget: string;
+    try {
+      // RACE: the link may be replaced between lstat and readlink; readlink then
+      // fails (EINVAL → EOTHER, or ENOENT) and the caller sees an error, never a wrong entry.
+      linkTarget = await fs.promises.readlink(path);
+    } catch (err) {
+      throw toFsError(err, 'lstat', path);
+    }
+    return entryFromStats(path, st, () => linkTarget);
+  }
+
+  async readText(path: string): Promise<string> {
+    try {
+      const handle = await fs.promises.open(path, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+      try {
+        return await handle.readFile({ encoding: 'utf8' });
+      } finally {
+        await handle.close();
+      }
+    } catch (err) {
+      throw toFsError(err, 'readText', path);
+    }
+  }
+
+  async copyFile(from: string, to: string, options: CopyOptions = {}): Promise<number> {
+    throwIfAborted(options.signal, 'copyFile', to);
+    return options.throttle ? this.streamCopy(from, to, options) : this.kernelCopy(from, to, options);
+  }
+
+  /**
+   * The fast path: the kernel copies (reflink where the filesystem has it,
+   * copy_file_range otherwise), measured close to `cp -a`. libuv removes the
+   * destination itself when the copy fails after creating it.
+   */
+  private async kernelCopy(from: string, to: string, options: CopyOptions): Promise<number> {
+    try {
+      // RACE: copyfile opens `from` without O_NOFOLLOW, so a file swapped for a
+      // link after the scan would be read through it. The caller re-lstats the
+      // origin after the copy (transfer.ts) and discards the result in that case.
+      await fs.promises.copyFile(from, to, fs.constants.COPYFILE_EXCL | fs.constants.COPYFILE_FICLONE);
+    } catch (err) {
+      throw toFsError(err, 'copyFile', from);
+    }
+    // The kernel copy cannot be cut short; an abort that arrived meanwhile still
+    // means "this did not land", the same as with the streaming copy.
+    if (options.signal?.aborted) {
+      await fs.promises.unlink(to).catch(() => undefined);
+      throw abortedError('copyFile', to);
+    }
+    let bytes: number;
+    try {
+      bytes = (await fs.promises.lstat(to)).size;
+    } catch (err) {
+      throw toFsError(err, 'copyFile', to);
+    }
+    options.onProgress?.(bytes);
+    return bytes;
+  }
+
+  /** Under a bandwidth limit: chunks through the throttle, destination created exclusively. */
+  private async streamCopy(from: string, to: string, options: CopyOptions): Promise<number> {
+    const throttle = options.throttle!;
+    let source: fs.promises.FileHandle | undefined;
+    let dest: fs.promises.FileHandle | undefined;
+    let currentPath = from;
+    let bytes = 0;
+    try {
+      source = await fs.promises.open(from, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+      const mode = Number((await source.stat()).mode) & 0o7777;
+      currentPath = to;
+      dest = await fs.promises.open(to, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, mode);
+      const buffer = Buffer.allocUnsafe(STREAM_CHUNK_BYTES);
+      for (;;) {
+        throwIfAborted(options.signal, 'copyFile', to);
+        currentPath = from;
+        const { bytesRead } = await source.read(buffer, 0, buffer.length, null);
+        if (bytesRead === 0) break;
+        await throttle.take(bytesRead, options.signal);
+        throwIfAborted(options.signal, 'copyFile', to);
+        currentPath = to;
+        let written = 0;
+        while (written < bytesRead) {
+          const { bytesWritten } = await dest.write(buffer, written, bytesRead - written, null);
+          written += bytesWritten;
+        }
+        bytes += bytesRead;
+        options.onProgress?.(bytes);
+      }
+      if (bytes === 0) options.onProgress?.(0);
+      await dest.close();
+      dest = undefined;
+      return bytes;
+    } catch (err) {
+      // Only a destination this call created is removed; an existing one (EEXIST) is never touched.
+      if (dest) {
+        await dest.close().catch(() => undefined);
+        dest = undefined;
+        await fs.promises.unlink(to).catch(() => undefined);
+      }
+      throw toFsError(err, 'copyFile', currentPath);
+    } finally {
+      await source?.close().catch(() => undefined);
+      await dest?.close().catch(() => undefined);
+    }
+  }
+
+  async setAttributes(path: string, attributes: { readonly mode?: number; readonly mtimeNs?: bigint }): Promise<void> {
+    try {
+      if (attributes.mode !== undefined) {
+        // chmod follows links and Linux has no lchmod, so links keep their (meaningless) mode.
+        // RACE: a path swapped for a link between this lstat and chmod would have its target chmod'ed;
+        // conduit only calls this on its own temporaries and the directories it just made.
+        const st = await fs.promises.lstat(path);
+        if (!st.isSymbolicLink()) await fs.promises.chmod(path, attributes.mode & 0o7777);
+      }
+      if (attributes.mtimeNs !== undefined) {
+        const seconds = secondsFromNs(attributes.mtimeNs);
+        // atime = the new mtime: deterministic, costs no extra stat or clock read, and a
+        // freshly written copy's access time carries nothing a user could lose.
+        await fs.promises.lutimes(path, seconds, seconds);
+      }
+    } catch (err) {
+      throw toFsError(err, 'setAttributes', path);
+    }
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    try {
+      await fs.promises.rename(from, to);
+    } catch (err) {
+      throw toFsError(err, 'rename', from);
+    }
+  }
+
+  async unlink(path: string): Promise<void> {
+    try {
+      await fs.promises.unlink(path);
+    } catch (err) {
+      throw toFsError(err, 'unlink', path);
+    }
+  }
+
+  /** With `mode`, the directory gets exactly those bits (the umask would otherwise clear some). */
+  async mkdir(path: string, mode?: number): Promise<void> {
+    try {
+      await fs.promises.mkdir(path, mode === undefined ? undefined : { mode: mode & 0o7777 });
+      if (mode !== undefined && (mode & 0o7777 & process.umask()) !== 0) await fs.promises.chmod(path, mode & 0o7777);
+    } catch (err) {
+      throw toFsError(err, 'mkdir', path);
+    }
+  }
+
+  async rmdir(path: string): Promise<void> {
+    try {
+      await fs.promises.rmdir(path);
+    } catch (err) {
+      const mapped = toFsError(err, 'rmdir', path);
+      // POSIX lets rmdir report a non-empty directory as EEXIST; callers need one code for it.
+      if (mapped.code === 'EEXIST') throw new FsError('ENOTEMPTY', 'rmdir', path, mapped.message.replace(/^EEXIST/, 'ENOTEMPTY'));
+      throw mapped;
+    }
+  }
+
+  async symlink(linkTarget: string, path: string): Promise<void> {
+    try {
+      await fs.promises.symlink(linkTarget, path);
+    } catch (err) {
+      throw toFsError(err, 'symlink', path);
+    }
+  }
+
+  async hash(path: string, signal?: AbortSignal): Promise<string> {
+    throwIfAborted(signal, 'hash', path);
+    try {
+      const handle = await fs.promises.open(path, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+      const digest = createHash('sha256');
+      // handle.createReadStream closes the handle when the stream ends or fails.
+      const stream = handle.createReadStream({ highWaterMark: STREAM_CHUNK_BYTES, signal });
+      for await (const chunk of stream) digest.update(chunk as Buffer);
+      return digest.digest('hex');
+    } catch (err) {
+      if (signal?.aborted) throw abortedError('hash', path);
+      throw toFsError(err, 'hash', path);
+    }
+  }
+}
+
+/** Chunk of a throttled copy or a hash read: large enough that per-chunk overhead stays negligible. */
+const STREAM_CHUNK_BYTES = 256 * 1024;
+
+const KNOWN_CODES: ReadonlySet<string> = new Set(FS_ERROR_CODES);
+
+/**
+ * errno → FsError, once. Keeps Node's own message (`EACCES: permission denied,
+ * open '/x/y'`), which names the code, the system call and the path.
+ */
+export function toFsError(err: unknown, op: string, path: string): FsError {
+  if (err instanceof FsError) return err;
+  const e = err as NodeJS.ErrnoException | undefined;
+  if (e && typeof e === 'object' && e.name === 'AbortError') return abortedError(op, path);
+  const raw = typeof e?.code === 'string' ? e.code : undefined;
+  const code: FsErrorCode = raw !== undefined && KNOWN_CODES.has(raw) ? (raw as FsErrorCode) : 'EOTHER';
+  const where = typeof e?.path === 'string' ? e.path : path;
+  const detail = e instanceof Error ? e.message : String(err);
+  const message = raw !== undefined && detail.startsWith(`${raw}:`) ? detail : `${raw ?? code}: ${detail}, ${op} '${where}'`;
+  return new FsError(code, op, where, message);
+}
+
+function abortedError(op: string, path: string): FsError {
+  return new FsError('ABORTED', op, path, `ABORTED: operation aborted, ${op} '${path}'`);
+}
+
+function throwIfAborted(signal: AbortSignal | undefined, op: string, path: string): void {
+  if (signal?.aborted) throw abortedError(op, path);
+}
+
+function unreachable(): string {
+  throw new Error('readlink requested for a non-link');
+}
+
+function entryFromStats(path: string, st: BigIntStats, readLink: () => string): Entry {
+  const ino = Number(st.ino);
+  if (st.isFile()) return { kind: 'file', size: Number(st.size), mtimeNs: st.mtimeNs, mode: Number(st.mode & 0o7777n), ino };
+  if (st.isDirectory()) return { kind: 'dir', mode: Number(st.mode & 0o7777n), mtimeNs: st.mtimeNs, ino };
+  if (st.isSymbolicLink()) return { kind: 'symlink', linkTarget: readLink(), mtimeNs: st.mtimeNs, ino };
+  const what = st.isSocket() ? 'socket' : st.isFIFO() ? 'FIFO' : st.isBlockDevice() ? 'block device' : st.isCharacterDevice() ? 'character device' : 'unknown file type';
+  return { kind: 'problem', code: 'unsupported', message: `unsupported: ${what} is not synced, lstat '${path}'` };
+}
+
+/**
+ * Nanoseconds → the seconds-as-a-double that utimes takes, rounded once: whole
+ * seconds and the fraction are converted separately, so the only loss is the
+ * final double's own precision (~240 ns for today's dates), where
+ * `Number(ns) / 1e9` would round twice.
+ */
+export function secondsFromNs(ns: bigint): number {
+  const whole = ns / 1_000_000_000n;
+  const fraction = ns % 1_000_000_000n;
+  return Number(whole) + Number(fraction) / 1e9;
+}

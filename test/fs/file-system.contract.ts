@@ -1,0 +1,369 @@
+import { createHash } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Entry } from '../../src/core/entry.js';
+import { FsError, type FileSystem, type FsErrorCode, type Throttle } from '../../src/fs/file-system.js';
+
+/**
+ * One suite, two implementations (DESIGN principle 3): whatever the engine
+ * may rely on of a `FileSystem` is asserted here, against the in-memory fake
+ * and against the real disk, so the fake cannot drift from the truth.
+ */
+export interface FileSystemFixture {
+  readonly fs: FileSystem;
+  /** An empty directory to work in (absolute). */
+  readonly root: string;
+  /** Create a file (parents exist) outside the seam under test. */
+  writeFile(path: string, content: string | Uint8Array): Promise<void>;
+  readFile(path: string): Promise<string>;
+  /** How far a set mtime may land from the requested one (utimes takes a double of seconds). */
+  readonly mtimeToleranceNs: bigint;
+  cleanup(): Promise<void>;
+}
+
+const HELLO = 'hello\n';
+const HELLO_SHA256 = '5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03';
+
+async function expectFsError(promise: Promise<unknown>, code: FsErrorCode, path?: string): Promise<FsError> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(FsError);
+  const fsErr = err as FsError;
+  expect(fsErr.code).toBe(code);
+  expect(fsErr.message).toMatch(new RegExp(`^${code}: `));
+  if (path !== undefined) expect(fsErr.message).toContain(path);
+  return fsErr;
+}
+
+function expectFsErrorSync(fn: () => unknown, code: FsErrorCode): void {
+  let caught: unknown;
+  try {
+    fn();
+  } catch (err) {
+    caught = err;
+  }
+  expect(caught).toBeInstanceOf(FsError);
+  expect((caught as FsError).code).toBe(code);
+}
+
+function recordingThrottle(onTake?: (n: number, call: number) => void): Throttle & { taken: number[] } {
+  const taken: number[] = [];
+  return {
+    taken,
+    async take(n: number) {
+      taken.push(n);
+      onTake?.(n, taken.length);
+    },
+  };
+}
+
+export function fileSystemContract(name: string, makeFixture: () => Promise<FileSystemFixture>): void {
+  describe(`FileSystem contract: ${name}`, () => {
+    let fx: FileSystemFixture;
+    let fs: FileSystem;
+    let root: string;
+    const p = (rel: string): string => `${root}/${rel}`;
+
+    beforeEach(async () => {
+      fx = await makeFixture();
+      fs = fx.fs;
+      root = fx.root;
+    });
+    afterEach(async () => {
+      await fx.cleanup();
+    });
+
+    describe('lstat', () => {
+      it('reports files, directories and links with their attributes', async () => {
+        await fx.writeFile(p('a.txt'), HELLO);
+        await fs.mkdir(p('d'));
+        await fs.symlink('a.txt', p('l'));
+        const file = await fs.lstat(p('a.txt'));
+        expect(file).toMatchObject({ kind: 'file', size: HELLO.length });
+        expect(file.kind === 'file' && typeof file.mtimeNs).toBe('bigint');
+        expect(file.kind === 'file' && typeof file.ino).toBe('number');
+        expect(file.kind === 'file' && file.mode & ~0o7777).toBe(0);
+        expect(await fs.lstat(p('d'))).toMatchObject({ kind: 'dir' });
+        expect(await fs.lstat(p('l'))).toMatchObject({ kind: 'symlink', linkTarget: 'a.txt' });
+      });
+
+      it('lstatSync agrees with lstat', async () => {
+        await fx.writeFile(p('a.txt'), HELLO);
+        await fs.symlink('../outside', p('l'));
+        expect(fs.lstatSync(p('a.txt'))).toEqual(await fs.lstat(p('a.txt')));
+        expect(fs.lstatSync(p('l'))).toEqual(await fs.lstat(p('l')));
+      });
+
+      it('gives every file its own inode number', async () => {
+        await fx.writeFile(p('a'), 'x');
+        await fx.writeFile(p('b'), 'x');
+        const a = (await fs.lstat(p('a'))) as Extract<Entry, { ino: number }>;
+        const b = (await fs.lstat(p('b'))) as Extract<Entry, { ino: number }>;
+        expect(a.ino).not.toBe(b.ino);
+      });
+
+      it('readdirSync lists names, links included, without following them', async () => {
+        await fs.mkdir(p('d'));
+        await fx.writeFile(p('d/a'), 'x');
+        await fs.mkdir(p('d/sub'));
+        await fs.symlink('/', p('d/root-link'));
+        expect(fs.readdirSync(p('d')).sort()).toEqual(['a', 'root-link', 'sub']);
+      });
+    });
+
+    describe('symbolic links are never followed', () => {
+      it('a link to a directory is a symlink, and unlinking it leaves the directory', async () => {
+        await fs.mkdir(p('dir'));
+        await fx.writeFile(p('dir/inside'), HELLO);
+        await fs.symlink('dir', p('link'));
+        expect(await fs.lstat(p('link'))).toMatchObject({ kind: 'symlink', linkTarget: 'dir' });
+        await fs.unlink(p('link'));
+        await expectFsError(fs.lstat(p('link')), 'ENOENT');
+        expect(await fx.readFile(p('dir/inside'))).toBe(HELLO);
+      });
+
+      it('unlinking a link to a file leaves the file', async () => {
+        await fx.writeFile(p('f'), HELLO);
+        await fs.symlink('f', p('link'));
+        await fs.unlink(p('link'));
+        expect(await fx.readFile(p('f'))).toBe(HELLO);
+      });
+
+      it('keeps link text verbatim, dangling or pointing outside', async () => {
+        await fs.symlink('../../nowhere/at all', p('dangling'));
+        await fs.symlink('/etc/passwd', p('outside'));
+        expect(await fs.lstat(p('dangling'))).toMatchObject({ kind: 'symlink', linkTarget: '../../nowhere/at all' });
+        expect(await fs.lstat(p('outside'))).toMatchObject({ kind: 'symlink', linkTarget: '/etc/passwd' });
+      });
+
+      it('hash and readText refuse to read through a link (ELOOP)', async () => {
+        await fx.writeFile(p('f'), HELLO);
+        await fs.symlink('f', p('link'));
+        await expectFsError(fs.hash(p('link')), 'ELOOP');
+        await expectFsError(fs.readText(p('link')), 'ELOOP');
+      });
+
+      it('setAttributes on a link sets its mtime and leaves the target alone', async () => {
+        await fx.writeFile(p('f'), HELLO);
+        await fs.setAttributes(p('f'), { mode: 0o640 });
+        const before = await fs.lstat(p('f'));
+        await fs.symlink('f', p('link'));
+        const mtimeNs = 1_600_000_000_123_456_789n;
+        await fs.setAttributes(p('link'), { mode: 0o777, mtimeNs });
+        const link = await fs.lstat(p('link'));
+        expect(link.kind === 'symlink' && diff(link.mtimeNs, mtimeNs)).toBeLessThanOrEqual(fx.mtimeToleranceNs);
+        expect(await fs.lstat(p('f'))).toEqual(before);
+      });
+
+      it('symlink onto an existing path fails with EEXIST', async () => {
+        await fx.writeFile(p('f'), HELLO);
+        await expectFsError(fs.symlink('x', p('f')), 'EEXIST');
+      });
+    });
+
+    describe('copyFile', () => {
+      it('copies the bytes, returns the count and reports progress', async () => {
+        await fx.writeFile(p('a'), HELLO);
+        const progress: number[] = [];
+        const bytes = await fs.copyFile(p('a'), p('b'), { onProgress: (n) => progress.push(n) });
+        expect(bytes).toBe(HELLO.length);
+        expect(await fx.readFile(p('b'))).toBe(HELLO);
+        expect(progress.at(-1)).toBe(HELLO.length);
+      });
+
+      it('is exclusive: an existing destination fails with EEXIST and is left untouched', async () => {
+        await fx.writeFile(p('a'), 'new');
+        await fx.writeFile(p('b'), 'precious');
+        await expectFsError(fs.copyFile(p('a'), p('b')), 'EEXIST');
+        expect(await fx.readFile(p('b'))).toBe('precious');
+        await expectFsError(fs.copyFile(p('a'), p('b'), { throttle: recordingThrottle() }), 'EEXIST');
+        expect(await fx.readFile(p('b'))).toBe('precious');
+      });
+
+      it('does not write through a dangling link at the destination', async () => {
+        await fx.writeFile(p('a'), 'new');
+        await fs.symlink('created-through-link', p('b'));
+        await expectFsError(fs.copyFile(p('a'), p('b')), 'EEXIST');
+        await expectFsError(fs.lstat(p('created-through-link')), 'ENOENT');
+      });
+
+      it('from a missing file fails with ENOENT and creates nothing', async () => {
+        await expectFsError(fs.copyFile(p('missing'), p('b')), 'ENOENT', p('missing'));
+        await expectFsError(fs.lstat(p('b')), 'ENOENT');
+      });
+
+      it('streams through a throttle in chunks, taking every byte', async () => {
+        const content = 'abcdefghij'.repeat(60_000); // 600 kB: several chunks for either implementation
+        await fx.writeFile(p('big'), content);
+        const throttle = recordingThrottle();
+        const progress: number[] = [];
+        const bytes = await fs.copyFile(p('big'), p('copy'), { throttle, onProgress: (n) => progress.push(n) });
+        expect(bytes).toBe(content.length);
+        expect(await fx.readFile(p('copy'))).toBe(content);
+        expect(throttle.taken.length).toBeGreaterThan(1);
+        expect(throttle.taken.reduce((a, b) => a + b, 0)).toBe(content.length);
+        expect(progress.at(-1)).toBe(content.length);
+        expect(progress).toEqual([...progress].sort((a, b) => a - b));
+      });
+
+      it('an abort before the start fails with ABORTED and creates nothing', async () => {
+        await fx.writeFile(p('a'), HELLO);
+        const controller = new AbortController();
+        controller.abort();
+        await expectFsError(fs.copyFile(p('a'), p('b'), { signal: controller.signal }), 'ABORTED');
+        await expectFsError(fs.lstat(p('b')), 'ENOENT');
+      });
+
+      it('an abort mid-copy fails with ABORTED and removes the partial destination', async () => {
+        await fx.writeFile(p('big'), 'x'.repeat(600_000));
+        const controller = new AbortController();
+        const throttle = recordingThrottle((_n, call) => {
+          if (call === 2) controller.abort();
+        });
+        await expectFsError(fs.copyFile(p('big'), p('b'), { throttle, signal: controller.signal }), 'ABORTED');
+        await expectFsError(fs.lstat(p('b')), 'ENOENT');
+      });
+    });
+
+    describe('directories', () => {
+      it('rmdir of a non-empty directory fails with ENOTEMPTY and keeps it', async () => {
+        await fs.mkdir(p('d'));
+        await fx.writeFile(p('d/f'), HELLO);
+        await expectFsError(fs.rmdir(p('d')), 'ENOTEMPTY');
+        expect(await fx.readFile(p('d/f'))).toBe(HELLO);
+      });
+
+      it('rmdir removes an empty directory; of a file it is ENOTDIR', async () => {
+        await fs.mkdir(p('d'));
+        await fs.rmdir(p('d'));
+        await expectFsError(fs.lstat(p('d')), 'ENOENT');
+        await fx.writeFile(p('f'), HELLO);
+        await expectFsError(fs.rmdir(p('f')), 'ENOTDIR');
+      });
+
+      it('mkdir sets exactly the mode asked for', async () => {
+        await fs.mkdir(p('open'), 0o777);
+        await fs.mkdir(p('closed'), 0o750);
+        expect(await fs.lstat(p('open'))).toMatchObject({ kind: 'dir', mode: 0o777 });
+        expect(await fs.lstat(p('closed'))).toMatchObject({ kind: 'dir', mode: 0o750 });
+      });
+
+      it('mkdir of an existing path is EEXIST; without a parent ENOENT', async () => {
+        await fs.mkdir(p('d'));
+        await expectFsError(fs.mkdir(p('d')), 'EEXIST');
+        await expectFsError(fs.mkdir(p('missing/d')), 'ENOENT');
+      });
+
+      it('unlink of a directory fails with EISDIR', async () => {
+        await fs.mkdir(p('d'));
+        await expectFsError(fs.unlink(p('d')), 'EISDIR');
+      });
+    });
+
+    describe('setAttributes', () => {
+      it('round-trips permission bits', async () => {
+        await fx.writeFile(p('f'), HELLO);
+        for (const mode of [0o755, 0o600, 0o644, 0o700]) {
+          await fs.setAttributes(p('f'), { mode });
+          expect(await fs.lstat(p('f'))).toMatchObject({ mode });
+        }
+      });
+
+      it('round-trips mtime to the nanosecond (within the platform tolerance)', async () => {
+        await fx.writeFile(p('f'), HELLO);
+        await fs.mkdir(p('d'));
+        for (const mtimeNs of [1_763_875_200_123_456_789n, 946_684_800_000_000_001n, 1_000_000_000n]) {
+          await fs.setAttributes(p('f'), { mtimeNs });
+          await fs.setAttributes(p('d'), { mtimeNs });
+          const f = await fs.lstat(p('f'));
+          const d = await fs.lstat(p('d'));
+          expect(f.kind === 'file' && diff(f.mtimeNs, mtimeNs)).toBeLessThanOrEqual(fx.mtimeToleranceNs);
+          expect(d.kind === 'dir' && diff(d.mtimeNs, mtimeNs)).toBeLessThanOrEqual(fx.mtimeToleranceNs);
+        }
+      });
+
+      it('sets mode and mtime together without disturbing the content', async () => {
+        await fx.writeFile(p('f'), HELLO);
+        await fs.setAttributes(p('f'), { mode: 0o600, mtimeNs: 1_700_000_000_000_000_000n });
+        const f = await fs.lstat(p('f'));
+        expect(f).toMatchObject({ kind: 'file', mode: 0o600, size: HELLO.length });
+        expect(await fx.readFile(p('f'))).toBe(HELLO);
+      });
+    });
+
+    describe('rename', () => {
+      it('replaces an existing file atomically and keeps the inode of what moved', async () => {
+        await fx.writeFile(p('new'), 'new');
+        await fx.writeFile(p('old'), 'old');
+        const moved = await fs.lstat(p('new'));
+        await fs.rename(p('new'), p('old'));
+        expect(await fx.readFile(p('old'))).toBe('new');
+        expect((await fs.lstat(p('old'))) as unknown).toMatchObject({ ino: (moved as { ino: number }).ino });
+        await expectFsError(fs.lstat(p('new')), 'ENOENT');
+      });
+
+      it('moves a link as a link', async () => {
+        await fs.symlink('somewhere', p('l'));
+        await fs.rename(p('l'), p('m'));
+        expect(await fs.lstat(p('m'))).toMatchObject({ kind: 'symlink', linkTarget: 'somewhere' });
+      });
+
+      it('a file over a directory is EISDIR; of a missing path ENOENT', async () => {
+        await fx.writeFile(p('f'), HELLO);
+        await fs.mkdir(p('d'));
+        await expectFsError(fs.rename(p('f'), p('d')), 'EISDIR');
+        await expectFsError(fs.rename(p('missing'), p('x')), 'ENOENT');
+      });
+    });
+
+    describe('errors for missing paths name the path', () => {
+      it('every operation reports ENOENT', async () => {
+        const missing = p('missing');
+        await expectFsError(fs.lstat(missing), 'ENOENT', missing);
+        await expectFsError(fs.readText(missing), 'ENOENT', missing);
+        await expectFsError(fs.hash(missing), 'ENOENT', missing);
+        await expectFsError(fs.unlink(missing), 'ENOENT', missing);
+        await expectFsError(fs.rmdir(missing), 'ENOENT', missing);
+        await expectFsError(fs.setAttributes(missing, { mtimeNs: 1n }), 'ENOENT', missing);
+        await expectFsError(fs.symlink('x', p('missing/l')), 'ENOENT');
+        expectFsErrorSync(() => fs.lstatSync(missing), 'ENOENT');
+        expectFsErrorSync(() => fs.readdirSync(missing), 'ENOENT');
+        const err = await expectFsError(fs.lstat(missing), 'ENOENT');
+        expect(err.path).toBe(missing);
+        expect(err.op).toBe('lstat');
+        expect(err.transient).toBe(true);
+      });
+
+      it('a file used as a directory is ENOTDIR', async () => {
+        await fx.writeFile(p('f'), HELLO);
+        expectFsErrorSync(() => fs.readdirSync(p('f')), 'ENOTDIR');
+        await expectFsError(fs.lstat(p('f/x')), 'ENOTDIR');
+      });
+    });
+
+    describe('content', () => {
+      it('hash is the sha256 of the bytes', async () => {
+        await fx.writeFile(p('f'), HELLO);
+        expect(await fs.hash(p('f'))).toBe(HELLO_SHA256);
+        const big = new Uint8Array(700_000).map((_, i) => i % 251);
+        await fx.writeFile(p('big'), big);
+        expect(await fs.hash(p('big'))).toBe(createHash('sha256').update(big).digest('hex'));
+      });
+
+      it('hash of a directory fails with EISDIR', async () => {
+        await fs.mkdir(p('d'));
+        await expectFsError(fs.hash(p('d')), 'EISDIR');
+      });
+
+      it('readText reads UTF-8', async () => {
+        await fx.writeFile(p('.conduitignore'), '*.tmp\nnaïve/\n');
+        expect(await fs.readText(p('.conduitignore'))).toBe('*.tmp\nnaïve/\n');
+      });
+    });
+  });
+}
+
+function diff(a: bigint, b: bigint): bigint {
+  return a > b ? a - b : b - a;
+}
