@@ -40,13 +40,14 @@ export class InitialSchema1763870000000 implements MigrationInterface {
     // Partial: opening a store looks for `running` rows without reading the whole history.
     await queryRunner.query(`CREATE INDEX "IDX_sync_generation_running" ON "sync_generation" ("status") WHERE status = 'running'`);
 
+    // WITHOUT ROWID keyed by (conduit_id, path): loading a conduit's baseline is one range scan of one B-tree.
     await queryRunner.query(
-      `CREATE TABLE "index_entry" ("id" integer PRIMARY KEY AUTOINCREMENT NOT NULL, "conduit_id" integer NOT NULL, "path" text NOT NULL, ` +
+      `CREATE TABLE "index_entry" ("conduit_id" integer NOT NULL, "path" text NOT NULL, ` +
         `"kind" text NOT NULL, "size" integer NOT NULL, "hash" text, "link_target" text, "source_mtime_ns" bigint NOT NULL, ` +
         `"source_mode" integer NOT NULL, "target_mtime_ns" bigint NOT NULL, "target_mode" integer NOT NULL, ` +
-        `CONSTRAINT "FK_index_entry_conduit" FOREIGN KEY ("conduit_id") REFERENCES "sync_conduit" ("id") ON DELETE CASCADE ON UPDATE NO ACTION)`,
+        `CONSTRAINT "FK_index_entry_conduit" FOREIGN KEY ("conduit_id") REFERENCES "sync_conduit" ("id") ON DELETE CASCADE ON UPDATE NO ACTION, ` +
+        `PRIMARY KEY ("conduit_id", "path")) WITHOUT ROWID`,
     );
-    await queryRunner.query(`CREATE UNIQUE INDEX "UQ_index_entry_conduit_path" ON "index_entry" ("conduit_id", "path")`);
 
     await queryRunner.query(
       `CREATE TABLE "sync_conflict" ("id" integer PRIMARY KEY AUTOINCREMENT NOT NULL, "conduit_id" integer NOT NULL, ` +

@@ -1,18 +1,18 @@
-import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, Entity, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
 import { SyncConduit } from './sync-conduit.js';
 
 /**
  * `index_entry`: one path of a conduit's baseline (core/entry.ts
  * `BaselineEntry`). mtimes are int64 nanoseconds; the store reads them with
  * better-sqlite3's safe integers as bigint. Schema-check only; see SyncConduit.
+ *
+ * WITHOUT ROWID, keyed by (conduit_id, path): a conduit's rows sit together
+ * in the one B-tree, so loading a baseline is a range scan with no second
+ * lookup per row, and no separate unique index duplicates every path.
  */
-@Entity('index_entry')
-@Index('UQ_index_entry_conduit_path', ['conduitId', 'path'], { unique: true })
+@Entity('index_entry', { withoutRowid: true })
 export class IndexEntry {
-  @PrimaryGeneratedColumn({ type: 'integer' })
-  id!: number;
-
-  @Column({ name: 'conduit_id', type: 'integer' })
+  @PrimaryColumn({ name: 'conduit_id', type: 'integer' })
   conduitId!: number;
 
   @ManyToOne(() => SyncConduit, { onDelete: 'CASCADE', nullable: false })
@@ -20,7 +20,7 @@ export class IndexEntry {
   conduit?: SyncConduit;
 
   /** Relative POSIX path, NFC. */
-  @Column({ type: 'text' })
+  @PrimaryColumn({ type: 'text' })
   path!: string;
 
   /** `file` | `dir` | `symlink`. */
