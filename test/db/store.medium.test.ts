@@ -344,6 +344,22 @@ describe('removeConduit', () => {
   });
 });
 
+describe('locking', () => {
+  it('waits out busy_timeout, then names the database in StoreError("busy")', () => {
+    const other = new Database(tmp.db);
+    other.exec('BEGIN IMMEDIATE');
+    try {
+      const started = Date.now();
+      expect(() => store.createConduit(conduitSpec())).toThrow(expect.objectContaining({ code: 'busy', message: expect.stringContaining(tmp.db) }));
+      expect(Date.now() - started).toBeGreaterThanOrEqual(4_500);
+    } finally {
+      other.exec('ROLLBACK');
+      other.close();
+    }
+    expect(store.createConduit(conduitSpec()).name).toBe('photos');
+  });
+});
+
 describe('markInterrupted', () => {
   it('marks a generation whose runner died, leaves one of a live process alone', async () => {
     const photos = store.createConduit(conduitSpec());
