@@ -17,7 +17,7 @@ export function issueToConfigError(error: z.ZodError, input: unknown, knownKeys:
     return new ConfigError(joinFieldPath(field, key), `unknown field${hint}`);
   }
   const value = valueAt(input, issue.path);
-  if (value === undefined && issue.code === 'invalid_type') {
+  if (value === undefined && issue.code !== 'custom') {
     return new ConfigError(field, `missing; ${issue.message}`);
   }
   const note = issue.code === 'custom' && typeof issue.params?.['note'] === 'string' ? ` (${issue.params['note']})` : '';
@@ -38,7 +38,12 @@ function closest(key: string, candidates: readonly string[]): string | undefined
   const lower = key.toLowerCase();
   let best: { name: string; distance: number } | undefined;
   for (const name of candidates) {
-    const distance = name.toLowerCase().startsWith(lower) || lower.startsWith(name.toLowerCase()) ? 1 : editDistance(lower, name.toLowerCase());
+    const candidate = name.toLowerCase();
+    // A typo of a prefix counts too: "paralel" is close to "parallel…".
+    const distance = Math.min(
+      editDistance(lower, candidate),
+      ...[lower.length - 1, lower.length, lower.length + 1].filter((n) => n > 2 && n < candidate.length).map((n) => editDistance(lower, candidate.slice(0, n)) + 1),
+    );
     if (!best || distance < best.distance) best = { name, distance };
   }
   return best && best.distance <= Math.max(2, Math.floor(key.length / 3)) ? best.name : undefined;
