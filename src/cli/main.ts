@@ -73,6 +73,25 @@ function buildProgram(): Command {
   defineCommand(program, 'remove <name>', 'forget a conduit and its history (never touches the synced folders)', () => import('./commands/remove.js'));
   defineCommand(program, 'import <file>', 'create or update conduits from a config file, all or nothing', () => import('./commands/import.js'));
   defineCommand(program, 'export', 'print every conduit as a config file that import accepts', () => import('./commands/export.js'));
+  defineCommand(program, 'run <name>', 'run one generation now (exit 0 done, 1 errors, 3 refused by a safety guard)', () => import('./commands/run.js'), {
+    flags: (c) => c
+      .option('--dry-run', 'plan and report without changing any file or the baseline')
+      .option('--force', 'allow, once, a deletion a safety guard refused (never a missing root)'),
+  });
+  defineCommand(program, 'history <name>', 'generations of a conduit, newest first', () => import('./commands/history.js'), {
+    flags: (c) => c.option('--limit <n>', 'how many generations (default 20)'),
+  });
+  defineCommand(program, 'show-generation <name> <n>', 'one generation with its per-file events', () => import('./commands/show-generation.js'), {
+    flags: (c) => c.option('--action <action>', 'only events of this action (copy, delete, mkdir, rmdir, symlink, conflict_copy, skip, error)'),
+  });
+  defineCommand(program, 'conflicts [name]', 'unresolved conflicts (all of them with --all)', () => import('./commands/conflicts.js'), {
+    flags: (c) => c.option('--all', 'resolved ones too'),
+  });
+  defineCommand(program, 'resolve <conflict-id>', 'settle a conflict now: copy the chosen version over and advance the baseline', () => import('./commands/resolve.js'), {
+    flags: (c) => c
+      .option('--keep <side>', 'source | target | both (both: the newer stays, the other is saved as a conflict copy)')
+      .option('--dismiss', 'close the conflict without changing any file'),
+  });
   return program;
 }
 
@@ -114,7 +133,7 @@ function report(error: unknown): number {
 /** Errors of the service layer that mean "bad input", recognised by name so this file imports no service code. */
 function isUserError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
-  if (error.name === 'UnknownConduitError') return true;
+  if (error.name === 'UnknownConduitError' || error.name === 'ConflictNotResolvableError') return true;
   return error.name === 'StoreError' && ['duplicate_name', 'not_found'].includes((error as { code?: string }).code ?? '');
 }
 

@@ -1,0 +1,19 @@
+import { NodeFileSystem } from '../../fs/node-file-system.js';
+import { resolveConflict, type ResolveChoice } from '../../service/resolve-conflict.js';
+import type { CommandContext } from '../context.js';
+import { UsageError } from '../usage-error.js';
+
+/** `conduit resolve <conflict-id> --keep source|target|both` or `--dismiss`. */
+export async function run(context: CommandContext, [idText = '']: string[], flags: Record<string, unknown>): Promise<void> {
+  const id = Number(idText);
+  if (!Number.isInteger(id) || id < 1) throw new UsageError(`<conflict-id>: expected a conflict id (see conduit conflicts), got ${JSON.stringify(idText)}`);
+  const keep = flags['keep'] as string | undefined;
+  const dismiss = flags['dismiss'] === true;
+  if ((keep === undefined) === !dismiss) throw new UsageError('resolve: give exactly one of --keep source|target|both and --dismiss');
+  if (keep !== undefined && !['source', 'target', 'both'].includes(keep)) throw new UsageError(`--keep: expected source | target | both, got ${JSON.stringify(keep)}`);
+  const choice: ResolveChoice = dismiss ? 'dismiss' : (keep as ResolveChoice);
+  const store = await context.openStore();
+  const record = await resolveConflict(store, new NodeFileSystem(), id, choice);
+  if (context.json) context.printJson(record);
+  else context.print(`conflict ${record.id} (${record.conduit}: ${record.path}) resolved: ${record.resolution}${record.conflictCopy ? `, the other version is ${record.conflictCopy}` : ''}`);
+}

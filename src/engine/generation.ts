@@ -1,0 +1,407 @@
+import { join } from 'node:path';
+import { conflictStamp } from '../core/conflict-name.js';
+import { filesToHash } from '../core/content-check.js';
+import type { Baseline, Entry, FileEntry, Side, Snapshot } from '../core/entry.js';
+import { nextBaseline } from '../core/next-baseline.js';
+import type { Action, Conflict, Landed, Outcome, Plan } from '../core/plan.js';
+import { reconcile } from '../core/reconcile.js';
+import { rootEmptied, rootUnavailable, tooManyDeletes } from '../core/safety.js';
+import type { ConduitState, GenerationStatus, Trigger, VerificationStatus } from '../core/vocabulary.js';
+import { errorEventMessage } from '../db/error-event.js';
+import type {
+  ConduitRow, ConflictInput, EntrySummary, GenerationCounters, GenerationEventInput, GenerationRecord, Store,
+} from '../db/store.js';
+import { isFsError, type FileSystem } from '../fs/file-system.js';
+import { runBounded } from './bounded.js';
+import { buildRules, pathPattern } from './filters.js';
+import { scanRoot, type ScanOptions, type ScanResult } from './scan.js';
+import { createThrottle } from './throttle.js';
+import { executePlan, type TransferProgress } from './transfer.js';
+import { versionStamp } from './versioning.js';
+
+/**
+ * One generation of one conduit, end to end (DESIGN's pipeline): guards,
+ * scan both roots, hash where content must decide, reconcile, guard the plan,
+ * transfer, and record everything — counters, events, conflicts, baseline,
+ * conduit state — in one transaction. Only a broken precondition stops it;
+ * a single path's trouble becomes an event and the generation goes on.
+ */
+export interface GenerationRequest {
+  readonly conduit: ConduitRow;
+  readonly trigger: Trigger;
+  readonly dryRun?: boolean;
+  /** Accept a refused deletion or an emptied root, once (SPEC §4). */
+  readonly force?: boolean;
+  /** Stop starting new work (SIGINT/SIGTERM); the generation ends `interrupted`. */
+  readonly signal?: AbortSignal;
+  /** Also cut copies in flight. */
+  readonly cutSignal?: AbortSignal;
+  /** The watcher fast path: scan only these relative paths on both sides. */
+  readonly onlyPaths?: readonly string[];
+  /** `waiting_watcher` under the service (SPEC §8); `unverified` for a plain CLI run. */
+  readonly verification?: VerificationStatus;
+  readonly onProgress?: (progress: GenerationProgress) => void;
+  readonly now?: () => Date;
+}
+
+export interface GenerationProgress {
+  readonly conduit: string;
+  readonly generation: number;
+  readonly phase: 'scanning' | 'transferring' | 'recording';
+  readonly actionsDone: number;
+  readonly actionsTotal: number;
+  readonly bytesDone: number;
+  readonly bytesTotal: number;
+}
+
+export interface GenerationResult {
+  readonly record: GenerationRecord;
+  /** What each written path holds now, for the watcher's verification. */
+  readonly written: readonly Landed[];
+  /** Directory entries the scans looked at (the fast path's proof). */
+  readonly scanned: number;
+}
+
+/** A refusal: a guard said no before anything changed. */
+class Refusal extends Error {
+  constructor(message: string, readonly state: ConduitState) {
+    super(message);
+  }
+}
+
+export async function runGeneration(store: Store, fs: FileSystem, request: GenerationRequest): Promise<GenerationResult> {
+  const now = request.now ?? (() => new Date());
+  const conduit = request.conduit;
+  const dryRun = request.dryRun === true;
+  const startedAt = now();
+  const previousState = conduit.state;
+  const { id: generationId, generation } = store.beginGeneration(conduit.id, request.trigger, dryRun, startedAt.toISOString());
+  if (!dryRun) store.setConduitState(conduit.id, 'syncing');
+  const progress = (p: Omit<GenerationProgress, 'conduit' | 'generation'>) =>
+    request.onProgress?.({ conduit: conduit.name, generation, ...p });
+
+  const finish = (outcome: Finished): GenerationResult => {
+    const verification: VerificationStatus = outcome.status === 'refused' || dryRun
+      ? 'unverified'
+      : outcome.written.length === 0 && request.verification === 'waiting_watcher' ? 'verified' : (request.verification ?? 'unverified');
+    store.commitGeneration({
+      conduitId: conduit.id,
+      generationId,
+      status: outcome.status,
+      completedAt: now().toISOString(),
+      counters: outcome.counters,
+      errorMessage: outcome.errorMessage,
+      verificationStatus: verification,
+      events: outcome.events,
+      conflicts: outcome.conflicts,
+      baselineUpserts: outcome.baseline.upserts,
+      baselineDeletes: outcome.baseline.deletes,
+      conduitState: dryRun ? previousState : outcome.state,
+      lastSyncError: dryRun ? conduit.lastSyncError : outcome.errorMessage,
+      countsTowardTotals: !dryRun && (outcome.status === 'completed' || outcome.status === 'completed_with_errors'),
+    });
+    if (verification === 'verified') store.setVerification(generationId, 'verified', now().toISOString());
+    return { record: store.getGenerationById(generationId)!, written: outcome.written, scanned: outcome.scanned };
+  };
+
+  try {
+    return finish(await generate(store, fs, request, startedAt, progress));
+  } catch (error) {
+    if (error instanceof Refusal) {
+      return finish({
+        status: 'refused', state: error.state, errorMessage: error.message, counters: ZERO,
+        events: [{ side: null, path: '', action: 'error', bytes: 0, message: errorEventMessage('guard', error.message) }],
+        conflicts: [], baseline: NO_CHANGE, written: [], scanned: 0,
+      });
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    return finish({
+      status: 'failed', state: 'failed', errorMessage: message, counters: { ...ZERO, errorsEncountered: 1 },
+      events: [{ side: null, path: '', action: 'error', bytes: 0, message: errorEventMessage('sync', message) }],
+      conflicts: [], baseline: NO_CHANGE, written: [], scanned: 0,
+    });
+  }
+}
+
+interface Finished {
+  readonly status: GenerationStatus;
+  readonly state: ConduitState;
+  readonly errorMessage: string | null;
+  readonly counters: GenerationCounters;
+  readonly events: readonly GenerationEventInput[];
+  readonly conflicts: readonly ConflictInput[];
+  readonly baseline: { readonly upserts: ReadonlyMap<string, import('../core/entry.js').BaselineEntry>; readonly deletes: readonly string[] };
+  readonly written: readonly Landed[];
+  readonly scanned: number;
+}
+
+const ZERO: GenerationCounters = {
+  filesCopied: 0, filesDeleted: 0, dirsCreated: 0, dirsDeleted: 0, conflicts: 0, conflictsResolved: 0, bytesTransferred: 0, errorsEncountered: 0,
+};
+const NO_CHANGE = { upserts: new Map(), deletes: [] as string[] };
+
+async function generate(
+  store: Store,
+  fs: FileSystem,
+  request: GenerationRequest,
+  startedAt: Date,
+  progress: (p: Omit<GenerationProgress, 'conduit' | 'generation'>) => void,
+): Promise<Finished> {
+  const conduit = request.conduit;
+  const dryRun = request.dryRun === true;
+  const roots = { source: conduit.source, target: conduit.target };
+  const baseline = store.loadBaseline(conduit.id);
+  progress({ phase: 'scanning', actionsDone: 0, actionsTotal: 0, bytesDone: 0, bytesTotal: 0 });
+
+  const options = await scanOptionsFor(fs, conduit, request.onlyPaths);
+  let [source, target] = await Promise.all([scanRoot(fs, roots.source, options), scanRoot(fs, roots.target, options)]);
+  const scanned = source.visited + target.visited;
+
+  // Guards on the roots (SPEC §4): an unmounted drive must never look like "everything was deleted".
+  const sourceDown = rootUnavailable('source', source.root, source.rootMessage);
+  if (sourceDown) throw new Refusal(sourceDown, 'waiting_for_source');
+  if (target.root === 'missing' && baseline.size === 0) {
+    if (!dryRun) await createTargetRoot(fs, roots.target);
+    target = { ...target, root: 'ok' };
+  }
+  const targetDown = rootUnavailable('target', target.root, target.rootMessage);
+  if (targetDown) throw new Refusal(targetDown, 'waiting_for_source');
+  if (!request.force && !request.onlyPaths) {
+    const emptied = rootEmptied('source', source.entries, baseline) ?? rootEmptied('target', target.entries, baseline);
+    if (emptied) throw new Refusal(emptied, 'failed');
+  }
+
+  if (!dryRun) await removeStaleTemps(fs, roots, source, target);
+  let targetEntries = target.entries;
+  if (conduit.mode === 'selective') targetEntries = await withDeselectedBaselinePaths(fs, roots.target, baseline, source.entries, targetEntries);
+
+  const hashed = await hashWhereContentDecides(fs, conduit, baseline, roots, source.entries, targetEntries, request.signal);
+  const plan = reconcile({
+    mode: conduit.mode, policy: conduit.conflict, baseline, source: hashed.source, target: hashed.target,
+    stamp: conflictStamp(startedAt), checksum: conduit.checksum,
+  });
+
+  if (!request.force) {
+    for (const side of ['source', 'target'] as const) {
+      const refusal = tooManyDeletes(plan, side, side === 'source' ? hashed.source : hashed.target, baseline, conduit.maxDeletePercent);
+      if (refusal) throw new Refusal(refusal, 'failed');
+    }
+  }
+
+  const conflicts = conflictInputs(plan.conflicts);
+  const openConflictPaths = new Set(store.listConflicts({ conduit: conduit.name }).map((c) => c.path));
+  const newConflicts = plan.conflicts.filter((c) => !(c.resolution === 'unresolved' && openConflictPaths.has(c.path))).length;
+  const resolvedConflicts = plan.conflicts.filter((c) => c.resolution !== 'unresolved').length;
+
+  if (dryRun) {
+    return {
+      status: 'completed', state: conduit.state, errorMessage: null,
+      counters: { ...plannedCounters(plan), conflicts: newConflicts, conflictsResolved: resolvedConflicts },
+      events: plan.actions.map((a) => eventOf(a, 0, null)), conflicts: [], baseline: NO_CHANGE, written: [], scanned,
+    };
+  }
+
+  const bytesTotal = plan.actions.reduce((n, a) => n + (a.op === 'copy' ? a.entry.size : 0), 0);
+  let actionsDone = 0;
+  let bytesDone = 0;
+  const outcomes = await executePlan(plan, {
+    fs, roots, parallelTransfers: conduit.parallelTransfers, throttle: createThrottle(conduit.bandwidthLimitMbps),
+    signal: request.signal, cutSignal: request.cutSignal,
+    versioning: conduit.versioning ? { dir: conduit.versioning.dir, stamp: versionStamp(startedAt) } : null,
+    onProgress: (p: TransferProgress) => {
+      if (!p.done) return;
+      actionsDone++;
+      bytesDone += p.bytes;
+      progress({ phase: 'transferring', actionsDone, actionsTotal: plan.actions.length, bytesDone, bytesTotal });
+    },
+  });
+  progress({ phase: 'recording', actionsDone, actionsTotal: plan.actions.length, bytesDone, bytesTotal });
+
+  const changes = nextBaseline(baseline, hashed.source, hashed.target, plan, outcomes);
+  const events = [...scanEvents(source, 'source'), ...scanEvents(target, 'target'), ...plan.skips.map((s) => ({
+    side: s.side, path: s.path, action: 'skip' as const, bytes: 0, message: s.reason,
+  })), ...outcomes.map(eventOfOutcome)];
+  const counters = countOutcomes(outcomes, newConflicts, resolvedConflicts, events);
+  const interrupted = request.signal?.aborted === true;
+  const firstError = events.find((e) => e.action === 'error');
+  const status: GenerationStatus = interrupted ? 'interrupted' : counters.errorsEncountered > 0 ? 'completed_with_errors' : 'completed';
+  const errorMessage = interrupted
+    ? 'interrupted: the service stopped before the generation finished'
+    : firstError ? `${counters.errorsEncountered} error(s); first: ${firstError.path}: ${firstError.message}` : null;
+  const written = outcomes.flatMap((o) => (o.status === 'applied' ? o.landed : []));
+  return {
+    status, state: status === 'completed' ? 'current' : 'failed', errorMessage, counters, events, conflicts,
+    baseline: changes, written, scanned,
+  };
+}
+
+/** Filter rules for this conduit: include/exclude, index rules with both roots' `.conduitignore`, and the versioning directory. */
+export async function scanOptionsFor(fs: FileSystem, conduit: ConduitRow, onlyPaths?: readonly string[]): Promise<ScanOptions> {
+  const conduitIgnoreText: string[] = [];
+  if (conduit.useIndexRules) {
+    for (const root of [conduit.source, conduit.target]) {
+      try {
+        conduitIgnoreText.push(await fs.readText(join(root, '.conduitignore')));
+      } catch (error) {
+        if (!isFsError(error, 'ENOENT') && !isFsError(error, 'ENOTDIR')) throw error;
+      }
+    }
+  }
+  const extraExcludes = conduit.versioning && !conduit.versioning.dir.startsWith('/') ? [pathPattern(conduit.versioning.dir)] : [];
+  const rules = buildRules({ include: conduit.include, exclude: conduit.exclude, useIndexRules: conduit.useIndexRules, conduitIgnoreText, extraExcludes });
+  return onlyPaths ? { rules, onlyPaths } : { rules };
+}
+
+/** The first generation creates a target that does not exist yet; its parent must. */
+async function createTargetRoot(fs: FileSystem, target: string): Promise<void> {
+  try {
+    await fs.mkdir(target);
+  } catch (error) {
+    if (isFsError(error, 'EEXIST')) return;
+    throw new Refusal(`cannot create the target root ${target}: ${error instanceof Error ? error.message : String(error)}`, 'failed');
+  }
+}
+
+/** Temporaries of an interrupted generation are removed before anything else (SPEC §3). */
+async function removeStaleTemps(fs: FileSystem, roots: Record<Side, string>, source: ScanResult, target: ScanResult): Promise<void> {
+  for (const [side, scan] of [['source', source], ['target', target]] as const) {
+    for (const rel of scan.staleTemps) {
+      try {
+        await fs.unlink(join(roots[side], rel));
+      } catch {
+        // RACE: another process may have removed it already; a leftover is retried next generation.
+      }
+    }
+  }
+}
+
+/**
+ * Selective deletes paths that left the selection (SPEC §2.3), which the
+ * filtered target scan cannot see: lstat just those baseline paths.
+ */
+async function withDeselectedBaselinePaths(
+  fs: FileSystem, targetRoot: string, baseline: Baseline, source: Snapshot, target: Snapshot,
+): Promise<Snapshot> {
+  let out: Map<string, Entry> | undefined;
+  for (const path of baseline.keys()) {
+    if (source.has(path) || target.has(path)) continue;
+    try {
+      const entry = await fs.lstat(join(targetRoot, path));
+      out ??= new Map(target);
+      out.set(path, entry);
+    } catch (error) {
+      if (!isFsError(error, 'ENOENT') && !isFsError(error, 'ENOTDIR')) throw error;
+    }
+  }
+  return out ?? target;
+}
+
+/** SPEC §3: where content must be compared, hash both files; with `checksum: true`, every file. */
+async function hashWhereContentDecides(
+  fs: FileSystem, conduit: ConduitRow, baseline: Baseline, roots: Record<Side, string>,
+  source: Snapshot, target: Snapshot, signal?: AbortSignal,
+): Promise<{ source: Snapshot; target: Snapshot }> {
+  const wanted = filesToHash(conduit.mode, conduit.checksum, baseline, source, target);
+  const withHashes = async (side: Side, snapshot: Snapshot): Promise<Snapshot> => {
+    const paths = wanted[side];
+    if (paths.length === 0) return snapshot;
+    const out = new Map(snapshot);
+    await runBounded(paths, Math.max(2, conduit.parallelTransfers), async (path) => {
+      const entry = snapshot.get(path) as FileEntry;
+      try {
+        out.set(path, { ...entry, hash: await fs.hash(join(roots[side], path), signal) });
+      } catch (error) {
+        // Unreadable now: reconcile sees the path as a problem and leaves it alone this time.
+        out.set(path, { kind: 'problem', code: isFsError(error) ? error.code : 'EOTHER', message: error instanceof Error ? error.message : String(error) });
+      }
+    }, signal ? { signal } : {});
+    return out;
+  };
+  const [s, t] = await Promise.all([withHashes('source', source), withHashes('target', target)]);
+  return { source: s, target: t };
+}
+
+function summary(entry: Entry | null): EntrySummary | null {
+  if (!entry) return null;
+  if (entry.kind === 'problem') return { kind: 'problem', size: 0, mtime: new Date(0).toISOString() };
+  return {
+    kind: entry.kind,
+    size: entry.kind === 'file' ? entry.size : 0,
+    mtime: new Date(Number(entry.mtimeNs / 1_000_000n)).toISOString(),
+  };
+}
+
+function conflictInputs(conflicts: readonly Conflict[]): ConflictInput[] {
+  return conflicts.map((c) => ({
+    path: c.path, kind: c.kind, severity: c.severity, resolution: c.resolution,
+    source: summary(c.source), target: summary(c.target), conflictCopy: c.copyPath,
+  }));
+}
+
+/** Problems found while scanning: unreadable paths are errors, sockets/FIFOs/devices are skipped. */
+function scanEvents(scan: ScanResult, side: Side): GenerationEventInput[] {
+  const events: GenerationEventInput[] = [];
+  for (const [path, entry] of scan.entries) {
+    if (entry.kind !== 'problem') continue;
+    events.push(entry.code === 'unsupported'
+      ? { side, path, action: 'skip', bytes: 0, message: `unsupported file type: ${entry.message}` }
+      : { side, path, action: 'error', bytes: 0, message: errorEventMessage('scan', `${entry.code}: ${entry.message}`) });
+  }
+  return events;
+}
+
+function targetSideOf(action: Action): Side {
+  switch (action.op) {
+    case 'copy': case 'symlink': case 'mkdir': return action.to;
+    case 'delete': case 'rmdir': return action.side;
+    case 'conflict_copy': return action.loser;
+  }
+}
+
+function eventOf(action: Action, bytes: number, message: string | null): GenerationEventInput {
+  const text = action.op === 'conflict_copy' ? `saved as ${action.copyPath}${message ? `; ${message}` : ''}` : message;
+  return { side: targetSideOf(action), path: action.path, action: action.op, bytes, message: text };
+}
+
+function eventOfOutcome(outcome: Outcome): GenerationEventInput {
+  const a = outcome.action;
+  switch (outcome.status) {
+    case 'applied':
+      return eventOf(a, outcome.bytes, null);
+    case 'skipped':
+      return { side: targetSideOf(a), path: a.path, action: 'skip', bytes: 0, message: `${a.op}: ${outcome.reason}` };
+    case 'failed':
+      return { side: targetSideOf(a), path: a.path, action: 'error', bytes: 0, message: errorEventMessage(a.op.replace('_', '-'), outcome.problem.message) };
+  }
+}
+
+function plannedCounters(plan: Plan): GenerationCounters {
+  let filesCopied = 0, filesDeleted = 0, dirsCreated = 0, dirsDeleted = 0, bytes = 0;
+  for (const a of plan.actions) {
+    if (a.op === 'copy') { filesCopied++; bytes += a.entry.size; }
+    else if (a.op === 'symlink') filesCopied++;
+    else if (a.op === 'delete') filesDeleted++;
+    else if (a.op === 'mkdir') dirsCreated++;
+    else if (a.op === 'rmdir') dirsDeleted++;
+  }
+  return { ...ZERO, filesCopied, filesDeleted, dirsCreated, dirsDeleted, bytesTransferred: bytes };
+}
+
+function countOutcomes(
+  outcomes: readonly Outcome[], conflicts: number, conflictsResolved: number, events: readonly GenerationEventInput[],
+): GenerationCounters {
+  let filesCopied = 0, filesDeleted = 0, dirsCreated = 0, dirsDeleted = 0, bytesTransferred = 0;
+  for (const o of outcomes) {
+    if (o.status !== 'applied') continue;
+    bytesTransferred += o.bytes;
+    switch (o.action.op) {
+      case 'copy': case 'symlink': filesCopied++; break;
+      case 'delete': filesDeleted++; break;
+      case 'mkdir': dirsCreated++; break;
+      case 'rmdir': dirsDeleted++; break;
+      case 'conflict_copy': break; // conflict copies are events of their own, not copies (SPEC §11)
+    }
+  }
+  const errorsEncountered = events.filter((e) => e.action === 'error').length;
+  return { filesCopied, filesDeleted, dirsCreated, dirsDeleted, conflicts, conflictsResolved, bytesTransferred, errorsEncountered };
+}

@@ -1,0 +1,76 @@
+import { conflictStamp } from '../core/conflict-name.js';
+import { isUnder, type Snapshot } from '../core/entry.js';
+import { nextBaseline } from '../core/next-baseline.js';
+import { reconcile } from '../core/reconcile.js';
+import type { ConflictPolicy, Resolution } from '../core/vocabulary.js';
+import { StoreError, type ConflictRecord, type Store } from '../db/store.js';
+import type { FileSystem } from '../fs/file-system.js';
+import { scanOptionsFor } from '../engine/generation.js';
+import { scanRoot } from '../engine/scan.js';
+import { executePlan } from '../engine/transfer.js';
+
+export type ResolveChoice = 'source' | 'target' | 'both' | 'dismiss';
+
+/** The conflict exists but cannot be resolved as asked (already resolved, a side is offline…): bad input, exit 2. */
+export class ConflictNotResolvableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConflictNotResolvableError';
+  }
+}
+
+/**
+ * `conduit resolve` / `POST /api/conflicts/:id/resolve`: settle one open
+ * conflict now. The chosen side becomes the policy of a reconcile restricted
+ * to the conflict's path (and subtree), so resolving goes through the same
+ * verify-before-write, temp-and-rename transfer as a generation, and the
+ * baseline advances only from what landed. `dismiss` changes nothing on disk.
+ */
+export async function resolveConflict(store: Store, fs: FileSystem, id: number, choice: ResolveChoice, now = new Date()): Promise<ConflictRecord> {
+  const conflict = store.getConflict(id);
+  if (!conflict) throw new StoreError('not_found', `no conflict with id ${id} (see conduit conflicts)`);
+  if (conflict.resolution !== 'unresolved') throw new ConflictNotResolvableError(`conflict ${id} is already resolved (${conflict.resolution})`);
+  const conduit = store.getConduit(conflict.conduit);
+  if (!conduit) throw new StoreError('not_found', `conflict ${id} belongs to a conduit that no longer exists`);
+  if (choice === 'dismiss') {
+    store.resolveConflict(id, 'dismissed', now.toISOString());
+    return store.getConflict(id)!;
+  }
+  const oneWay = conduit.mode !== 'bidirectional';
+  if (oneWay && choice === 'both') throw new ConflictNotResolvableError(`--keep both needs a bidirectional conduit; "${conduit.name}" is ${conduit.mode} (use --keep source or --keep target)`);
+
+  const path = conflict.path;
+  const inScope = (p: string) => p === path || isUnder(p, path);
+  const only = <T>(m: ReadonlyMap<string, T>) => new Map([...m].filter(([p]) => inScope(p)));
+  const baseline = only(store.loadBaseline(conduit.id));
+
+  if (oneWay && choice === 'target') {
+    // The target's version stays as the target's own: the conduit stops tracking it.
+    for (const p of baseline.keys()) store.setBaselineEntry(conduit.id, p, null);
+    store.resolveConflict(id, 'accepted_target', now.toISOString());
+    return store.getConflict(id)!;
+  }
+
+  const options = await scanOptionsFor(fs, conduit, [path]);
+  const [source, target] = await Promise.all([scanRoot(fs, conduit.source, options), scanRoot(fs, conduit.target, options)]);
+  for (const [side, scan] of [['source', source], ['target', target]] as const) {
+    if (scan.root !== 'ok') throw new ConflictNotResolvableError(`cannot resolve conflict ${id}: the ${side} root is ${scan.root.replace(/_/g, ' ')}`);
+  }
+  const s: Snapshot = only(source.entries);
+  const t: Snapshot = only(target.entries);
+  const policy: ConflictPolicy = choice === 'both' ? 'keep-both' : choice;
+  const plan = reconcile({ mode: 'bidirectional', policy, baseline, source: s, target: t, stamp: conflictStamp(now) });
+  const outcomes = await executePlan(plan, { fs, roots: { source: conduit.source, target: conduit.target }, parallelTransfers: conduit.parallelTransfers });
+  const trouble = outcomes.find((o) => o.status !== 'applied');
+  if (trouble) {
+    const why = trouble.status === 'failed' ? trouble.problem.message : trouble.reason;
+    throw new Error(`could not resolve conflict ${id}: ${trouble.action.path}: ${why}`);
+  }
+  const changes = nextBaseline(baseline, s, t, plan, outcomes);
+  for (const p of changes.deletes) store.setBaselineEntry(conduit.id, p, null);
+  for (const [p, entry] of changes.upserts) store.setBaselineEntry(conduit.id, p, entry);
+  const resolution: Resolution = choice === 'both' ? 'kept_both' : choice === 'source' ? 'accepted_source' : 'accepted_target';
+  store.resolveConflict(id, resolution, now.toISOString());
+  return store.getConflict(id)!;
+}
+
