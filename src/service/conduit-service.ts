@@ -1,0 +1,63 @@
+import type { GenerationStatus, Trigger, VerificationStatus } from '../core/vocabulary.js';
+import type { ConflictRecord, GenerationRecord, Store } from '../db/store.js';
+import type { ResolveChoice } from './resolve-conflict.js';
+import type { GenerationView } from './views.js';
+
+/**
+ * What the running service offers its front ends (the HTTP API and the admin
+ * page): the one entry point through which every trigger — schedule, watcher,
+ * API, CLI — requests a generation, and a stream of live events. Implemented
+ * in this folder by the scheduler-backed service (`conduit serve`).
+ */
+export interface ConduitService {
+  readonly store: Store;
+  /**
+   * Request a generation now. One generation per conduit at a time: a request
+   * while one runs coalesces into exactly one follow-up. Resolves with the
+   * generation that satisfied the request once it has finished (its record,
+   * whatever its status: a refusal is a record too).
+   */
+  requestSync(name: string, options: SyncRequestOptions): Promise<GenerationRecord>;
+  /** Settle an open conflict now (same rules as `conduit resolve`). */
+  resolveConflict(id: number, choice: ResolveChoice): Promise<ConflictRecord>;
+  /** A conduit was added, edited, enabled, disabled or removed through the API: reload its schedule and watchers. */
+  conduitChanged(name: string): void;
+  /** Live events; returns the unsubscribe function. */
+  subscribe(listener: (event: LiveEvent) => void): () => void;
+  /** Generations running right now with their latest progress. */
+  running(): readonly RunningGeneration[];
+  /**
+   * Paths no conduit may point at or into: the database file and its folder
+   * (WAL files, the API token file). The API refuses them with a 400.
+   */
+  protectedPaths(): readonly string[];
+}
+
+export interface SyncRequestOptions {
+  readonly trigger: Trigger;
+  readonly dryRun?: boolean;
+  readonly force?: boolean;
+  /** The watcher fast path: only these relative paths changed. */
+  readonly paths?: readonly string[];
+}
+
+export interface RunningGeneration {
+  readonly conduit: string;
+  readonly generation: number;
+  readonly trigger: Trigger;
+  readonly startedAt: string;
+  readonly actionsDone: number;
+  readonly actionsTotal: number;
+  readonly bytesDone: number;
+  readonly bytesTotal: number;
+  /** Bytes per second since the transfer began. */
+  readonly rate: number;
+}
+
+/** What `GET /api/events` (server-sent events) and the admin page's live view carry. */
+export type LiveEvent =
+  | { readonly type: 'generation_started'; readonly conduit: string; readonly generation: number; readonly trigger: Trigger; readonly startedAt: string }
+  | ({ readonly type: 'generation_progress' } & RunningGeneration)
+  | { readonly type: 'generation_finished'; readonly conduit: string; readonly generation: number; readonly status: GenerationStatus; readonly record: GenerationView }
+  | { readonly type: 'generation_verified'; readonly conduit: string; readonly generation: number; readonly verificationStatus: VerificationStatus; readonly verifiedAt: string | null }
+  | { readonly type: 'conduit_changed'; readonly conduit: string };
