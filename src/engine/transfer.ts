@@ -1,0 +1,421 @@
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join } from 'node:path';
+import { depthOf, type Entry, type FileEntry, type Side, type SymlinkEntry } from '../core/entry.js';
+import {
+  STAGES,
+  type Action,
+  type ConflictCopyAction,
+  type CopyAction,
+  type DeleteAction,
+  type Landed,
+  type MkdirAction,
+  type Outcome,
+  type Plan,
+  type Problem,
+  type RmdirAction,
+  type Stage,
+  type SymlinkAction,
+} from '../core/plan.js';
+import { FsError, isFsError, type FileSystem, type Throttle } from '../fs/file-system.js';
+import { runBounded } from './bounded.js';
+import { tempNameFor } from './temp-name.js';
+import { moveToVersions } from './versioning.js';
+
+/**
+ * Runs a Plan against the two roots: stage by stage (plan.ts `STAGES`),
+ * verify-before-write, temp + rename, one Outcome per action. Nothing here
+ * throws for a single path's trouble: it becomes that action's Outcome.
+ */
+
+export interface TransferProgress {
+  readonly action: Action;
+  /** Bytes this action has written so far. */
+  readonly bytes: number;
+  /** True once per action, when it is finished whatever its outcome. */
+  readonly done: boolean;
+}
+
+export interface TransferContext {
+  readonly fs: FileSystem;
+  /** Absolute roots of the two sides. */
+  readonly roots: { readonly source: string; readonly target: string };
+  /** At most this many actions of one stage run at once (SPEC §3). */
+  readonly parallelTransfers: number;
+  /** The conduit's bandwidth limit; copies stream through it when set. */
+  readonly throttle?: Throttle;
+  /** Stop starting actions: the ones not started yet come back `skipped` / `interrupted`; running ones finish. */
+  readonly signal?: AbortSignal;
+  /**
+   * Also cut copies in flight (SPEC §9: SIGTERM waits at most 10 s). A cut
+   * copy's temp is removed and its action comes back `skipped` / `interrupted`.
+   */
+  readonly cutSignal?: AbortSignal;
+  /** SPEC §6: where replaced and deleted files go (relative to each side's root, or absolute), and the generation's stamp. */
+  readonly versioning?: { readonly dir: string; readonly stamp: string } | null;
+  readonly onProgress?: (progress: TransferProgress) => void;
+  /** Random part of temporary names; injectable so tests can name them. */
+  readonly randomSuffix?: () => string;
+}
+
+/** The reasons of `skipped` outcomes, spelled once. */
+export const SKIP_REASON = {
+  modifiedSinceScan: 'modified since scan',
+  changedDuringTransfer: 'changed_during_transfer',
+  directoryNotEmpty: 'directory not empty: holds files outside the sync',
+  interrupted: 'interrupted',
+} as const;
+
+/** Execute `plan`; returns one Outcome per action, in plan order. */
+export async function executePlan(plan: Plan, context: TransferContext): Promise<Outcome[]> {
+  const run = new PlanRun(context);
+  const actions = plan.actions;
+  const outcomes = new Array<Outcome | undefined>(actions.length);
+  for (const stage of STAGES) {
+    const indices = actions.flatMap((action, index) => (action.stage === stage ? [index] : []));
+    for (const wave of wavesOf(stage, indices, actions)) {
+      const results = await runBounded(wave, context.parallelTransfers, (index) => run.execute(actions[index]!), { signal: context.signal });
+      results.forEach((result, k) => {
+        const index = wave[k]!;
+        outcomes[index] = result.started ? result.value : skipped(actions[index]!, SKIP_REASON.interrupted);
+      });
+    }
+  }
+  return outcomes.map((outcome, index) => outcome ?? skipped(actions[index]!, SKIP_REASON.interrupted));
+}
+
+/**
+ * Actions of one stage split into waves that run one after the other:
+ * `mkdir` one depth level at a time, shallowest first (parents exist before
+ * children); `clear` and `rmdir` deepest first (children are gone before
+ * their directory). Other stages are one wave.
+ */
+function wavesOf(stage: Stage, indices: readonly number[], actions: readonly Action[]): number[][] {
+  if (stage !== 'mkdir' && stage !== 'clear' && stage !== 'rmdir') return indices.length > 0 ? [[...indices]] : [];
+  const byDepth = new Map<number, number[]>();
+  for (const index of indices) {
+    const depth = depthOf(actions[index]!.path);
+    const wave = byDepth.get(depth);
+    if (wave) wave.push(index);
+    else byDepth.set(depth, [index]);
+  }
+  const depths = [...byDepth.keys()].sort((a, b) => (stage === 'mkdir' ? a - b : b - a));
+  return depths.map((depth) => byDepth.get(depth)!);
+}
+
+/** What writing one file or link through a temporary came to. */
+type WriteResult =
+  | { readonly status: 'landed'; readonly entry: Entry; readonly bytes: number }
+  | { readonly status: 'skipped'; readonly reason: string };
+
+/** Thrown inside one action to report a Problem on a path other than the action's own (conflict copies). */
+class ActionFailure extends Error {
+  constructor(readonly problem: Problem) {
+    super(problem.message);
+  }
+}
+
+class PlanRun {
+  private readonly fs: FileSystem;
+  private readonly random: () => string;
+
+  constructor(private readonly context: TransferContext) {
+    this.fs = context.fs;
+    this.random = context.randomSuffix ?? (() => randomBytes(6).toString('hex'));
+  }
+
+  /** Never throws: every failure becomes the action's Outcome, with the original error. */
+  async execute(action: Action): Promise<Outcome> {
+    const landed: Landed[] = [];
+    let outcome: Outcome;
+    try {
+      outcome = await this.dispatch(action, landed);
+    } catch (err) {
+      if (isFsError(err, 'ABORTED')) outcome = skipped(action, SKIP_REASON.interrupted, landed);
+      else if (err instanceof ActionFailure) outcome = { action, status: 'failed', problem: err.problem, landed };
+      else outcome = { action, status: 'failed', problem: problemOf(err, action.path, action.op), landed };
+    }
+    this.context.onProgress?.({ action, bytes: outcome.status === 'applied' ? outcome.bytes : 0, done: true });
+    return outcome;
+  }
+
+  private dispatch(action: Action, landed: Landed[]): Promise<Outcome> {
+    switch (action.op) {
+      case 'copy':
+        return this.copy(action);
+      case 'symlink':
+        return this.symlink(action);
+      case 'mkdir':
+        return this.mkdir(action);
+      case 'delete':
+        return this.delete(action);
+      case 'rmdir':
+        return this.rmdir(action);
+      case 'conflict_copy':
+        return this.conflictCopy(action, landed);
+    }
+  }
+
+  private abs(side: Side, relPath: string): string {
+    return join(this.context.roots[side], relPath);
+  }
+
+  private async copy(action: CopyAction): Promise<Outcome> {
+    const result = await this.writeFileViaTemp(action, {
+      origin: this.abs(action.from, action.path),
+      originEntry: action.entry,
+      side: action.to,
+      relPath: action.path,
+      expected: action.expected,
+      bytesBefore: 0,
+    });
+    if (result.status === 'skipped') return skipped(action, result.reason);
+    return applied(action, [{ side: action.to, path: action.path, entry: result.entry }], result.bytes);
+  }
+
+  private async symlink(action: SymlinkAction): Promise<Outcome> {
+    const result = await this.writeLinkViaTemp({ linkEntry: action.entry, side: action.to, relPath: action.path, expected: action.expected });
+    if (result.status === 'skipped') return skipped(action, result.reason);
+    return applied(action, [{ side: action.to, path: action.path, entry: result.entry }], 0);
+  }
+
+  private async mkdir(action: MkdirAction): Promise<Outcome> {
+    const path = this.abs(action.to, action.path);
+    // Owner rwx is always kept so that conduit can fill the directory (and a later
+    // generation can still write into it); a read-only origin directory (0555)
+    // therefore lands as 0755. Directory modes are not compared by reconcile.
+    const mode = action.entry ? action.entry.mode | 0o700 : undefined;
+    try {
+      await this.fs.mkdir(path, mode);
+    } catch (err) {
+      if (!isFsError(err, 'EEXIST')) throw err;
+      const existing = await this.fs.lstat(path);
+      if (existing.kind !== 'dir') throw err;
+      return applied(action, [{ side: action.to, path: action.path, entry: existing }], 0);
+    }
+    return applied(action, [{ side: action.to, path: action.path, entry: await this.fs.lstat(path) }], 0);
+  }
+
+  private async delete(action: DeleteAction): Promise<Outcome> {
+    const path = this.abs(action.side, action.path);
+    const gone = applied(action, [{ side: action.side, path: action.path, entry: null }], 0);
+    const current = await this.lstatOrNull(path);
+    if (current === null) return gone;
+    if (!stillAsExpected(current, action.expected)) return skipped(action, SKIP_REASON.modifiedSinceScan);
+    // RACE: an edit landing between this check and the unlink/rename is lost (or, with
+    // versioning, kept in the versions dir); there is no compare-and-unlink in POSIX.
+    if (this.context.versioning) {
+      const moved = await this.setAside(action.side, action.path, action.expected);
+      return moved ? gone : skipped(action, SKIP_REASON.modifiedSinceScan);
+    }
+    try {
+      await this.fs.unlink(path);
+    } catch (err) {
+      if (!isFsError(err, 'ENOENT')) throw err;
+    }
+    return gone;
+  }
+
+  private async rmdir(action: RmdirAction): Promise<Outcome> {
+    try {
+      await this.fs.rmdir(this.abs(action.side, action.path));
+    } catch (err) {
+      if (isFsError(err, 'ENOTEMPTY')) return skipped(action, SKIP_REASON.directoryNotEmpty);
+      if (!isFsError(err, 'ENOENT')) throw err;
+    }
+    return applied(action, [{ side: action.side, path: action.path, entry: null }], 0);
+  }
+
+  /**
+   * Keep-both: move the loser's version aside on its own side (a rename, after
+   * verifying it), then copy those bytes to `copyPath` on every other side in
+   * `sides`. The loser's side always gets the rename — its version must leave
+   * `path` before the winner is written there, and a rename loses nothing.
+   * `landed` is filled as steps land, so a failure part-way still reports them.
+   */
+  private async conflictCopy(action: ConflictCopyAction, landed: Landed[]): Promise<Outcome> {
+    const { loser, entry, copyPath } = action;
+    const original = this.abs(loser, action.path);
+    const aside = this.abs(loser, copyPath);
+    const current = await this.lstatOrNull(original);
+    if (!stillAsExpected(current, entry)) return skipped(action, SKIP_REASON.modifiedSinceScan);
+    if ((await this.lstatOrNull(aside)) !== null) throw new ActionFailure(takenProblem(copyPath, aside));
+    // RACE: rename replaces; something created at `aside` since the check above would be
+    // overwritten. The planner picked a free name a moment ago and the window is tiny.
+    await this.fs.rename(original, aside);
+    landed.push({ side: loser, path: action.path, entry: null });
+    landed.push({ side: loser, path: copyPath, entry: await this.fs.lstat(aside) });
+    let bytes = 0;
+    for (const side of new Set(action.sides)) {
+      if (side === loser) continue;
+      let result: WriteResult;
+      try {
+        result =
+          entry.kind === 'file'
+            ? await this.writeFileViaTemp(action, { origin: aside, originEntry: entry, side, relPath: copyPath, expected: null, bytesBefore: bytes })
+            : await this.writeLinkViaTemp({ linkEntry: entry, side, relPath: copyPath, expected: null });
+      } catch (err) {
+        if (isFsError(err, 'ABORTED')) throw err;
+        throw new ActionFailure(problemOf(err, copyPath, action.op));
+      }
+      if (result.status === 'skipped') {
+        // Nothing is lost: the loser's version is at copyPath on its own side, and the
+        // next generation sees it there as a new file and copies it over.
+        const reason = result.reason === SKIP_REASON.modifiedSinceScan ? `${copyPath} exists on the ${side} side` : result.reason;
+        return skipped(action, reason, landed);
+      }
+      bytes += result.bytes;
+      landed.push({ side, path: copyPath, entry: result.entry });
+    }
+    return applied(action, landed, bytes);
+  }
+
+  /**
+   * SPEC §3 for one file: verify the destination, copy to a temporary beside
+   * it, set mode and mtime, re-check the origin, re-verify the destination,
+   * set the old version aside (versioning), rename. The temporary is removed
+   * on every path that does not rename it; errors propagate unchanged.
+   */
+  private async writeFileViaTemp(
+    action: Action,
+    w: { origin: string; originEntry: FileEntry; side: Side; relPath: string; expected: Entry | null; bytesBefore: number },
+  ): Promise<WriteResult> {
+    const dest = this.abs(w.side, w.relPath);
+    if (!stillAsExpected(await this.lstatOrNull(dest), w.expected)) return { status: 'skipped', reason: SKIP_REASON.modifiedSinceScan };
+    const temp = join(dirname(dest), tempNameFor(basename(dest), this.random()));
+    let tempExists = false;
+    try {
+      // A failed copy should remove its own partial destination; the unlink in `finally` is the
+      // belt to those braces. Only EEXIST means the temp name was someone else's: leave it alone.
+      tempExists = true;
+      const bytes = await this.fs
+        .copyFile(w.origin, temp, {
+          throttle: this.context.throttle,
+          signal: this.context.cutSignal,
+          onProgress: (n) => this.context.onProgress?.({ action, bytes: w.bytesBefore + n, done: false }),
+        })
+        .catch((err: unknown) => {
+          if (isFsError(err, 'EEXIST')) tempExists = false;
+          throw err;
+        });
+      await this.fs.setAttributes(temp, { mode: w.originEntry.mode, mtimeNs: w.originEntry.mtimeNs });
+      if (!sameFile(await this.lstatOrNull(w.origin), w.originEntry)) {
+        return { status: 'skipped', reason: SKIP_REASON.changedDuringTransfer };
+      }
+      const replaced = await this.lstatOrNull(dest);
+      if (!stillAsExpected(replaced, w.expected)) return { status: 'skipped', reason: SKIP_REASON.modifiedSinceScan };
+      if (!(await this.setAsideBeforeReplacing(w.side, w.relPath, replaced))) return { status: 'skipped', reason: SKIP_REASON.modifiedSinceScan };
+      // RACE: a write to `dest` between the re-verify above and this rename is replaced
+      // (with versioning: after the old version moved aside). POSIX has no compare-and-swap rename.
+      await this.fs.rename(temp, dest);
+      tempExists = false;
+      return { status: 'landed', entry: await this.fs.lstat(dest), bytes };
+    } finally {
+      if (tempExists) await this.fs.unlink(temp).catch(() => undefined);
+    }
+  }
+
+  /** Same as `writeFileViaTemp` for a link: created under a temporary name, then renamed over the path. */
+  private async writeLinkViaTemp(w: { linkEntry: SymlinkEntry; side: Side; relPath: string; expected: Entry | null }): Promise<WriteResult> {
+    const dest = this.abs(w.side, w.relPath);
+    if (!stillAsExpected(await this.lstatOrNull(dest), w.expected)) return { status: 'skipped', reason: SKIP_REASON.modifiedSinceScan };
+    const temp = join(dirname(dest), tempNameFor(basename(dest), this.random()));
+    let tempExists = false;
+    try {
+      await this.fs.symlink(w.linkEntry.linkTarget, temp);
+      tempExists = true;
+      await this.fs.setAttributes(temp, { mtimeNs: w.linkEntry.mtimeNs });
+      const replaced = await this.lstatOrNull(dest);
+      if (!stillAsExpected(replaced, w.expected)) return { status: 'skipped', reason: SKIP_REASON.modifiedSinceScan };
+      if (!(await this.setAsideBeforeReplacing(w.side, w.relPath, replaced))) return { status: 'skipped', reason: SKIP_REASON.modifiedSinceScan };
+      await this.fs.rename(temp, dest);
+      tempExists = false;
+      return { status: 'landed', entry: await this.fs.lstat(dest), bytes: 0 };
+    } finally {
+      if (tempExists) await this.fs.unlink(temp).catch(() => undefined);
+    }
+  }
+
+  /** With versioning on, a file or link about to be replaced moves to the versions dir first; false when it changed meanwhile. */
+  private async setAsideBeforeReplacing(side: Side, relPath: string, replaced: Entry | null): Promise<boolean> {
+    if (!this.context.versioning || replaced === null) return true;
+    if (replaced.kind !== 'file' && replaced.kind !== 'symlink') return true;
+    return this.setAside(side, relPath, replaced);
+  }
+
+  private async setAside(side: Side, relPath: string, entry: FileEntry | SymlinkEntry): Promise<boolean> {
+    const versioning = this.context.versioning!;
+    const moved = await moveToVersions(this.fs, {
+      root: this.context.roots[side],
+      relPath,
+      entry,
+      dir: versioning.dir,
+      stamp: versioning.stamp,
+      randomSuffix: this.random,
+    });
+    return moved !== null;
+  }
+
+  /** lstat, with "nothing there" (ENOENT, or a parent that is no longer a directory) as null. */
+  private async lstatOrNull(path: string): Promise<Entry | null> {
+    try {
+      return await this.fs.lstat(path);
+    } catch (err) {
+      if (isFsError(err, 'ENOENT') || isFsError(err, 'ENOTDIR')) return null;
+      throw err;
+    }
+  }
+}
+
+/**
+ * Verify-before-write (DESIGN principle 4): is what is on disk now still what
+ * the planner saw? Files: size, mtime, inode and mode (a chmod is a change
+ * too, SPEC §3); links: text, mtime and inode; directories: inode (their
+ * mtime moves with their contents). A problem entry never matches: conduit
+ * does not write over what it cannot identify.
+ */
+export function stillAsExpected(current: Entry | null, expected: Entry | null): boolean {
+  if (current === null || expected === null) return current === expected;
+  if (current.kind !== expected.kind) return false;
+  switch (current.kind) {
+    case 'file':
+      return sameFile(current, expected as FileEntry);
+    case 'symlink': {
+      const e = expected as SymlinkEntry;
+      return current.linkTarget === e.linkTarget && current.mtimeNs === e.mtimeNs && current.ino === e.ino;
+    }
+    case 'dir':
+      return current.ino === (expected as { ino: number }).ino;
+    case 'problem':
+      return false;
+  }
+}
+
+function sameFile(current: Entry | null, expected: FileEntry): boolean {
+  return (
+    current !== null &&
+    current.kind === 'file' &&
+    current.size === expected.size &&
+    current.mtimeNs === expected.mtimeNs &&
+    current.ino === expected.ino &&
+    current.mode === expected.mode
+  );
+}
+
+function applied(action: Action, landed: readonly Landed[], bytes: number): Outcome {
+  return { action, status: 'applied', landed, bytes };
+}
+
+function skipped(action: Action, reason: string, landed: readonly Landed[] = []): Outcome {
+  return { action, status: 'skipped', reason, landed };
+}
+
+/** The original error as a Problem on the relative path the action was writing. */
+function problemOf(err: unknown, relPath: string, op: string): Problem {
+  if (err instanceof FsError) return { path: relPath, op, code: err.code, message: err.message, transient: err.transient };
+  return { path: relPath, op, code: 'EOTHER', message: err instanceof Error ? err.message : String(err), transient: false };
+}
+
+function takenProblem(relPath: string, absPath: string): Problem {
+  const message = `EEXIST: conflict copy name already taken, rename '${absPath}'`;
+  return { path: relPath, op: 'conflict_copy', code: 'EEXIST', message, transient: true };
+}
