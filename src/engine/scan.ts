@@ -1,4 +1,11 @@
-import type { Snapshot } from '../core/entry.js';
+import { ancestorsOf, comparePaths, depthOf, parentOf, type Entry, type ProblemEntry, type Snapshot } from '../core/entry.js';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { isFsError, type FileSystem } from '../fs/file-system.js';
+import { NodeFileSystem } from '../fs/node-file-system.js';
+import { compileFilter, isConduitTempName, type PathFilter } from './filters.js';
+import { unpackSnapshot, type PackedSnapshot } from './snapshot-codec.js';
 
 /** The filter rules of SPEC §5, in a form that can cross a worker boundary (see filters.ts). */
 export interface FilterRules {
@@ -31,3 +38,456 @@ export interface ScanResult {
   /** How many directory entries were looked at (for the bench and the fast-path proof). */
   readonly visited: number;
 }
+
+/**
+ * Walking one root into a Snapshot (DESIGN "Performance shape": this is the
+ * hot path).
+ *
+ * - Synchronous and iterative: an explicit stack, so depth is bounded by
+ *   memory, not by the call stack.
+ * - lstat only: a symbolic link is reported as a link (its text verbatim) and
+ *   never followed or descended through, so nothing outside the root is read.
+ * - Filters apply while walking (filters.ts): excluded and pruned directories
+ *   are never read; a leading directory is reported only once something below
+ *   it is.
+ * - Problems are data: an unreadable directory becomes a `problem` entry whose
+ *   subtree is UNKNOWN (not empty; reconcile must not read its absence as
+ *   deletions), an unstat-able name becomes a `problem` entry, and the walk
+ *   goes on. Sockets, FIFOs and devices already come back from lstat as
+ *   `problem` entries with code `unsupported`.
+ * - `.<name>.conduit-tmp-<x>` leftovers are listed in `staleTemps`, never as
+ *   entries.
+ */
+
+/** The two calls a walk needs; NodeFileSystem, MemoryFileSystem and the fault decorator all provide them. */
+export type WalkOps = Pick<FileSystem, 'readdirSync' | 'lstatSync'>;
+
+export function walk(ops: WalkOps, root: string, options: ScanOptions): ScanResult {
+  const rootCheck = checkRoot(ops, root);
+  if (rootCheck.root !== 'ok') return emptyResult(rootCheck.root, rootCheck.message);
+
+  const walker = new Walker(ops, root, compileFilter(options.rules));
+  if (options.onlyPaths === undefined) {
+    const unreadable = walker.walkRoot();
+    if (unreadable !== undefined) return emptyResult('unreadable', unreadable);
+  } else {
+    walker.scanPaths(options.onlyPaths);
+  }
+  return { root: 'ok', entries: walker.entries, staleTemps: walker.staleTemps, visited: walker.visited };
+}
+
+function emptyResult(root: RootState, rootMessage: string): ScanResult {
+  return { root, rootMessage, entries: new Map(), staleTemps: [], visited: 0 };
+}
+
+/**
+ * The root is the user's chosen path, so unlike every path inside it, a root
+ * that is itself a symlink to a directory is accepted: readdir follows it, and
+ * the walk below it still never follows a link.
+ */
+function checkRoot(ops: WalkOps, root: string): { root: RootState; message: string } {
+  let entry: Entry;
+  try {
+    entry = ops.lstatSync(root);
+  } catch (err) {
+    const code = isFsError(err) ? err.code : 'EOTHER';
+    // ENOTDIR: a component of the root's path is a file, so the root does not exist either.
+    const state: RootState = code === 'ENOENT' || code === 'ENOTDIR' ? 'missing' : 'unreadable';
+    return { root: state, message: `scan root ${root}: ${describe(err)}` };
+  }
+  if (entry.kind === 'dir' || entry.kind === 'symlink') return { root: 'ok', message: '' };
+  if (entry.kind === 'problem') return { root: 'not_a_directory', message: `scan root ${root}: ${entry.message}` };
+  return { root: 'not_a_directory', message: `scan root ${root}: is a ${entry.kind}, not a directory` };
+}
+
+/**
+ * What the walk does with a name once it knows its entry:
+ * - `skip`: not reported, not descended (excluded, pruned, or out of scope);
+ * - `report`: a non-directory, or a problem;
+ * - `reportAndWalk`: a directory in scope for itself;
+ * - `walkLeading`: a leading directory, walked and reported only if something below it is.
+ */
+type Verdict = 'skip' | 'report' | 'reportAndWalk' | 'walkLeading';
+
+class Walker {
+  readonly entries = new Map<string, Entry>();
+  readonly staleTemps: string[] = [];
+  visited = 0;
+  /** Leading directories read but not (yet) reported, by relative path. */
+  private readonly pending = new Map<string, Entry>();
+  /** Relative paths of directories still to read, and (same index) whether each is selected, so its children are too. */
+  private readonly stack: string[] = [];
+  private readonly stackSelected: boolean[] = [];
+  /** Below the root, everything is selected unless include patterns say otherwise. */
+  private readonly rootSelected: boolean;
+  /** The root as given, without a trailing slash (except `/` itself). */
+  private readonly rootPath: string;
+  /** The root with exactly one trailing slash, so `base + rel` is the absolute path. */
+  private readonly base: string;
+
+  constructor(
+    private readonly ops: WalkOps,
+    root: string,
+    private readonly filter: PathFilter,
+  ) {
+    this.rootPath = root.length > 1 ? root.replace(/\/+$/, '') || '/' : root;
+    this.base = this.rootPath.endsWith('/') ? this.rootPath : `${this.rootPath}/`;
+    this.rootSelected = !filter.selective;
+  }
+
+  /** Full walk. Returns a message when the root itself cannot be read. */
+  walkRoot(): string | undefined {
+    try {
+      this.readDir('', this.rootSelected, this.ops.readdirSync(this.rootPath));
+    } catch (err) {
+      return `scan root ${this.rootPath}: ${describe(err)}`;
+    }
+    this.drain();
+    return undefined;
+  }
+
+  /**
+   * The watcher fast path: each path (and, for a directory, its subtree) plus
+   * its ancestors, with the same filter and reporting rules as a full walk.
+   * A path that no longer exists (or whose parent is no longer a directory)
+   * is absent from the result; the caller knows what it asked for.
+   */
+  scanPaths(paths: readonly string[]): void {
+    for (const rel of coveringPaths(paths)) {
+      const parentSelected = this.reachAncestors(rel);
+      if (parentSelected === undefined) continue;
+      this.visited++;
+      let entry: Entry;
+      try {
+        entry = this.ops.lstatSync(this.base + rel);
+      } catch (err) {
+        if (isFsError(err, 'ENOENT') || isFsError(err, 'ENOTDIR')) continue;
+        entry = problemOf(err);
+      }
+      this.place(rel, entry, lastSegment(rel), parentSelected, true);
+      this.drain();
+    }
+  }
+
+  /**
+   * Read and place every ancestor of `rel`, top down. Returns whether `rel`'s
+   * parent is selected, or undefined when `rel` cannot be reached or is out of scope.
+   */
+  private reachAncestors(rel: string): boolean | undefined {
+    let selected = this.rootSelected;
+    let end = rel.indexOf('/');
+    while (end >= 0) {
+      const dir = rel.slice(0, end);
+      const known = this.entries.get(dir) ?? this.pending.get(dir);
+      if (known === undefined) {
+        this.visited++;
+        let entry: Entry;
+        try {
+          entry = this.ops.lstatSync(this.base + dir);
+        } catch (err) {
+          if (isFsError(err, 'ENOENT') || isFsError(err, 'ENOTDIR')) return undefined;
+          entry = problemOf(err);
+        }
+        // Placed like any walked name (a file or link where a directory was is reported as what it is now),
+        // but not descended: only the asked-for paths are walked.
+        const verdict = this.place(dir, entry, lastSegment(dir), selected, false);
+        if (verdict === 'reportAndWalk') selected = true;
+        else if (verdict !== 'walkLeading') return undefined;
+      } else if (known.kind !== 'dir') {
+        // Already placed as a link, file or problem: never look through it (lstat of a path below a
+        // symlink would follow the link), and below a problem the contents are unknown.
+        return undefined;
+      } else {
+        selected ||= this.filter.selectedHere(dir, true);
+      }
+      end = rel.indexOf('/', end + 1);
+    }
+    return selected;
+  }
+
+  /** Read directories off the stack until it is empty. */
+  private drain(): void {
+    const { stack, stackSelected, ops, base } = this;
+    while (stack.length > 0) {
+      const dir = stack.pop()!;
+      const selected = stackSelected.pop()!;
+      let names: string[];
+      try {
+        names = ops.readdirSync(base + dir);
+      } catch (err) {
+        this.report(dir, problemOf(err)); // replaces the dir entry: its subtree is unknown, not empty
+        this.pending.delete(dir);
+        continue;
+      }
+      this.readDir(dir, selected, names);
+    }
+  }
+
+  private readDir(dir: string, selected: boolean, names: readonly string[]): void {
+    const { ops, base } = this;
+    const prefix = dir === '' ? '' : `${dir}/`;
+    this.visited += names.length;
+    for (const name of names) {
+      const rel = prefix + name;
+      let entry: Entry;
+      try {
+        entry = ops.lstatSync(base + rel);
+      } catch (err) {
+        // Unstat-able, or vanished between readdir and lstat: either way we cannot say what is there.
+        entry = problemOf(err);
+      }
+      this.place(rel, entry, name, selected, true);
+    }
+  }
+
+  /**
+   * Decide what one name is to the scan and record it. `descend` is false for
+   * ancestors reached on the fast path, which are recorded but not read.
+   */
+  private place(rel: string, entry: Entry, name: string, parentSelected: boolean, descend: boolean): Verdict {
+    if (entry.kind !== 'dir' && isConduitTempName(name)) {
+      this.staleTemps.push(rel);
+      return 'skip';
+    }
+    const verdict = this.judge(rel, entry, parentSelected);
+    switch (verdict) {
+      case 'skip':
+        break;
+      case 'report':
+        this.report(rel, entry);
+        break;
+      case 'reportAndWalk':
+        this.report(rel, entry);
+        if (descend) this.push(rel, true);
+        break;
+      case 'walkLeading':
+        this.pending.set(rel, entry);
+        if (descend) this.push(rel, false);
+        break;
+    }
+    return verdict;
+  }
+
+  private push(dir: string, selected: boolean): void {
+    this.stack.push(dir);
+    this.stackSelected.push(selected);
+  }
+
+  /** The filter decision for one name whose parent was walked (so no ancestor is excluded, and `parentSelected` says the rest). */
+  private judge(rel: string, entry: Entry, parentSelected: boolean): Verdict {
+    const { filter } = this;
+    if (entry.kind === 'dir') {
+      if (filter.excludedHere(rel, true)) return 'skip';
+      if (parentSelected || filter.selectedHere(rel, true)) return 'reportAndWalk';
+      return filter.mayContainIncluded(rel) ? 'walkLeading' : 'skip';
+    }
+    if (entry.kind === 'problem' && entry.code !== 'unsupported') {
+      // lstat failed, so we do not know whether a file or a directory is there: hidden if either
+      // reading excludes it, reported if either could be in scope (its contents are unknown, not absent).
+      if (filter.excludedHere(rel, false) || filter.excludedHere(rel, true)) return 'skip';
+      const maybe = parentSelected || filter.selectedHere(rel, false) || filter.selectedHere(rel, true) || filter.mayContainIncluded(rel);
+      return maybe ? 'report' : 'skip';
+    }
+    return !filter.excludedHere(rel, false) && (parentSelected || filter.selectedHere(rel, false)) ? 'report' : 'skip';
+  }
+
+  /** Record an entry, and give it the leading directories above it that were waiting for a reason to be reported. */
+  private report(rel: string, entry: Entry): void {
+    this.entries.set(rel, entry);
+    if (this.pending.size === 0) return;
+    // Every walked directory is either reported or pending, and a reported one has all its ancestors
+    // reported, so the first ancestor that is not pending ends the climb.
+    for (let p = parentOf(rel); p !== ''; p = parentOf(p)) {
+      const waiting = this.pending.get(p);
+      if (waiting === undefined) break;
+      this.pending.delete(p);
+      this.entries.set(p, waiting);
+    }
+  }
+}
+
+/**
+ * The asked-for paths, validated, deduplicated, and without those that lie
+ * below another asked-for path (walking that one covers them: if it is a
+ * directory its subtree is walked, and if it is not, nothing can be below it).
+ */
+function coveringPaths(paths: readonly string[]): string[] {
+  for (const p of paths) {
+    if (p === '' || p.startsWith('/') || p.endsWith('/') || p.split('/').some((s) => s === '' || s === '.' || s === '..')) {
+      throw new Error(`scan onlyPaths: ${JSON.stringify(p)} is not a clean relative path`);
+    }
+  }
+  // Shortest first, so an ancestor is kept before anything below it is considered.
+  const unique = [...new Set(paths)].sort((a, b) => depthOf(a) - depthOf(b) || comparePaths(a, b));
+  const kept = new Set<string>();
+  for (const p of unique) {
+    if (!ancestorsOf(p).some((a) => kept.has(a))) kept.add(p);
+  }
+  return [...kept];
+}
+
+function lastSegment(rel: string): string {
+  return rel.slice(rel.lastIndexOf('/') + 1);
+}
+
+function problemOf(err: unknown): ProblemEntry {
+  return { kind: 'problem', code: isFsError(err) ? err.code : 'EOTHER', message: describe(err) };
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** What the scan worker sends back (scan-worker.ts). */
+export type ScanReply =
+  | {
+      readonly ok: true;
+      readonly root: RootState;
+      readonly rootMessage: string | undefined;
+      readonly staleTemps: readonly string[];
+      readonly visited: number;
+      readonly packed: PackedSnapshot;
+    }
+  | { readonly ok: false; readonly message: string; readonly stack: string | undefined };
+
+/**
+ * Scan one root. With the real disk (NodeFileSystem) the walk runs in a
+ * worker thread: the synchronous calls that make it fast then block only that
+ * thread, the service's event loop stays free, and the two roots of a conduit
+ * scan in parallel on two cores. Any other FileSystem (in-memory, fault
+ * injecting) is walked inline, where its fakes and hooks live.
+ */
+export async function scanRoot(fs: FileSystem, root: string, options: ScanOptions): Promise<ScanResult> {
+  if (!(fs instanceof NodeFileSystem)) return walk(fs, root, options);
+  return scanInWorker(root, options);
+}
+
+/** Walk a root on the real disk inside a worker thread (always, whatever `scanRoot` would choose). */
+export function scanInWorker(root: string, options: ScanOptions): Promise<ScanResult> {
+  return new Promise<ScanResult>((resolve, reject) => {
+    const worker = acquireWorker();
+    const onMessage = (reply: ScanReply): void => {
+      detach();
+      releaseWorker(worker);
+      if (!reply.ok) {
+        const err = new Error(`scan of ${root} failed in the scan worker: ${reply.message}`);
+        if (reply.stack !== undefined) err.stack = `${err.message}\n--- in the worker ---\n${reply.stack}`;
+        reject(err);
+        return;
+      }
+      try {
+        const entries = unpackSnapshot(reply.packed);
+        resolve({ root: reply.root, rootMessage: reply.rootMessage, entries, staleTemps: reply.staleTemps, visited: reply.visited });
+      } catch (err) {
+        reject(err);
+      }
+    };
+    const onError = (err: Error): void => {
+      detach();
+      reject(new Error(`scan of ${root}: the scan worker crashed: ${err.message}`, { cause: err }));
+    };
+    const onExit = (code: number): void => {
+      detach();
+      reject(new Error(`scan of ${root}: the scan worker exited (code ${code}) without an answer`));
+    };
+    const detach = (): void => {
+      worker.off('message', onMessage).off('error', onError).off('exit', onExit);
+    };
+    worker.on('message', onMessage).on('error', onError).on('exit', onExit);
+    // Only plain data crosses: the rules are already plain (FilterRules), onlyPaths an array of strings.
+    worker.postMessage({ root, options: { rules: options.rules, onlyPaths: options.onlyPaths } });
+  });
+}
+
+/**
+ * Idle scan workers, kept so that the next scan skips the worker start-up
+ * (~40-60 ms measured) and runs code the JIT has already optimised. Two:
+ * one per root of the conduit being synced. Idle workers are unref'd, so they
+ * never keep the process alive.
+ */
+const IDLE_WORKERS_KEPT = 2;
+const idleWorkers: Worker[] = [];
+
+function acquireWorker(): Worker {
+  const worker = idleWorkers.pop() ?? startScanWorker();
+  worker.ref();
+  return worker;
+}
+
+function releaseWorker(worker: Worker): void {
+  if (idleWorkers.length >= IDLE_WORKERS_KEPT) {
+    void worker.terminate();
+    return;
+  }
+  worker.unref();
+  idleWorkers.push(worker);
+}
+
+/**
+ * Start the idle scan workers now, so a one-shot command (`conduit run`) can
+ * overlap their start-up with its other preparations (config, database).
+ */
+export function prewarmScanWorkers(): void {
+  while (idleWorkers.length < IDLE_WORKERS_KEPT) {
+    const worker = startScanWorker();
+    worker.unref();
+    idleWorkers.push(worker);
+  }
+}
+
+/** Stop the idle scan workers (tests, shutdown). Workers busy with a scan finish it first and are then stopped. */
+export async function stopScanWorkers(): Promise<void> {
+  await Promise.all(idleWorkers.splice(0).map((w) => w.terminate()));
+}
+
+/**
+ * The worker runs compiled JavaScript next to this file (`dist/`). When this
+ * file is itself TypeScript source (under vitest, which transforms only its
+ * own thread's imports), Node 20 cannot load the worker's `.ts` file, so the
+ * worker first registers module hooks that transpile TypeScript with the
+ * project's own `typescript` package (a dev dependency) and map NodeNext's
+ * `.js` specifiers back to the `.ts` sources.
+ */
+function startScanWorker(): Worker {
+  const here = import.meta.url;
+  const worker = here.endsWith('.ts') ? startTypeScriptWorker(here) : new Worker(new URL('./scan-worker.js', here));
+  // An idle worker that dies (it should not) must not be handed out again.
+  worker.once('exit', () => {
+    const at = idleWorkers.indexOf(worker);
+    if (at >= 0) idleWorkers.splice(at, 1);
+  });
+  return worker;
+}
+
+function startTypeScriptWorker(here: string): Worker {
+  const typescriptUrl = pathToFileURL(createRequire(here).resolve('typescript')).href;
+  const bootstrap = `
+    const { register } = require('node:module');
+    register(${JSON.stringify(TS_HOOKS_URL)}, { data: { typescriptUrl: ${JSON.stringify(typescriptUrl)} } });
+    import(${JSON.stringify(new URL('./scan-worker.ts', here).href)});
+  `;
+  return new Worker(bootstrap, { eval: true });
+}
+
+/** Module hooks for running the worker from TypeScript sources (see startScanWorker). */
+const TS_HOOKS_URL = `data:text/javascript,${encodeURIComponent(`
+  import { readFileSync, existsSync } from 'node:fs';
+  import { fileURLToPath } from 'node:url';
+  let ts;
+  export async function initialize({ typescriptUrl }) { ts = (await import(typescriptUrl)).default; }
+  export async function resolve(specifier, context, next) {
+    if (specifier.endsWith('.js') && context.parentURL && context.parentURL.endsWith('.ts') && (specifier.startsWith('.') || specifier.startsWith('/'))) {
+      const asTs = new URL(specifier.slice(0, -3) + '.ts', context.parentURL);
+      if (!existsSync(fileURLToPath(new URL(specifier, context.parentURL))) && existsSync(fileURLToPath(asTs))) {
+        return { url: asTs.href, shortCircuit: true };
+      }
+    }
+    return next(specifier, context);
+  }
+  export async function load(url, context, next) {
+    if (!url.startsWith('file:') || !url.endsWith('.ts')) return next(url, context);
+    const source = readFileSync(fileURLToPath(url), 'utf8');
+    const out = ts.transpileModule(source, { fileName: fileURLToPath(url), compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, experimentalDecorators: true, useDefineForClassFields: false } });
+    return { format: 'module', source: out.outputText, shortCircuit: true };
+  }
+`)}`;

@@ -1,0 +1,34 @@
+import { parentPort } from 'node:worker_threads';
+import { NodeFileSystem } from '../fs/node-file-system.js';
+import { walk, type ScanOptions } from './scan.js';
+import { packSnapshot, transferablesOf } from './snapshot-codec.js';
+import type { ScanReply } from './scan.js';
+
+/**
+ * The scan worker (scan.ts, `scanRoot`): answers one request at a time with
+ * a walk of one root, using its own NodeFileSystem, and sends the entries
+ * back packed (snapshot-codec.ts) so they cross cheaply. It stays alive
+ * between requests (scan.ts keeps idle workers), so later scans skip the
+ * start-up and run already-optimised code.
+ */
+interface ScanRequest {
+  readonly root: string;
+  readonly options: ScanOptions;
+}
+
+const port = parentPort;
+if (port === null) throw new Error('scan-worker.ts must run as a worker_threads Worker (see scanRoot in scan.ts)');
+port.on('message', ({ root, options }: ScanRequest) => {
+  let reply: ScanReply;
+  let transfer: ArrayBuffer[] = [];
+  try {
+    const result = walk(new NodeFileSystem(), root, options);
+    const packed = packSnapshot(result.entries);
+    transfer = transferablesOf(packed);
+    reply = { ok: true, root: result.root, rootMessage: result.rootMessage, staleTemps: result.staleTemps, visited: result.visited, packed };
+  } catch (err) {
+    // A bug, not a disk problem (those are entries): hand it over with its stack so scanRoot can rethrow it.
+    reply = { ok: false, message: err instanceof Error ? err.message : String(err), stack: err instanceof Error ? err.stack : undefined };
+  }
+  port.postMessage(reply, transfer);
+});
