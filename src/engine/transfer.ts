@@ -65,8 +65,8 @@ export const SKIP_REASON = {
   interrupted: 'interrupted',
 } as const;
 
-/** Execute `plan`; returns one Outcome per action, in plan order. */
-export async function executePlan(plan: Plan, context: TransferContext): Promise<Outcome[]> {
+/** Execute the actions of `plan` (the rest of a Plan is for the baseline, not the disk); one Outcome per action, in plan order. */
+export async function executePlan(plan: Pick<Plan, 'actions'>, context: TransferContext): Promise<Outcome[]> {
   const run = new PlanRun(context);
   const actions = plan.actions;
   const outcomes = new Array<Outcome | undefined>(actions.length);

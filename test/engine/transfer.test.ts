@@ -52,7 +52,7 @@ function world(): World {
 }
 
 function plan(actions: readonly Action[]): Plan {
-  return { actions, conflicts: [], skips: [] };
+  return { actions, conflicts: [], skips: [], forget: [], hold: [] };
 }
 
 function statuses(outcomes: readonly Outcome[]): string[] {
