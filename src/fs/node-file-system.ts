@@ -191,7 +191,7 @@ export class NodeFileSystem implements FileSystem {
   async mkdir(path: string, mode?: number): Promise<void> {
     try {
       await fs.promises.mkdir(path, mode === undefined ? undefined : { mode: mode & 0o7777 });
-      if (mode !== undefined && (mode & 0o7777 & process.umask()) !== 0) await fs.promises.chmod(path, mode & 0o7777);
+      if (mode !== undefined) await fs.promises.chmod(path, mode & 0o7777);
     } catch (err) {
       throw toFsError(err, 'mkdir', path);
     }
