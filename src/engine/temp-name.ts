@@ -1,9 +1,10 @@
+import { TEMP_MARKER } from './filters.js';
+
 /**
  * SPEC §3: every file is written to `.<name>.conduit-tmp-<random>` in its
- * destination directory, then renamed. The scanner and the start-of-generation
- * clean-up recognise leftovers with `isTempName`.
+ * destination directory, then renamed. The scan recognises leftovers with
+ * `isConduitTempName` (filters.ts), which owns the marker.
  */
-const MARKER = '.conduit-tmp-';
 
 /**
  * Longest part of the original name kept in a temporary, in UTF-8 bytes: the
@@ -14,12 +15,7 @@ const MARKER = '.conduit-tmp-';
 const MAX_NAME_BYTES = 200;
 
 export function tempNameFor(basename: string, random: string): string {
-  return `.${truncateUtf8(basename, MAX_NAME_BYTES)}${MARKER}${random}`;
-}
-
-/** True for a name `tempNameFor` could have made. */
-export function isTempName(name: string): boolean {
-  return name.startsWith('.') && name.indexOf(MARKER, 1) > 0;
+  return `.${truncateUtf8(basename, MAX_NAME_BYTES)}${TEMP_MARKER}${random}`;
 }
 
 /** The longest prefix of `text` (whole code points) that fits in `maxBytes` of UTF-8. */
