@@ -68,8 +68,12 @@ export function walk(ops: WalkOps, root: string, options: ScanOptions): ScanResu
 
   const walker = new Walker(ops, root, compileFilter(options.rules));
   if (options.onlyPaths === undefined) {
-    const unreadable = walker.walkRoot();
-    if (unreadable !== undefined) return emptyResult('unreadable', unreadable);
+    const failure = walker.walkRoot();
+    if (failure !== undefined) {
+      // The root passed lstat, so it exists; a root symlink may still dangle (ENOENT) or point at a file (ENOTDIR).
+      const state: RootState = isFsError(failure, 'ENOENT') ? 'missing' : isFsError(failure, 'ENOTDIR') ? 'not_a_directory' : 'unreadable';
+      return emptyResult(state, `scan root ${root}: ${describe(failure)}`);
+    }
   } else {
     walker.scanPaths(options.onlyPaths);
   }
@@ -135,12 +139,12 @@ class Walker {
     this.rootSelected = !filter.selective;
   }
 
-  /** Full walk. Returns a message when the root itself cannot be read. */
-  walkRoot(): string | undefined {
+  /** Full walk. Returns the error when the root itself cannot be read. */
+  walkRoot(): unknown {
     try {
       this.readDir('', this.rootSelected, this.ops.readdirSync(this.rootPath));
     } catch (err) {
-      return `scan root ${this.rootPath}: ${describe(err)}`;
+      return err;
     }
     this.drain();
     return undefined;

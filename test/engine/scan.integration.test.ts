@@ -165,6 +165,18 @@ describe('scanRoot: root states on the real disk', () => {
     expect((await scanRoot(nodeFs, join(root, 'zero.bin', 'x'), { rules: rules() })).root).toBe('missing');
   });
 
+  test('a root that is a symlink is followed for the root alone; a dangling one is missing', async () => {
+    const viaLink = join(base, 'root-link');
+    const dangling = join(base, 'root-dangling');
+    fs.symlinkSync(join(root, 'a'), viaLink);
+    fs.symlinkSync(join(base, 'nowhere'), dangling);
+    const result = await scanRoot(nodeFs, viaLink, { rules: rules() });
+    expect(result.root).toBe('ok');
+    expect(result.entries.get('b/c.txt')?.kind).toBe('file');
+    expect(result.entries.get('dangling')?.kind).toBe('symlink');
+    expect((await scanRoot(nodeFs, dangling, { rules: rules() })).root).toBe('missing');
+  });
+
   test('a root that is a file', async () => {
     const result = await scanRoot(nodeFs, join(root, 'zero.bin'), { rules: rules() });
     expect(result.root).toBe('not_a_directory');
