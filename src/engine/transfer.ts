@@ -257,12 +257,12 @@ class PlanRun {
         if (isFsError(err, 'ABORTED')) throw err;
         throw new ActionFailure(problemOf(err, copyPath, action.op));
       }
-      if (result.status === 'skipped') {
-        // Nothing is lost: the loser's version is at copyPath on its own side, and the
-        // next generation sees it there as a new file and copies it over.
-        const reason = result.reason === SKIP_REASON.modifiedSinceScan ? `${copyPath} exists on the ${side} side` : result.reason;
-        return skipped(action, reason, landed);
+      // Either way nothing is lost: the loser's version is at copyPath on its own side,
+      // and the next generation sees it there as a new file and copies it over.
+      if (result.status === 'skipped' && result.reason === SKIP_REASON.modifiedSinceScan) {
+        throw new ActionFailure(takenProblem(copyPath, this.abs(side, copyPath)));
       }
+      if (result.status === 'skipped') return skipped(action, result.reason, landed);
       bytes += result.bytes;
       landed.push({ side, path: copyPath, entry: result.entry });
     }
@@ -308,6 +308,8 @@ class PlanRun {
       // (with versioning: after the old version moved aside). POSIX has no compare-and-swap rename.
       await this.fs.rename(temp, dest);
       tempExists = false;
+      // Should this lstat fail, the action reports failed although the file landed; the next
+      // generation finds both sides equal and only updates the baseline (DESIGN principle 6).
       return { status: 'landed', entry: await this.fs.lstat(dest), bytes };
     } finally {
       if (tempExists) await this.fs.unlink(temp).catch(() => undefined);

@@ -233,6 +233,17 @@ describe('executePlan: conflict copies', () => {
     expect(w.trees().target).toEqual({ 'a.txt': 'loser', 'a.copy.txt': 'already here' });
   });
 
+  it('fails when the copy name is taken on the other side, after the loser moved aside (nothing lost)', async () => {
+    const w = world();
+    w.mem.writeFile('/dst/a.txt', 'loser');
+    w.mem.writeFile('/src/a.copy.txt', 'the source already has one');
+    const [outcome] = await w.run([conflict(w, 'a.txt', 'a.copy.txt', 'target', ['source', 'target'])]);
+    expect(outcome).toMatchObject({ status: 'failed', problem: { code: 'EEXIST', path: 'a.copy.txt' } });
+    expect(outcome!.landed.map((l) => `${l.side}:${l.path}`)).toEqual(['target:a.txt', 'target:a.copy.txt']);
+    expect(w.trees()).toEqual({ source: { 'a.copy.txt': 'the source already has one' }, target: { 'a.copy.txt': 'loser' } });
+    expect(w.temps()).toEqual([]);
+  });
+
   it('skips a loser modified since the scan', async () => {
     const w = world();
     w.mem.writeFile('/dst/a.txt', 'loser');
