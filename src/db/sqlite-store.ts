@@ -152,6 +152,10 @@ export class SqliteStore implements Store {
     return this.read(() => this.baseline.load(conduitId));
   }
 
+  clearBaseline(conduitId: number): void {
+    this.write(() => this.baseline.clear(conduitId));
+  }
+
   setBaselineEntry(conduitId: number, path: string, entry: BaselineEntry | null): void {
     this.write(() => {
       if (entry === null) this.baseline.delete(conduitId, path);

@@ -166,6 +166,12 @@ export interface Store {
 
   // baseline
   loadBaseline(conduitId: number): Baseline;
+  /**
+   * Forgets the whole baseline: the next generation is a first sync again.
+   * Used when a conduit's source or target changes, so that a different
+   * folder is never read as "everything was deleted here".
+   */
+  clearBaseline(conduitId: number): void;
   /** Used by `resolve`: writes or forgets one path outside a generation. */
   setBaselineEntry(conduitId: number, path: string, entry: BaselineEntry | null): void;
 

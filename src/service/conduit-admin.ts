@@ -52,7 +52,10 @@ export function editConduit(store: Store, name: string, patch: unknown, options:
   const spec = mergeConduitPatch(existing, patch, options);
   if (spec.name !== existing.name && store.getConduit(spec.name)) throw nameTaken(spec.name);
   checkTargetsApart([spec], store.listConduits().filter((other) => other.name !== existing.name), () => '');
-  return withEnabledState(store, store.updateConduit(existing.name, spec));
+  const updated = store.updateConduit(existing.name, spec);
+  // A baseline describes the old folders: against new ones it would read as mass deletion.
+  if (spec.source !== existing.source || spec.target !== existing.target) store.clearBaseline(existing.id);
+  return withEnabledState(store, updated);
 }
 
 export function setConduitEnabled(store: Store, name: string, enabled: boolean): ConduitRow {

@@ -30,6 +30,7 @@ export class BaselineRepository {
   private readonly selectAll;
   private readonly upsertRow;
   private readonly deleteRow;
+  private readonly deleteAll: Database.Statement<[number]>;
 
   constructor(db: Database.Database) {
     // Safe integers: mtimes are int64 nanoseconds, beyond a double's 53 bits.
@@ -49,6 +50,7 @@ export class BaselineRepository {
          target_mtime_ns = excluded.target_mtime_ns, target_mode = excluded.target_mode`,
     );
     this.deleteRow = db.prepare<[number, string]>('DELETE FROM index_entry WHERE conduit_id = ? AND path = ?');
+    this.deleteAll = db.prepare<[number]>('DELETE FROM index_entry WHERE conduit_id = ?');
   }
 
   load(conduitId: number): Baseline {
@@ -83,5 +85,9 @@ export class BaselineRepository {
 
   delete(conduitId: number, path: string): void {
     this.deleteRow.run(conduitId, path);
+  }
+
+  clear(conduitId: number): void {
+    this.deleteAll.run(conduitId);
   }
 }
