@@ -1,0 +1,579 @@
+#!/usr/bin/env node
+// conduit's benchmark (issue 3, "Performance, measured by `npm run bench`").
+//
+// Generates deterministic trees (seeded PRNG) under a bench directory on the
+// same disk as the targets, then times, in the same run, `conduit run` against
+// `rsync -a --delete` and `cp -a`, and prints medians, peak RSS and ratios
+// against the targets of issue 3.
+//
+//   node scripts/bench.mjs [--quick] [--case NAME[,NAME]] [--runs N] [--json] [--dir DIR] [--no-warmup]
+//
+// Method (also in docs/PERFORMANCE.md):
+// - warm cache: every case first does one unmeasured warm-up run per tool
+//   (the source trees are then in the page cache), then N measured runs with
+//   the tools interleaved (conduit, rsync, cp, conduit, ...) so background
+//   load hits them alike; medians are reported.
+// - `sync` (untimed) before every measured run, so write-back of the previous
+//   run's data does not land in the next one's timing.
+// - process wall: spawn to exit of the whole command, as a user waits for it
+//   (node start-up, module loading and database included for conduit).
+// - generation time: conduit's own `completedAt - startedAt` from `run --json`
+//   (millisecond resolution).
+// - peak RSS: GNU time's %M (max resident set of the child; for rsync, which
+//   forks a generator/receiver, that is the largest of its processes).
+// - initial cases: fresh empty target (and a fresh database + conduit) per run.
+// - 1%-changed: before every run, each tool gets a fresh copy of the synced
+//   state (source, target, and for conduit its database) and the same
+//   deterministic change set is applied to its source.
+
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const conduitBin = path.join(repo, 'bin', 'conduit.js');
+
+// ---------------------------------------------------------------- options
+
+function parseArgs(argv) {
+  const o = { quick: false, cases: null, runs: null, json: false, dir: path.join(repo, 'bench-data'), warmup: true };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--quick') o.quick = true;
+    else if (a === '--json') o.json = true;
+    else if (a === '--no-warmup') o.warmup = false;
+    else if (a === '--case') o.cases = value().split(',');
+    else if (a === '--runs') o.runs = Number(value());
+    else if (a === '--dir') o.dir = path.resolve(value());
+    else if (a === '-h' || a === '--help') {
+      process.stdout.write(`usage: node scripts/bench.mjs [--quick] [--case ${CASES.map((c) => c.name).join('|')}[,...]] [--runs N] [--json] [--dir DIR] [--no-warmup]\n`);
+      process.exit(0);
+    } else throw new Error(`unknown option ${a}`);
+  }
+  if (o.runs !== null && !(Number.isInteger(o.runs) && o.runs >= 1)) throw new Error('--runs must be a positive integer');
+  return o;
+}
+
+const log = (msg) => process.stderr.write(`${msg}\n`);
+
+// ---------------------------------------------------------------- deterministic data
+
+function mulberry32(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function randomPool(rand, bytes) {
+  const pool = Buffer.allocUnsafe(bytes);
+  for (let i = 0; i < bytes; i += 4) pool.writeUInt32LE(Math.floor(rand() * 4294967296), i);
+  return pool;
+}
+
+const BASE_MTIME = 1_700_000_000; // seconds; every generated file gets BASE_MTIME + its index
+
+/**
+ * Tree specs. `dirs` leaf directories as `dNN/dNN` (top × sub), `filesPerDir`
+ * files in each, sizes uniform in [minSize, maxSize].
+ */
+function treeSpecs(quick) {
+  return {
+    small: quick
+      ? { kind: 'files', top: 4, sub: 10, filesPerDir: 50, minSize: 1024, maxSize: 16384, seed: 1 }
+      : { kind: 'files', top: 20, sub: 20, filesPerDir: 50, minSize: 1024, maxSize: 16384, seed: 1 },
+    large: quick
+      ? { kind: 'large', files: 4, size: 16 * 1024 * 1024, seed: 2 }
+      : { kind: 'large', files: 4, size: 256 * 1024 * 1024, seed: 2 },
+    tiny: quick
+      ? { kind: 'files', top: 10, sub: 20, filesPerDir: 100, minSize: 0, maxSize: 100, seed: 3 }
+      : { kind: 'files', top: 40, sub: 50, filesPerDir: 100, minSize: 0, maxSize: 100, seed: 3 },
+  };
+}
+
+function specKey(spec) {
+  return createHash('sha1').update(JSON.stringify({ v: 1, ...spec })).digest('hex').slice(0, 10);
+}
+
+/** Generate (or reuse) a tree; returns { root, files: relative paths sorted, count, bytes }. */
+function ensureTree(dir, name, spec) {
+  const key = `${name}-${specKey(spec)}`;
+  const root = path.join(dir, 'trees', key);
+  const marker = path.join(dir, 'trees', `${key}.json`);
+  if (fs.existsSync(marker) && fs.existsSync(root)) {
+    return { root, ...JSON.parse(fs.readFileSync(marker, 'utf8')) };
+  }
+  fs.rmSync(root, { recursive: true, force: true });
+  fs.mkdirSync(root, { recursive: true });
+  const t0 = performance.now();
+  log(`generating tree ${key} ...`);
+  const rand = mulberry32(spec.seed);
+  let count = 0;
+  let bytes = 0;
+  let dirs = 0;
+  if (spec.kind === 'large') {
+    const chunk = 8 * 1024 * 1024;
+    const pool = randomPool(rand, chunk);
+    for (let f = 0; f < spec.files; f++) {
+      const file = path.join(root, `big-${f}.bin`);
+      const fd = fs.openSync(file, 'w');
+      for (let off = 0, n = 0; off < spec.size; off += chunk, n++) {
+        pool.writeUInt32LE(f, 0);
+        pool.writeUInt32LE(n, 4); // every chunk differs from every other
+        fs.writeSync(fd, pool, 0, Math.min(chunk, spec.size - off));
+      }
+      fs.closeSync(fd);
+      fs.utimesSync(file, BASE_MTIME + f, BASE_MTIME + f);
+      count++;
+      bytes += spec.size;
+    }
+  } else {
+    const pool = randomPool(rand, 4 * 1024 * 1024);
+    for (let t = 0; t < spec.top; t++) {
+      for (let s = 0; s < spec.sub; s++) {
+        const d = path.join(root, `d${String(t).padStart(2, '0')}`, `s${String(s).padStart(2, '0')}`);
+        fs.mkdirSync(d, { recursive: true });
+        dirs++;
+        for (let f = 0; f < spec.filesPerDir; f++) {
+          const size = spec.minSize + Math.floor(rand() * (spec.maxSize - spec.minSize + 1));
+          const off = Math.floor(rand() * (pool.length - size - 8));
+          const content = Buffer.from(pool.subarray(off, off + size));
+          if (size >= 4) content.writeUInt32LE(count, 0);
+          const file = path.join(d, `f${String(f).padStart(3, '0')}.dat`);
+          fs.writeFileSync(file, content);
+          fs.utimesSync(file, BASE_MTIME + count, BASE_MTIME + count);
+          count++;
+          bytes += size;
+        }
+      }
+    }
+    dirs += spec.top;
+  }
+  const info = { count, bytes, dirs, seconds: Math.round(performance.now() - t0) / 1000 };
+  fs.writeFileSync(marker, JSON.stringify(info));
+  log(`  ${count} files, ${dirs} dirs, ${(bytes / 1048576).toFixed(1)} MiB in ${info.seconds} s`);
+  return { root, ...info };
+}
+
+function listFiles(root) {
+  const out = [];
+  const stack = [''];
+  while (stack.length) {
+    const rel = stack.pop();
+    for (const e of fs.readdirSync(path.join(root, rel), { withFileTypes: true })) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) stack.push(r);
+      else out.push(r);
+    }
+  }
+  return out.sort();
+}
+
+/**
+ * The 1% change set, a pure function of the tree's file list and a seed:
+ * 0.5% of files edited (new content and size, new mtime), 0.25% deleted,
+ * 0.25% added (in existing directories, some in a new directory).
+ */
+function changeSet(files, seed) {
+  const rand = mulberry32(seed);
+  const n = Math.max(4, Math.round(files.length * 0.01));
+  const picked = new Set();
+  while (picked.size < Math.floor(n * 0.75)) picked.add(Math.floor(rand() * files.length));
+  const order = [...picked];
+  const edits = order.slice(0, Math.floor(n / 2)).map((i) => ({ path: files[i], size: 1024 + Math.floor(rand() * 15361) }));
+  const deletes = order.slice(Math.floor(n / 2)).map((i) => files[i]);
+  const adds = [];
+  const addCount = n - edits.length - deletes.length;
+  for (let a = 0; a < addCount; a++) {
+    const dir = a % 5 === 0 ? 'added' : path.posix.dirname(files[Math.floor(rand() * files.length)]);
+    adds.push({ path: `${dir}/new-${String(a).padStart(4, '0')}.dat`, size: 1024 + Math.floor(rand() * 15361) });
+  }
+  return { edits, deletes, adds, seed };
+}
+
+function applyChanges(root, changes) {
+  const rand = mulberry32(changes.seed + 1000);
+  const pool = randomPool(rand, 64 * 1024);
+  let i = 0;
+  const write = (rel, size) => {
+    const file = path.join(root, rel);
+    const off = Math.floor(rand() * (pool.length - size));
+    fs.writeFileSync(file, pool.subarray(off, off + size));
+    const t = BASE_MTIME + 10_000_000 + i++;
+    fs.utimesSync(file, t, t);
+  };
+  for (const e of changes.edits) write(e.path, e.size);
+  for (const d of changes.deletes) fs.unlinkSync(path.join(root, d));
+  for (const a of changes.adds) {
+    fs.mkdirSync(path.dirname(path.join(root, a.path)), { recursive: true });
+    write(a.path, a.size);
+  }
+}
+
+// ---------------------------------------------------------------- running and measuring
+
+const haveGnuTime = fs.existsSync('/usr/bin/time');
+
+function sh(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 28, ...opts });
+  if (r.error) throw r.error;
+  if (r.status !== 0 && !opts.allowFail) {
+    throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  }
+  return r;
+}
+
+function rmrf(p) {
+  fs.rmSync(p, { recursive: true, force: true });
+}
+
+function cpa(from, to) {
+  sh('cp', ['-a', from, to]);
+}
+
+/** Run one command, measuring wall (spawn to exit) and peak RSS (KiB, GNU time %M). */
+function measure(cmd, args) {
+  const rssFile = path.join(os.tmpdir(), `bench-rss-${process.pid}`);
+  const full = haveGnuTime ? ['/usr/bin/time', ['-f', '%M', '-o', rssFile, cmd, ...args]] : [cmd, args];
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(full[0], full[1], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.error) throw r.error;
+  let rssKiB = null;
+  if (haveGnuTime) {
+    const lines = fs.readFileSync(rssFile, 'utf8').trim().split('\n');
+    rssKiB = Number(lines[lines.length - 1]);
+    fs.rmSync(rssFile, { force: true });
+  }
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}:\n${r.stderr}\n${r.stdout}`);
+  return { wallMs, rssKiB, stdout: r.stdout };
+}
+
+function conduitAdd(db, name, source, target) {
+  sh('node', [conduitBin, '--db', db, 'add', '--name', name, '--source', source, '--target', target, '--mode', 'mirror', '--json']);
+}
+
+function conduitRun(db, name, expect) {
+  const m = measure('node', [conduitBin, '--db', db, 'run', name, '--json']);
+  const out = JSON.parse(m.stdout);
+  const genMs = Date.parse(out.completedAt) - Date.parse(out.startedAt);
+  if (out.status !== 'completed') log(`  WARNING: conduit generation ended ${out.status}: ${JSON.stringify(out.errors).slice(0, 500)}`);
+  if (expect) {
+    for (const [k, v] of Object.entries(expect)) {
+      if (out[k] !== v) log(`  WARNING: conduit ${k} = ${out[k]}, expected ${v}`);
+    }
+  }
+  return { wallMs: m.wallMs, genMs, rssKiB: m.rssKiB, result: out };
+}
+
+function rsyncRun(src, dst) {
+  return measure('rsync', ['-a', '--delete', `${src}/`, `${dst}/`]);
+}
+
+function cpRun(src, dst) {
+  return measure('cp', ['-a', src, dst]);
+}
+
+function syncDisk() {
+  spawnSync('sync', []);
+}
+
+/**
+ * Run `tools` (name → { prepare(), run() }) interleaved: one warm-up round
+ * (unless disabled), then `runs` measured rounds.
+ */
+function rounds(tools, runs, warmup) {
+  const samples = Object.fromEntries(Object.keys(tools).map((t) => [t, []]));
+  const total = runs + (warmup ? 1 : 0);
+  for (let r = 0; r < total; r++) {
+    const measured = !warmup || r > 0;
+    for (const [name, tool] of Object.entries(tools)) {
+      tool.prepare?.();
+      syncDisk();
+      const s = tool.run();
+      const label = measured ? `run ${warmup ? r : r + 1}/${runs}` : 'warm-up';
+      log(`  ${label} ${name}: wall ${s.wallMs.toFixed(0)} ms${s.genMs !== undefined ? `, generation ${s.genMs} ms` : ''}, rss ${s.rssKiB ?? '?'} KiB`);
+      if (measured) samples[name].push({ wallMs: s.wallMs, genMs: s.genMs, rssKiB: s.rssKiB });
+    }
+  }
+  return samples;
+}
+
+// ---------------------------------------------------------------- cases
+
+function initialCase(tree, work, tools, runs, warmup, expectFiles) {
+  rmrf(work);
+  fs.mkdirSync(work, { recursive: true });
+  const dirs = { conduit: path.join(work, 'conduit'), rsync: path.join(work, 'rsync'), cp: path.join(work, 'cp') };
+  const all = {
+    conduit: {
+      prepare: () => {
+        rmrf(dirs.conduit);
+        fs.mkdirSync(dirs.conduit);
+        conduitAdd(path.join(dirs.conduit, 'conduit.db'), 'bench', tree.root, path.join(dirs.conduit, 'dst'));
+      },
+      run: () => conduitRun(path.join(dirs.conduit, 'conduit.db'), 'bench', { filesCopied: expectFiles }),
+    },
+    rsync: {
+      prepare: () => {
+        rmrf(dirs.rsync);
+        fs.mkdirSync(path.join(dirs.rsync, 'dst'), { recursive: true }); // an empty target
+      },
+      run: () => rsyncRun(tree.root, path.join(dirs.rsync, 'dst')),
+    },
+    cp: {
+      prepare: () => {
+        rmrf(dirs.cp);
+        fs.mkdirSync(dirs.cp);
+      },
+      run: () => cpRun(tree.root, path.join(dirs.cp, 'dst')),
+    },
+  };
+  const samples = rounds(Object.fromEntries(tools.map((t) => [t, all[t]])), runs, warmup);
+  rmrf(work);
+  return samples;
+}
+
+function noopCase(tree, work, runs, warmup) {
+  rmrf(work);
+  fs.mkdirSync(work, { recursive: true });
+  const db = path.join(work, 'conduit.db');
+  const cdst = path.join(work, 'conduit-dst');
+  const rdst = path.join(work, 'rsync-dst');
+  log('  setup: initial conduit run and initial rsync (untimed)');
+  conduitAdd(db, 'bench', tree.root, cdst);
+  conduitRun(db, 'bench', { filesCopied: tree.count });
+  fs.mkdirSync(rdst);
+  rsyncRun(tree.root, rdst);
+  const samples = rounds({
+    conduit: { run: () => conduitRun(db, 'bench', { filesCopied: 0, filesDeleted: 0 }) },
+    rsync: { run: () => rsyncRun(tree.root, rdst) },
+  }, runs, warmup);
+  rmrf(work);
+  return samples;
+}
+
+function changedCase(tree, work, runs, warmup) {
+  rmrf(work);
+  fs.mkdirSync(work, { recursive: true });
+  const changes = changeSet(listFiles(tree.root), 42);
+  log(`  change set: ${changes.edits.length} edits, ${changes.adds.length} adds, ${changes.deletes.length} deletes`);
+  const tmpl = path.join(work, 'template');
+  const c = path.join(work, 'conduit');
+  const r = path.join(work, 'rsync');
+  // The synced state, made once by conduit itself (so its database's baseline matches): source, target, database.
+  log('  setup: synced template (untimed)');
+  fs.mkdirSync(c);
+  cpa(tree.root, path.join(c, 'src'));
+  conduitAdd(path.join(c, 'conduit.db'), 'bench', path.join(c, 'src'), path.join(c, 'dst'));
+  conduitRun(path.join(c, 'conduit.db'), 'bench', { filesCopied: tree.count });
+  fs.mkdirSync(tmpl);
+  cpa(path.join(c, 'dst'), path.join(tmpl, 'dst'));
+  for (const f of fs.readdirSync(c)) if (f.startsWith('conduit.db')) fs.copyFileSync(path.join(c, f), path.join(tmpl, f));
+  const restore = (dir, withDb) => {
+    rmrf(dir);
+    fs.mkdirSync(dir);
+    cpa(tree.root, path.join(dir, 'src'));
+    cpa(path.join(tmpl, 'dst'), path.join(dir, 'dst'));
+    if (withDb) for (const f of fs.readdirSync(tmpl)) if (f.startsWith('conduit.db')) fs.copyFileSync(path.join(tmpl, f), path.join(dir, f));
+    applyChanges(path.join(dir, 'src'), changes);
+  };
+  const samples = rounds({
+    conduit: {
+      prepare: () => restore(c, true),
+      run: () => conduitRun(path.join(c, 'conduit.db'), 'bench', {
+        filesCopied: changes.edits.length + changes.adds.length, filesDeleted: changes.deletes.length,
+      }),
+    },
+    rsync: { prepare: () => restore(r, false), run: () => rsyncRun(path.join(r, 'src'), path.join(r, 'dst')) },
+  }, runs, warmup);
+  rmrf(work);
+  return samples;
+}
+
+const CASES = [
+  {
+    name: 'initial-small',
+    title: 'initial mirror, 20,000 files of 1-16 KiB in ~400 dirs',
+    tree: 'small', runs: 5,
+    run: (t, w, runs, warm) => initialCase(t, w, ['conduit', 'rsync', 'cp'], runs, warm, t.count),
+    targets: [{ metric: 'wall', vs: 'rsync', max: 1.0 }],
+  },
+  {
+    name: 'noop-small',
+    title: 'no-op re-run on the initial-small tree',
+    tree: 'small', runs: 7,
+    run: (t, w, runs, warm) => noopCase(t, w, runs, warm),
+    targets: [{ metric: 'wall', vs: 'rsync', max: 2.0 }, { metric: 'gen', vs: 'rsync', max: 1.0 }],
+  },
+  {
+    name: 'changed-small',
+    title: 're-run after 1% changed (edits, adds, deletes), initial-small tree',
+    tree: 'small', runs: 5,
+    run: (t, w, runs, warm) => changedCase(t, w, runs, warm),
+    targets: [{ metric: 'wall', vs: 'rsync', max: 2.0 }, { metric: 'gen', vs: 'rsync', max: 1.0 }],
+  },
+  {
+    name: 'initial-large',
+    title: 'initial mirror, 4 files x 256 MiB',
+    tree: 'large', runs: 3,
+    run: (t, w, runs, warm) => initialCase(t, w, ['conduit', 'cp', 'rsync'], runs, warm, t.count),
+    targets: [{ metric: 'wall', vs: 'cp', max: 1.1 }],
+  },
+  {
+    name: 'noop-tiny',
+    title: 'no-op re-run, 200,000 tiny files in 2,000 dirs',
+    tree: 'tiny', runs: 3,
+    run: (t, w, runs, warm) => noopCase(t, w, runs, warm),
+    targets: [{ metric: 'gen', vs: 'rsync', max: 1.0 }, { metric: 'rss', maxMB: 250 }],
+  },
+];
+
+// ---------------------------------------------------------------- report
+
+function median(xs) {
+  const v = xs.filter((x) => x !== undefined && x !== null).sort((a, b) => a - b);
+  if (v.length === 0) return null;
+  const m = v.length >> 1;
+  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+}
+
+function summarize(samples) {
+  const out = {};
+  for (const [tool, s] of Object.entries(samples)) {
+    out[tool] = {
+      runs: s.length,
+      wallMs: median(s.map((x) => x.wallMs)),
+      wallMinMs: Math.min(...s.map((x) => x.wallMs)),
+      wallMaxMs: Math.max(...s.map((x) => x.wallMs)),
+      genMs: median(s.map((x) => x.genMs)),
+      peakRssMB: s.some((x) => x.rssKiB !== null) ? Math.max(...s.map((x) => x.rssKiB ?? 0)) * 1024 / 1e6 : null,
+      samples: s,
+    };
+  }
+  return out;
+}
+
+function judge(c, summary) {
+  const conduit = summary.conduit;
+  return c.targets.map((t) => {
+    if (t.metric === 'rss') {
+      return { metric: 'peak RSS', value: conduit.peakRssMB, target: `<= ${t.maxMB} MB`, ratio: null, met: conduit.peakRssMB !== null && conduit.peakRssMB <= t.maxMB };
+    }
+    const base = summary[t.vs].wallMs;
+    const value = t.metric === 'wall' ? conduit.wallMs : conduit.genMs;
+    const ratio = value / base;
+    return {
+      metric: t.metric === 'wall' ? 'process wall' : 'generation time',
+      value, baseline: base, vs: t.vs, ratio, target: `<= ${t.max.toFixed(1)} x ${t.vs} wall`, met: ratio <= t.max,
+    };
+  });
+}
+
+function machine(dir) {
+  const cpus = os.cpus();
+  const fsType = sh('df', ['--output=fstype', dir], { allowFail: true }).stdout.trim().split('\n').pop();
+  const ver = (cmd, args) => {
+    const r = spawnSync(cmd, args, { encoding: 'utf8' });
+    return r.status === 0 ? r.stdout.split('\n')[0].trim() : 'missing';
+  };
+  return {
+    cores: cpus.length,
+    cpu: cpus[0]?.model ?? 'unknown',
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30 * 10) / 10,
+    node: process.version,
+    kernel: `${os.type()} ${os.release()}`,
+    filesystem: fsType,
+    benchDir: dir,
+    rsync: ver('rsync', ['--version']),
+    cp: ver('cp', ['--version']),
+    loadAvgStart: os.loadavg().map((x) => Math.round(x * 100) / 100),
+  };
+}
+
+const fmtMs = (ms) => (ms === null || ms === undefined ? '-' : ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`);
+
+function table(rows) {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
+  const line = (r) => `| ${r.map((c, i) => String(c).padEnd(widths[i])).join(' | ')} |`;
+  return [line(rows[0]), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.slice(1).map(line)].join('\n');
+}
+
+function report(m, results, runsNote) {
+  const out = [];
+  out.push(`machine: ${m.cores} cores (${m.cpu}), ${m.memoryGiB} GiB RAM, node ${m.node}, ${m.kernel}, bench dir ${m.benchDir} on ${m.filesystem}`);
+  out.push(`tools: ${m.rsync}; ${m.cp}`);
+  out.push(`load average: start ${m.loadAvgStart.join(' ')}, end ${m.loadAvgEnd.join(' ')}`);
+  out.push(`method: ${runsNote}`);
+  out.push('');
+  const rows = [['case', 'tool', 'runs', 'median wall', 'min-max wall', 'median gen', 'peak RSS', 'ratio', 'target', 'met?']];
+  for (const r of results) {
+    const tools = Object.keys(r.summary);
+    for (const tool of tools) {
+      const s = r.summary[tool];
+      const checks = tool === 'conduit' ? r.checks : [];
+      const ratio = checks.map((c) => (c.ratio !== null ? `${c.metric === 'process wall' ? 'wall' : 'gen'} ${c.ratio.toFixed(2)}x ${c.vs}` : `${c.value?.toFixed(0)} MB`)).join('; ');
+      rows.push([
+        tool === tools[0] ? r.name : '', tool, s.runs, fmtMs(s.wallMs), `${fmtMs(s.wallMinMs)}-${fmtMs(s.wallMaxMs)}`,
+        tool === 'conduit' ? fmtMs(s.genMs) : '-', s.peakRssMB === null ? '-' : `${s.peakRssMB.toFixed(0)} MB`,
+        ratio || '', checks.map((c) => c.target).join('; '), checks.map((c) => (c.met ? 'yes' : 'NO')).join('; '),
+      ]);
+    }
+  }
+  out.push(table(rows));
+  return out.join('\n');
+}
+
+// ---------------------------------------------------------------- main
+
+function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  for (const tool of ['rsync', 'cp']) {
+    if (spawnSync(tool, ['--version']).status !== 0) throw new Error(`${tool} is missing (apt-get install -y ${tool})`);
+  }
+  if (!fs.existsSync(path.join(repo, 'dist', 'src', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` (or `npm run bench`)');
+  const selected = opts.cases ? CASES.filter((c) => opts.cases.includes(c.name)) : CASES;
+  if (opts.cases && selected.length !== opts.cases.length) {
+    throw new Error(`unknown case in ${opts.cases.join(',')}; cases: ${CASES.map((c) => c.name).join(', ')}`);
+  }
+  fs.mkdirSync(opts.dir, { recursive: true });
+  const m = machine(opts.dir);
+  log(`bench dir ${opts.dir} (${m.filesystem}), ${m.cores} cores, node ${m.node}, load ${m.loadAvgStart.join(' ')}${opts.quick ? ', QUICK sizes' : ''}`);
+  const specs = treeSpecs(opts.quick);
+  const results = [];
+  for (const c of selected) {
+    const tree = ensureTree(opts.dir, c.tree, specs[c.tree]);
+    const runs = opts.runs ?? (opts.quick ? 3 : c.runs);
+    log(`case ${c.name}: ${c.title}${opts.quick ? ' (quick sizes)' : ''}, ${runs} runs${opts.warmup ? ' after 1 warm-up' : ''}, load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+    const samples = c.run(tree, path.join(opts.dir, 'work', c.name), runs, opts.warmup);
+    const summary = summarize(samples);
+    results.push({ name: c.name, title: c.title, tree: { files: tree.count, dirs: tree.dirs, bytes: tree.bytes }, summary, checks: judge(c, summary) });
+  }
+  m.loadAvgEnd = os.loadavg().map((x) => Math.round(x * 100) / 100);
+  const runsNote = `${opts.warmup ? 'warm cache (1 unmeasured warm-up run per tool), ' : ''}medians of N measured runs per tool (N in the table), tools interleaved, sync before each run; gen = conduit's startedAt->completedAt; ratios: conduit median / baseline median wall; peak RSS = max over runs of GNU time %M`;
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify({ machine: m, quick: opts.quick, method: runsNote, results }, null, 2)}\n`);
+    log(report(m, results, runsNote)); // the table too, on stderr
+  } else {
+    process.stdout.write(`${report(m, results, runsNote)}\n`);
+  }
+}
+
+try {
+  main();
+} catch (err) {
+  process.stderr.write(`bench: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exitCode = 1;
+}
