@@ -218,7 +218,7 @@ async function generate(
   progress({ phase: 'recording', actionsDone, actionsTotal: plan.actions.length, bytesDone, bytesTotal });
 
   const changes = nextBaseline(baseline, hashed.source, hashed.target, plan, outcomes);
-  const events = [...scanEvents(source, 'source'), ...scanEvents(target, 'target'), ...plan.skips.map((s) => ({
+  const events = [...scanEvents(source, 'source'), ...scanEvents(target, 'target'), ...hashed.problems, ...plan.skips.map((s) => ({
     side: s.side, path: s.path, action: 'skip' as const, bytes: 0, message: s.reason,
   })), ...outcomes.map(eventOfOutcome)];
   const counters = countOutcomes(outcomes, newConflicts, resolvedConflicts, events);
@@ -300,8 +300,11 @@ async function withDeselectedBaselinePaths(
 async function hashWhereContentDecides(
   fs: FileSystem, conduit: ConduitRow, baseline: Baseline, roots: Record<Side, string>,
   source: Snapshot, target: Snapshot, signal?: AbortSignal,
-): Promise<{ source: Snapshot; target: Snapshot }> {
+): Promise<{ source: Snapshot; target: Snapshot; problems: GenerationEventInput[] }> {
   const wanted = filesToHash(conduit.mode, conduit.checksum, baseline, source, target);
+  // A file that cannot be read for its hash is an error of this generation, like one that cannot be copied
+  // (it used to be only a `skip`, so such a generation ended `completed` with nothing in `errors`).
+  const problems: GenerationEventInput[] = [];
   const withHashes = async (side: Side, snapshot: Snapshot): Promise<Snapshot> => {
     const paths = wanted[side];
     if (paths.length === 0) return snapshot;
@@ -312,13 +315,15 @@ async function hashWhereContentDecides(
         out.set(path, { ...entry, hash: await fs.hash(join(roots[side], path), signal) });
       } catch (error) {
         // Unreadable now: reconcile sees the path as a problem and leaves it alone this time.
-        out.set(path, { kind: 'problem', code: isFsError(error) ? error.code : 'EOTHER', message: error instanceof Error ? error.message : String(error) });
+        const message = error instanceof Error ? error.message : String(error);
+        out.set(path, { kind: 'problem', code: isFsError(error) ? error.code : 'EOTHER', message });
+        if (!isFsError(error, 'ABORTED')) problems.push({ side, path, action: 'error', bytes: 0, message: errorEventMessage('hash', message) });
       }
     }, signal ? { signal } : {});
     return out;
   };
   const [s, t] = await Promise.all([withHashes('source', source), withHashes('target', target)]);
-  return { source: s, target: t };
+  return { source: s, target: t, problems };
 }
 
 function summary(entry: Entry | null): EntrySummary | null {
