@@ -107,6 +107,18 @@ type WriteResult =
   | { readonly status: 'landed'; readonly entry: Entry; readonly bytes: number }
   | { readonly status: 'skipped'; readonly reason: string };
 
+/**
+ * Temporary-name suffixes: a random prefix per process and a counter. Unique
+ * within the process by the counter and across processes by the prefix, at no
+ * per-file cost (randomBytes per file cost ~170 ms per 20,000 files here).
+ */
+const SUFFIX_PREFIX = randomBytes(4).toString('hex');
+let suffixCounter = 0;
+function uniqueSuffix(): string {
+  suffixCounter = (suffixCounter + 1) % Number.MAX_SAFE_INTEGER;
+  return `${SUFFIX_PREFIX}${suffixCounter.toString(36)}`;
+}
+
 /** Thrown inside one action to report a Problem on a path other than the action's own (conflict copies). */
 class ActionFailure extends Error {
   constructor(readonly problem: Problem) {
@@ -120,7 +132,7 @@ class PlanRun {
 
   constructor(private readonly context: TransferContext) {
     this.fs = context.fs;
-    this.random = context.randomSuffix ?? (() => randomBytes(6).toString('hex'));
+    this.random = context.randomSuffix ?? uniqueSuffix;
   }
 
   /** Never throws: every failure becomes the action's Outcome, with the original error. */
@@ -280,7 +292,10 @@ class PlanRun {
     w: { origin: string; originEntry: FileEntry; side: Side; relPath: string; expected: Entry | null; bytesBefore: number },
   ): Promise<WriteResult> {
     const dest = this.abs(w.side, w.relPath);
-    if (!stillAsExpected(await this.lstatOrNull(dest), w.expected)) return { status: 'skipped', reason: SKIP_REASON.modifiedSinceScan };
+    // An early look saves a wasted copy over a destination that changed since the scan. When the
+    // planner expects nothing there (the common case of a new file) the re-verify just before the
+    // rename is the guard that matters, so the extra lstat is skipped on that hot path.
+    if (w.expected !== null && !stillAsExpected(await this.lstatOrNull(dest), w.expected)) return { status: 'skipped', reason: SKIP_REASON.modifiedSinceScan };
     const temp = join(dirname(dest), tempNameFor(basename(dest), this.random()));
     let tempExists = false;
     try {
