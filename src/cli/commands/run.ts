@@ -1,4 +1,5 @@
 import { runGeneration } from '../../engine/generation.js';
+import { prewarmScanWorkers } from '../../engine/scan.js';
 import { NodeFileSystem } from '../../fs/node-file-system.js';
 import { requireConduit } from '../../service/conduit-admin.js';
 import { exitCodeOf } from '../../service/exit-code.js';
@@ -14,6 +15,9 @@ import { UsageError } from '../usage-error.js';
  * stops starting new work and records the generation as interrupted.
  */
 export async function run(context: CommandContext, [name = '']: string[], flags: Record<string, unknown>): Promise<number> {
+  // The two scan workers start while the store opens: a running service keeps them alive
+  // between generations, and a one-shot CLI run should not wait for their start-up either.
+  prewarmScanWorkers();
   const store = await context.openStore();
   const conduit = requireConduit(store, name);
   if (!conduit.enabled) throw new UsageError(`conduit "${name}" is disabled; enable it first (conduit enable ${name})`);
