@@ -1,11 +1,11 @@
-import { join } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import { conflictStamp } from '../core/conflict-name.js';
 import { filesToHash } from '../core/content-check.js';
 import type { Baseline, Entry, FileEntry, Side, Snapshot } from '../core/entry.js';
 import { nextBaseline } from '../core/next-baseline.js';
 import type { Action, Conflict, Landed, Outcome, Plan } from '../core/plan.js';
 import { reconcile } from '../core/reconcile.js';
-import { rootEmptied, rootUnavailable, tooManyDeletes } from '../core/safety.js';
+import { rootEmptied, rootsOverlap, rootUnavailable, tooManyDeletes } from '../core/safety.js';
 import type { ConduitState, GenerationStatus, Trigger, VerificationStatus } from '../core/vocabulary.js';
 import { errorEventMessage } from '../db/error-event.js';
 import type {
@@ -17,7 +17,7 @@ import { buildRules, pathPattern } from './filters.js';
 import { scanRoot, type ScanOptions, type ScanResult } from './scan.js';
 import { createThrottle } from './throttle.js';
 import { executePlan, type TransferProgress } from './transfer.js';
-import { versionStamp } from './versioning.js';
+import { pruneVersions, versionStamp, versionsDirFor } from './versioning.js';
 
 /**
  * One generation of one conduit, end to end (DESIGN's pipeline): guards,
@@ -150,6 +150,8 @@ async function generate(
   const conduit = request.conduit;
   const dryRun = request.dryRun === true;
   const roots = { source: conduit.source, target: conduit.target };
+  const overlap = rootsOverlap(roots.source, roots.target);
+  if (overlap) throw new Refusal(overlap, 'failed');
   const baseline = store.loadBaseline(conduit.id);
   progress({ phase: 'scanning', actionsDone: 0, actionsTotal: 0, bytesDone: 0, bytesTotal: 0 });
 
@@ -168,7 +170,8 @@ async function generate(
   if (targetDown) throw new Refusal(targetDown, 'waiting_for_source');
   if (!request.force && !request.onlyPaths) {
     const emptied = rootEmptied('source', source.entries, baseline) ?? rootEmptied('target', target.entries, baseline);
-    if (emptied) throw new Refusal(emptied, 'failed');
+    // SPEC §4: an emptied root is an unmounted drive until --force says otherwise; the service retries it like a missing one.
+    if (emptied) throw new Refusal(emptied, 'waiting_for_source');
   }
 
   if (!dryRun) await removeStaleTemps(fs, roots, source, target);
@@ -216,6 +219,7 @@ async function generate(
     },
   });
   progress({ phase: 'recording', actionsDone, actionsTotal: plan.actions.length, bytesDone, bytesTotal });
+  if (conduit.versioning) await pruneOldVersions(fs, conduit.versioning, roots, (request.now ?? (() => new Date()))());
 
   const changes = nextBaseline(baseline, hashed.source, hashed.target, plan, outcomes);
   const events = [...scanEvents(source, 'source'), ...scanEvents(target, 'target'), ...hashed.problems, ...plan.skips.map((s) => ({
@@ -247,9 +251,31 @@ export async function scanOptionsFor(fs: FileSystem, conduit: ConduitRow, onlyPa
       }
     }
   }
-  const extraExcludes = conduit.versioning && !conduit.versioning.dir.startsWith('/') ? [pathPattern(conduit.versioning.dir)] : [];
+  const extraExcludes = conduit.versioning ? versioningExcludes(conduit.versioning.dir, [conduit.source, conduit.target]) : [];
   const rules = buildRules({ include: conduit.include, exclude: conduit.exclude, useIndexRules: conduit.useIndexRules, conduitIgnoreText, extraExcludes });
   return onlyPaths ? { rules, onlyPaths } : { rules };
+}
+
+/** The versioning directory is never synced (SPEC §6): relative, or absolute but inside a root. */
+function versioningExcludes(dir: string, roots: readonly string[]): string[] {
+  if (!isAbsolute(dir)) return [pathPattern(dir)];
+  const out: string[] = [];
+  for (const root of roots) {
+    const rel = relative(root, dir);
+    if (rel !== '' && !rel.startsWith('..') && !isAbsolute(rel)) out.push(pathPattern(rel));
+  }
+  return out;
+}
+
+/** Versions older than `keepDays` go (SPEC §6). A failure to prune never fails the generation. */
+async function pruneOldVersions(fs: FileSystem, versioning: { dir: string; keepDays: number }, roots: Record<Side, string>, now: Date): Promise<void> {
+  for (const root of new Set([roots.source, roots.target])) {
+    try {
+      await pruneVersions(fs, versionsDirFor(root, versioning.dir), versioning.keepDays, now);
+    } catch {
+      // The next generation tries again; old versions are only disk space.
+    }
+  }
 }
 
 /** The first generation creates a target that does not exist yet; its parent must. */
