@@ -68,3 +68,18 @@ export function tooManyDeletes(
   const pct = Math.round((deletes * 100) / held);
   return `would delete ${deletes} of ${held} files on the ${side} (${pct}% > maxDeletePercent ${maxDeletePercent}); run with --force to allow it once`;
 }
+
+/**
+ * Source and target are the same directory, or one contains the other
+ * (SPEC §4): syncing would feed a side into itself. Paths are absolute and
+ * normalised; the config layer also compares real paths when a conduit is saved.
+ */
+export function rootsOverlap(source: string, target: string): string | null {
+  const strip = (p: string) => (p.length > 1 && p.endsWith('/') ? p.slice(0, -1) : p);
+  const s = strip(source);
+  const t = strip(target);
+  if (s === t) return `source and target are the same directory (${s})`;
+  if (t.startsWith(s === '/' ? '/' : `${s}/`)) return `the target ${t} is inside the source ${s}`;
+  if (s.startsWith(t === '/' ? '/' : `${t}/`)) return `the source ${s} is inside the target ${t}`;
+  return null;
+}
