@@ -1,0 +1,143 @@
+import { isAbsolute } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { ConduitSpec } from '../config/conduit-spec.js';
+import { describeValue } from '../config/config-error.js';
+import { pathsOverlap, realPathOfExistingPart } from '../config/paths.js';
+import { mergeConduitPatch, validateConduit } from '../config/validate-conduit.js';
+import {
+  addConduit, editConduit, removeConduit, requireConduit,
+} from '../service/conduit-admin.js';
+import type { ConduitService } from '../service/conduit-service.js';
+import { conduitView, generationView } from '../service/views.js';
+import { HttpError, badRequest, notFound } from './errors.js';
+import {
+  conflictParams, conflictsQuery, eventsQuery, generationParams, generationsQuery, parseInput, resolveBody, runBody,
+} from './request-schemas.js';
+
+/** Roots given to the API must be absolute: the service's working directory means nothing to a remote client. */
+const API_BASE_DIR = '/';
+/** Events per page of `GET …/generations/:n` when the client does not say (a generation may have millions). */
+const DEFAULT_EVENTS_LIMIT = 1000;
+const DEFAULT_GENERATIONS_LIMIT = 20;
+
+/**
+ * The JSON API of SPEC §12. Each route validates its input, calls the same
+ * service-layer function the CLI calls, and answers with the projections of
+ * `views.ts` — so `GET /api/conduits/x/generations` is `conduit history x --json`.
+ */
+export function registerApiRoutes(app: FastifyInstance, service: ConduitService): void {
+  const store = service.store;
+
+  app.get('/api/conduits', async () => store.listConduits().map(conduitView));
+
+  app.post('/api/conduits', async (request, reply) => {
+    const body = objectBody(request.body);
+    const spec = validateConduit(requireAbsoluteRoots(body), { baseDir: API_BASE_DIR });
+    refuseProtectedPaths(spec, service.protectedPaths());
+    const row = addConduit(store, body, { baseDir: API_BASE_DIR });
+    service.conduitChanged(row.name);
+    return reply.code(201).send(conduitView(row));
+  });
+
+  app.get<{ Params: { name: string } }>('/api/conduits/:name', async (request) => conduitView(requireConduit(store, request.params.name)));
+
+  app.patch<{ Params: { name: string } }>('/api/conduits/:name', async (request) => {
+    const existing = requireConduit(store, request.params.name);
+    const patch = requireAbsoluteRoots(objectBody(request.body));
+    refuseProtectedPaths(mergeConduitPatch(existing, patch, { baseDir: API_BASE_DIR }), service.protectedPaths());
+    const row = editConduit(store, existing.name, patch, { baseDir: API_BASE_DIR });
+    service.conduitChanged(existing.name);
+    if (row.name !== existing.name) service.conduitChanged(row.name);
+    return conduitView(row);
+  });
+
+  app.delete<{ Params: { name: string } }>('/api/conduits/:name', async (request) => {
+    const row = removeConduit(store, request.params.name);
+    service.conduitChanged(row.name);
+    return conduitView(row);
+  });
+
+  app.post<{ Params: { name: string } }>('/api/conduits/:name/run', async (request, reply) => {
+    const conduit = requireConduit(store, request.params.name);
+    const options = parseInput(runBody, request.body, 'body');
+    if (!conduit.enabled) throw new HttpError(409, `conduit "${conduit.name}" is disabled; enable it first (PATCH {"enabled": true})`);
+    const alreadyRunning = service.running().some((r) => r.conduit === conduit.name);
+    const done = service.requestSync(conduit.name, { trigger: 'api', dryRun: options.dryRun === true, force: options.force === true });
+    if (options.wait === true) return generationView(await done);
+    // Not waited for: the outcome reaches clients as `generation_finished` on /api/events.
+    done.catch((error: unknown) => request.log.error({ err: error, conduit: conduit.name }, 'requested generation failed'));
+    return reply.code(202).send({ conduit: conduit.name, requested: true, followsRunningGeneration: alreadyRunning });
+  });
+
+  app.get<{ Params: { name: string } }>('/api/conduits/:name/generations', async (request) => {
+    const conduit = requireConduit(store, request.params.name);
+    const query = parseInput(generationsQuery, request.query, 'query');
+    const options: { limit: number; before?: number } = { limit: query.limit ?? DEFAULT_GENERATIONS_LIMIT };
+    if (query.before !== undefined) options.before = query.before;
+    return store.listGenerations(conduit.id, options).map(generationView);
+  });
+
+  app.get('/api/conduits/:name/generations/:n', async (request) => {
+    const params = parseInput(generationParams, request.params, 'path');
+    const query = parseInput(eventsQuery, request.query, 'query');
+    const conduit = requireConduit(store, params.name);
+    const record = store.getGeneration(conduit.id, params.n);
+    if (!record) throw notFound(`conduit "${conduit.name}" has no generation ${params.n} (latest is ${conduit.syncGeneration})`);
+    const events = store.listEvents(record.id, {
+      ...(query.action ? { action: query.action } : {}),
+      limit: query.limit ?? DEFAULT_EVENTS_LIMIT,
+      offset: query.offset ?? 0,
+    });
+    return {
+      ...generationView(record),
+      events: events.map(({ side, path, action, bytes, message }) => ({ side, path, action, bytes, message })),
+    };
+  });
+
+  app.get('/api/conflicts', async (request) => {
+    const query = parseInput(conflictsQuery, request.query, 'query');
+    if (query.conduit !== undefined) requireConduit(store, query.conduit);
+    return store.listConflicts({ ...(query.conduit !== undefined ? { conduit: query.conduit } : {}), all: query.status === 'all' });
+  });
+
+  app.post('/api/conflicts/:id/resolve', async (request) => {
+    const { id } = parseInput(conflictParams, request.params, 'path');
+    const { choice } = parseInput(resolveBody, request.body, 'body');
+    if (!store.getConflict(id)) throw notFound(`no conflict with id ${id} (see GET /api/conflicts)`);
+    return service.resolveConflict(id, choice);
+  });
+}
+
+function objectBody(body: unknown): Record<string, unknown> {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw badRequest('body', `expected a JSON object, got ${describeValue(body)}`);
+  }
+  return body as Record<string, unknown>;
+}
+
+function requireAbsoluteRoots(body: Record<string, unknown>): Record<string, unknown> {
+  for (const field of ['source', 'target'] as const) {
+    const value = body[field];
+    if (typeof value === 'string' && !isAbsolute(value)) {
+      throw badRequest(field, `expected an absolute path, got ${describeValue(value)}`);
+    }
+  }
+  return body;
+}
+
+/**
+ * A conduit whose root is, contains or lies inside the service's own data
+ * (the database, its WAL files, the token file) would copy, overwrite or
+ * delete them: refused before anything is written.
+ */
+function refuseProtectedPaths(spec: ConduitSpec, protectedPaths: readonly string[]): void {
+  for (const field of ['source', 'target'] as const) {
+    const root = realPathOfExistingPart(spec[field]);
+    for (const path of protectedPaths) {
+      const guarded = realPathOfExistingPart(path);
+      if (pathsOverlap(root, guarded)) {
+        throw badRequest(field, `expected a directory apart from conduit's own data (${guarded}), got ${describeValue(spec[field])}`);
+      }
+    }
+  }
+}
