@@ -410,12 +410,18 @@ describe('versioning (SPEC §6)', () => {
       'docs/': true,
       'docs/a.txt': 'a v2',
     });
-    // Mirror neither deletes the target's versions nor copies the source's.
-    const again = await harness.run();
+    // Mirror neither deletes the target's versions nor copies the source's (a day later: within keepDays).
+    const again = await harness.run({ now: at(new Date(START.getTime() + 86_400_000)) });
     expect(again.record).toMatchObject({ filesCopied: 0, filesDeleted: 0 });
     expect(readTree(area.target, { skip: ['.conduit-versions'] })).toEqual(readTree(area.source, { skip: ['.conduit-versions'] }));
     expect(fs.existsSync(join(area.target, '.conduit-versions/source-own.txt'))).toBe(false);
     expect(fs.readdirSync(join(area.target, '.conduit-versions')).sort()).toEqual(['b.20260301T101500Z.txt', 'docs']);
+
+    // Past keepDays the versions are pruned; the synced files are untouched.
+    await harness.run({ now: at(new Date(START.getTime() + 31 * 86_400_000)) });
+    expect(fs.existsSync(join(area.target, '.conduit-versions/b.20260301T101500Z.txt'))).toBe(false);
+    expect(fs.existsSync(join(area.target, '.conduit-versions/docs/a.20260301T101500Z.txt'))).toBe(false);
+    expect(readTree(area.target, { skip: ['.conduit-versions'] })).toEqual(readTree(area.source, { skip: ['.conduit-versions'] }));
   });
 
   it('bidirectional: the versions dir of one side never reaches the other', async () => {
