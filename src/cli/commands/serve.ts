@@ -1,0 +1,48 @@
+import { startApp } from '../../service/app.js';
+import type { CommandContext } from '../context.js';
+import { UsageError } from '../usage-error.js';
+
+/**
+ * `conduit serve [--config FILE] [--host H] [--port P]`: the long-running
+ * service (SPEC §9). Imports the config file (upsert by name), then runs every
+ * enabled conduit on its schedule, watches their folders, verifies each
+ * generation, and serves the HTTP API and admin page until a signal:
+ * - SIGINT / SIGTERM: start nothing new, let transfers in flight finish (cut
+ *   at 10 s), record running generations `interrupted`, exit 0;
+ * - SIGHUP: re-read the config file (a bad file is logged; the old config stays).
+ */
+export async function run(context: CommandContext, _args: string[], flags: Record<string, unknown>): Promise<number> {
+  const port = flags['port'] === undefined ? undefined : parsePort(String(flags['port']));
+  const app = await startApp({
+    configFile: flags['config'] === undefined ? undefined : String(flags['config']),
+    host: flags['host'] === undefined ? undefined : String(flags['host']),
+    port,
+    logger: context.logger,
+    env: context.env,
+    openStore: (database) => context.openStore(database),
+  });
+  context.logger.info({ url: app.url, database: app.service.store.path }, 'conduit serve is up');
+
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    const onHup = (): void => app.reload();
+    const onStop = (received: NodeJS.Signals): void => {
+      process.off('SIGHUP', onHup);
+      process.off('SIGINT', onStop);
+      process.off('SIGTERM', onStop);
+      resolve(received);
+    };
+    process.on('SIGHUP', onHup);
+    process.on('SIGINT', onStop);
+    process.on('SIGTERM', onStop);
+  });
+  context.logger.info({ signal }, 'stopping: no new generations; transfers in flight finish or are cut at 10 s');
+  await app.stop();
+  context.logger.info('stopped');
+  return 0;
+}
+
+function parsePort(text: string): number {
+  const port = Number(text);
+  if (!/^[0-9]+$/.test(text) || port > 65_535) throw new UsageError(`--port: expected a port from 0 to 65535, got "${text}"`);
+  return port;
+}

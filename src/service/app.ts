@@ -1,0 +1,94 @@
+import { configBaseDir, configDatabase, CONFIG_DEFAULTS, placed, readConfigJson, validateConfig, type ConduitConfig } from '../config/config-file.js';
+import type { Store } from '../db/store.js';
+import { NodeFileSystem } from '../fs/node-file-system.js';
+import { startHttpServer, type RunningHttpServer } from '../http/server.js';
+import { loadOrCreateToken } from '../http/token.js';
+import type { Logger } from '../log.js';
+import { importConduits } from './conduit-admin.js';
+import { ConduitRuntime, type RuntimeOptions } from './conduit-runtime.js';
+
+/**
+ * The composition root of `conduit serve`: config file → store → runtime
+ * (scheduler, watchers, verifier) → HTTP API. Everything that can be wrong
+ * with the input is checked before anything is changed or started, so a bad
+ * config file exits 2 with its one-line error and the database untouched.
+ */
+export interface AppOptions {
+  /** The config file (SPEC §10), or none: serve the conduits already in the database. */
+  readonly configFile: string | undefined;
+  /** `--host` / `--port`, over the config's `api`. */
+  readonly host: string | undefined;
+  readonly port: number | undefined;
+  readonly logger: Logger;
+  readonly env: NodeJS.ProcessEnv;
+  /** Opens the store the CLI's rules pick (`--db`, `CONDUIT_DB`, the config's `database`, `./conduit.db`). */
+  openStore(configDatabase: string | null): Promise<Store>;
+  /** Tuning for tests and the benchmark. */
+  readonly runtime?: Partial<Pick<RuntimeOptions, 'aggregator' | 'fullScanEveryMs' | 'rootPollMs' | 'cutAfterMs'>>;
+}
+
+export interface RunningApp {
+  readonly service: ConduitRuntime;
+  /** The API's address, or null when it is not served. */
+  readonly url: string | null;
+  /** SIGHUP: re-read the config file; a bad file is logged and the old config stays. */
+  reload(): void;
+  /** SIGINT/SIGTERM: see `ConduitRuntime.stop`; then the HTTP server closes. The caller closes the store. */
+  stop(): Promise<void>;
+}
+
+export async function startApp(options: AppOptions): Promise<RunningApp> {
+  const log = options.logger;
+  const file = options.configFile;
+  const raw = file === undefined ? undefined : readConfigJson(file);
+  const store = await options.openStore(file === undefined ? null : configDatabase(raw, configBaseDir(file)));
+  let config: ConduitConfig | null = null;
+  if (file !== undefined) {
+    config = placed(file, () => validateConfig(raw, { baseDir: configBaseDir(file), existing: store.listConduits() }));
+    const imported = importConduits(store, config.conduits);
+    log.info({ file, database: store.path, created: imported.created, updated: imported.updated }, 'config imported');
+  }
+
+  const service = new ConduitRuntime({
+    store, fs: new NodeFileSystem(), logger: log,
+    maxConcurrentConduits: config?.maxConcurrentConduits ?? CONFIG_DEFAULTS.maxConcurrentConduits,
+    ...options.runtime,
+  });
+  await service.start();
+
+  let http: RunningHttpServer | null = null;
+  try {
+    const host = options.host ?? config?.api.host ?? CONFIG_DEFAULTS.api.host;
+    const port = options.port ?? config?.api.port ?? CONFIG_DEFAULTS.api.port;
+    const token = loadOrCreateToken(store.path, options.env);
+    http = await startHttpServer(service, { host, port, token, logger: log });
+  } catch (error) {
+    await service.stop();
+    throw new Error(`cannot start the HTTP API: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+
+  return {
+    service,
+    url: http.url,
+    reload() {
+      if (file === undefined) {
+        log.info('SIGHUP: no config file to re-read (serve was started without --config)');
+        return;
+      }
+      try {
+        const again = readConfigJson(file);
+        const next = placed(file, () => validateConfig(again, { baseDir: configBaseDir(file), existing: store.listConduits() }));
+        const imported = importConduits(store, next.conduits);
+        service.setMaxConcurrentConduits(next.maxConcurrentConduits);
+        for (const row of imported.rows) service.conduitChanged(row.name);
+        log.info({ file, created: imported.created, updated: imported.updated }, 'config re-read');
+      } catch (error) {
+        log.error(`config not re-read, keeping the previous one: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    },
+    async stop() {
+      await service.stop();
+      await http?.close();
+    },
+  };
+}

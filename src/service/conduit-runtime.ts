@@ -1,0 +1,439 @@
+import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { parseSchedule } from '../config/schedule.js';
+import type { Side } from '../core/entry.js';
+import type { Landed } from '../core/plan.js';
+import type { ConduitRow, ConflictRecord, GenerationRecord, Store } from '../db/store.js';
+import { runGeneration, type GenerationProgress } from '../engine/generation.js';
+import { isConduitTempName } from '../engine/filters.js';
+import type { FileSystem } from '../fs/file-system.js';
+import type { Logger } from '../log.js';
+import { ChangeAggregator, DEFAULT_AGGREGATOR_OPTIONS, type AggregatorOptions } from '../watch/aggregator.js';
+import type { Observation } from '../watch/observation.js';
+import { watch, type WatchEvent, type Watcher } from '../watch/watcher.js';
+import { UnknownConduitError } from './conduit-admin.js';
+import type { ConduitService, LiveEvent, RunningGeneration, SyncRequestOptions } from './conduit-service.js';
+import { resolveConflict, type ResolveChoice } from './resolve-conflict.js';
+import { Scheduler, type RunReport, type SchedulerRequest } from './scheduler.js';
+import { storeScopedTo } from './scoped-store.js';
+import { failed, finalCheck, namePaths, VerificationTracker } from './verifier.js';
+import { generationView } from './views.js';
+
+/**
+ * The running service behind `conduit serve` (SPEC §8, §9): the scheduler,
+ * one watcher per enabled conduit, the watcher fast path, watcher
+ * verification, and the live events — everything the front ends reach
+ * through `ConduitService`. It owns no process concerns (signals, config
+ * files, HTTP): `app.ts` wires those.
+ */
+export interface RuntimeOptions {
+  readonly store: Store;
+  readonly fs: FileSystem;
+  readonly logger: Logger;
+  maxConcurrentConduits: number;
+  readonly aggregator?: Partial<AggregatorOptions>;
+  /** The fast path's safety net: a watcher-triggered generation is a full one when the last full one is older than this. Default 10 min. */
+  readonly fullScanEveryMs?: number;
+  /** How often a `waiting_for_source` conduit's roots are checked. Default 3 s. */
+  readonly rootPollMs?: number;
+  /** After a stop is asked, transfers in flight are cut after this long. Default 10 s (SPEC §9). */
+  readonly cutAfterMs?: number;
+}
+
+export class ConduitDisabledError extends Error {
+  constructor(readonly conduitName: string) {
+    super(`conduit "${conduitName}" is disabled; enable it first`);
+    this.name = 'ConduitDisabledError';
+  }
+}
+
+/** One enabled conduit's watcher and what it feeds. */
+interface ConduitWatch {
+  /** source, target and schedule the watcher was made for: a change of any recreates it. */
+  readonly signature: string;
+  readonly source: string;
+  readonly target: string;
+  readonly instant: boolean;
+  readonly watcher: Watcher;
+  readonly aggregator: ChangeAggregator;
+  timer: NodeJS.Timeout | null;
+  /** Observations while a generation of the conduit runs (its verification judges them at the end); null when idle. */
+  duringRun: Observation[] | null;
+  /** When the last full generation of this process completed (the fast path needs one). */
+  fullDoneAt: number | null;
+}
+
+interface Verification {
+  readonly conduit: string;
+  readonly record: GenerationRecord;
+  readonly tracker: VerificationTracker;
+  readonly timer: NodeJS.Timeout;
+  settling: boolean;
+}
+
+/** Progress events go out at most this often per conduit (the first and the last always). */
+const PROGRESS_EVERY_MS = 250;
+
+export class ConduitRuntime implements ConduitService {
+  readonly store: Store;
+  private readonly fs: FileSystem;
+  private readonly log: Logger;
+  private readonly scheduler: Scheduler;
+  private readonly aggregatorOptions: AggregatorOptions;
+  private readonly fullScanEveryMs: number;
+  private readonly cutAfterMs: number;
+  private readonly watches = new Map<string, ConduitWatch>();
+  private readonly verifications = new Set<Verification>();
+  private readonly listeners = new Set<(event: LiveEvent) => void>();
+  private readonly runningNow = new Map<string, RunningGeneration>();
+  private readonly armedSchedules = new Map<string, string>();
+  private readonly stopRequested = new AbortController();
+  private readonly cut = new AbortController();
+  private stopped = false;
+
+  constructor(private readonly options: RuntimeOptions) {
+    this.store = options.store;
+    this.fs = options.fs;
+    this.log = options.logger;
+    this.aggregatorOptions = { ...DEFAULT_AGGREGATOR_OPTIONS, ...options.aggregator };
+    this.fullScanEveryMs = options.fullScanEveryMs ?? 10 * 60_000;
+    this.cutAfterMs = options.cutAfterMs ?? 10_000;
+    this.scheduler = new Scheduler({
+      maxConcurrent: () => this.options.maxConcurrentConduits,
+      facts: (name) => this.factsOf(name),
+      run: (name, request) => this.runOne(name, request),
+      rootsPresent: (name) => {
+        const row = this.store.getConduit(name);
+        return row !== undefined && existsSync(row.source) && existsSync(row.target);
+      },
+      onError: (name, error) => this.log.error({ conduit: name, err: error }, 'scheduled generation could not run'),
+      ...(options.rootPollMs !== undefined ? { rootPollMs: options.rootPollMs } : {}),
+    });
+  }
+
+  /** Arms every enabled conduit: watchers first (so the first generation's writes are seen), then schedules. */
+  async start(): Promise<void> {
+    const rows = this.store.listConduits().filter((row) => row.enabled);
+    await Promise.all(rows.map((row) => this.ensureWatch(row)));
+    for (const row of rows) this.armSchedule(row);
+    this.log.info({ conduits: rows.map((r) => `${r.name} (${r.schedule})`) }, 'service started');
+  }
+
+  setMaxConcurrentConduits(n: number): void {
+    this.options.maxConcurrentConduits = n;
+    this.scheduler.capacityChanged();
+  }
+
+  /**
+   * Stop (SIGINT/SIGTERM): nothing new starts, generations in flight stop
+   * starting transfers and end `interrupted`, transfers still running after
+   * `cutAfterMs` are cut. Resolves when all is closed (not the store).
+   */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.scheduler.stop();
+    this.stopRequested.abort();
+    const cutTimer = setTimeout(() => this.cut.abort(), this.cutAfterMs);
+    await this.scheduler.idle();
+    clearTimeout(cutTimer);
+    for (const v of this.verifications) clearTimeout(v.timer);
+    this.verifications.clear();
+    await Promise.all([...this.watches.keys()].map((name) => this.closeWatch(name)));
+  }
+
+  // ------------------------------------------------------------ ConduitService
+
+  requestSync(name: string, options: SyncRequestOptions): Promise<GenerationRecord> {
+    const row = this.store.getConduit(name);
+    if (!row) return Promise.reject(new UnknownConduitError(name));
+    if (!row.enabled) return Promise.reject(new ConduitDisabledError(name));
+    return this.scheduler.request(name, {
+      trigger: options.trigger, dryRun: options.dryRun === true, force: options.force === true, paths: options.paths ?? null,
+    });
+  }
+
+  async resolveConflict(id: number, choice: ResolveChoice): Promise<ConflictRecord> {
+    const conflict = this.store.getConflict(id);
+    // A resolution copies files and advances the baseline: never under a running generation of the same conduit.
+    if (conflict) while (this.scheduler.isRunning(conflict.conduit)) await new Promise((r) => setTimeout(r, 50));
+    return resolveConflict(this.store, this.fs, id, choice);
+  }
+
+  conduitChanged(name: string): void {
+    this.emit({ type: 'conduit_changed', conduit: name });
+    if (this.stopped) return;
+    const row = this.store.getConduit(name);
+    if (!row || !row.enabled) {
+      this.armedSchedules.delete(name);
+      this.scheduler.forget(name);
+      void this.closeWatch(name);
+      return;
+    }
+    void this.ensureWatch(row).then(() => this.armSchedule(row)).catch((error: unknown) => {
+      this.log.error({ conduit: name, err: error }, 'could not start watching the conduit');
+    });
+  }
+
+  subscribe(listener: (event: LiveEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  running(): readonly RunningGeneration[] {
+    return [...this.runningNow.values()];
+  }
+
+  protectedPaths(): readonly string[] {
+    return [this.store.path, dirname(this.store.path)];
+  }
+
+  // ------------------------------------------------------------ scheduling
+
+  private factsOf(name: string): { schedule: ReturnType<typeof parseSchedule> | null; lastStartedAt: number | null } {
+    const row = this.store.getConduit(name);
+    if (!row || !row.enabled) return { schedule: null, lastStartedAt: null };
+    const last = row.syncGeneration > 0 ? this.store.getGeneration(row.id, row.syncGeneration) : undefined;
+    return { schedule: parseSchedule(row.schedule), lastStartedAt: last ? Date.parse(last.startedAt) : null };
+  }
+
+  private armSchedule(row: ConduitRow): void {
+    if (this.stopped) return;
+    // `initial` (an instant conduit's catch-up run) only when the schedule is new to this process.
+    const initial = this.armedSchedules.get(row.name) !== row.schedule;
+    this.armedSchedules.set(row.name, row.schedule);
+    this.scheduler.arm(row.name, { initial });
+  }
+
+  /** One generation, as the scheduler asked for it. */
+  private async runOne(name: string, request: SchedulerRequest): Promise<RunReport> {
+    const conduit = this.store.getConduit(name);
+    if (!conduit) throw new UnknownConduitError(name);
+    if (!conduit.enabled) throw new ConduitDisabledError(name);
+    const w = this.watches.get(name);
+    // The fast path needs a full generation of this process behind it, not too long ago.
+    const fast = request.paths !== null && w !== undefined && w.fullDoneAt !== null && Date.now() - w.fullDoneAt < this.fullScanEveryMs;
+    const onlyPaths = fast ? request.paths ?? undefined : undefined;
+    if (w) {
+      w.aggregator.runStarted(!fast);
+      w.duringRun = [];
+      if (w.timer !== null) clearTimeout(w.timer);
+      w.timer = null;
+    }
+    const log = this.log.child({ conduit: name });
+    let lastProgressAt = 0;
+    const onProgress = (p: GenerationProgress): void => {
+      const first = !this.runningNow.has(name);
+      const now = Date.now();
+      const previous = this.runningNow.get(name);
+      const startedAt = previous?.startedAt ?? new Date(now).toISOString();
+      const elapsed = (now - Date.parse(startedAt)) / 1000;
+      const current: RunningGeneration = {
+        conduit: name, generation: p.generation, trigger: request.trigger, startedAt,
+        actionsDone: p.actionsDone, actionsTotal: p.actionsTotal, bytesDone: p.bytesDone, bytesTotal: p.bytesTotal,
+        rate: elapsed > 0 ? Math.round(p.bytesDone / elapsed) : 0,
+      };
+      this.runningNow.set(name, current);
+      if (first) {
+        log.info({ generation: p.generation, trigger: request.trigger, onlyPaths: onlyPaths?.length ?? null }, 'generation started');
+        this.emit({ type: 'generation_started', conduit: name, generation: p.generation, trigger: request.trigger, startedAt });
+      }
+      if (first || p.phase === 'recording' || now - lastProgressAt >= PROGRESS_EVERY_MS) {
+        lastProgressAt = now;
+        this.emit({ type: 'generation_progress', ...current });
+      }
+    };
+    let result;
+    try {
+      result = await runGeneration(fast && onlyPaths ? storeScopedTo(this.store, onlyPaths) : this.store, this.fs, {
+        conduit, trigger: request.trigger, dryRun: request.dryRun, force: request.force,
+        signal: this.stopRequested.signal, cutSignal: this.cut.signal,
+        ...(onlyPaths ? { onlyPaths } : {}),
+        verification: 'waiting_watcher', onProgress,
+      });
+    } finally {
+      this.runningNow.delete(name);
+    }
+    const record = result.record;
+    const now = Date.now();
+    const held = w?.duringRun ?? [];
+    if (w) {
+      w.duringRun = null;
+      w.aggregator.runFinished(request.dryRun ? [] : result.written, now);
+      if (!fast && !request.dryRun && (record.status === 'completed' || record.status === 'completed_with_errors')) w.fullDoneAt = now;
+    }
+    const after = this.store.getConduitById(conduit.id);
+    const waitingForSource = record.status === 'refused' && after?.state === 'waiting_for_source';
+    log.info({
+      generation: record.generation, status: record.status, scanned: result.scanned, fastPath: fast,
+      filesCopied: record.filesCopied, filesDeleted: record.filesDeleted, errors: record.errorsEncountered, message: record.errorMessage ?? undefined,
+    }, 'generation finished');
+    this.emit({ type: 'generation_finished', conduit: name, generation: record.generation, status: record.status, record: generationView(record) });
+    if (record.verificationStatus === 'verified') {
+      this.emit({ type: 'generation_verified', conduit: name, generation: record.generation, verificationStatus: 'verified', verifiedAt: record.verifiedAt });
+    } else if (record.verificationStatus === 'waiting_watcher') {
+      this.startVerification(conduit, record, result.written, held);
+    }
+    if (fast && record.status === 'refused' && !waitingForSource && !this.stopped) {
+      // RACE: a path reported changed was deleted before the fast path scanned it; the delete guard,
+      // judging against the scoped baseline, refused. A full generation judges it against everything.
+      this.scheduler.request(name, { trigger: 'watch', dryRun: false, force: false, paths: null }).catch(() => undefined);
+    }
+    if (w) this.armBatchTimer(name, w);
+    return { record, waitingForSource };
+  }
+
+  // ------------------------------------------------------------ watching
+
+  private async ensureWatch(row: ConduitRow): Promise<void> {
+    const signature = JSON.stringify([row.source, row.target, row.schedule, row.versioning?.dir ?? null]);
+    const existing = this.watches.get(row.name);
+    if (existing?.signature === signature) return;
+    if (existing) await this.closeWatch(row.name);
+    const name = row.name;
+    const versionDir = row.versioning && !row.versioning.dir.startsWith('/') ? row.versioning.dir.replace(/\/+$/, '') : null;
+    const watcher = watch([row.source, row.target], {
+      ignoreName: isConduitTempName,
+      ...(versionDir ? { ignorePath: (rel: string) => rel === versionDir || rel.startsWith(`${versionDir}/`) } : {}),
+    }, (events) => this.onWatchEvents(name, events));
+    const entry: ConduitWatch = {
+      signature, source: row.source, target: row.target, instant: row.schedule === 'instant', watcher,
+      aggregator: new ChangeAggregator(this.aggregatorOptions), timer: null, duringRun: null, fullDoneAt: null,
+    };
+    this.watches.set(name, entry);
+    await watcher.ready;
+    this.log.debug({ conduit: name }, 'watching');
+  }
+
+  private async closeWatch(name: string): Promise<void> {
+    const w = this.watches.get(name);
+    if (!w) return;
+    this.watches.delete(name);
+    if (w.timer !== null) clearTimeout(w.timer);
+    await w.watcher.close();
+  }
+
+  private onWatchEvents(name: string, events: readonly WatchEvent[]): void {
+    const w = this.watches.get(name);
+    if (!w) return;
+    const now = Date.now();
+    for (const event of events) {
+      const side: Side = event.root === w.source ? 'source' : 'target';
+      if (event.type === 'error') {
+        this.log.warn({ conduit: name, side, error: event.message }, 'watcher error: the next generation scans everything');
+        w.aggregator.fault(`watcher error on the ${side}: ${event.message}`, now);
+        continue;
+      }
+      if (event.type === 'root') {
+        this.log.info({ conduit: name, side, present: event.present }, event.present ? 'root is there (again)' : 'root disappeared');
+        // A vanished root must be noticed (the generation is refused: waiting_for_source). A root that
+        // appears is often our own doing (the first generation creates the target); a conduit waiting
+        // for its source is brought back by the scheduler's root poll instead.
+        if (!event.present) w.aggregator.fault(`the ${side} root disappeared`, now);
+        continue;
+      }
+      const observation: Observation = { side, path: event.path, state: event.state };
+      w.duringRun?.push(observation);
+      for (const v of this.verifications) {
+        if (v.conduit !== name) continue;
+        v.tracker.observe(observation, true);
+        this.checkVerification(v);
+      }
+      w.aggregator.observe(observation, now);
+    }
+    this.armBatchTimer(name, w);
+  }
+
+  /** Instant conduits: come back when the aggregator's batch is due. */
+  private armBatchTimer(name: string, w: ConduitWatch): void {
+    if (w.timer !== null) clearTimeout(w.timer);
+    w.timer = null;
+    if (!w.instant || this.stopped) {
+      // Only instant conduits sync from watcher events; the others watch for verification only.
+      if (!w.instant) w.aggregator.take(Number.MAX_SAFE_INTEGER);
+      return;
+    }
+    const due = w.aggregator.due();
+    if (due === null) return;
+    w.timer = setTimeout(() => {
+      w.timer = null;
+      const batch = w.aggregator.take(Date.now());
+      if (batch === null) {
+        this.armBatchTimer(name, w);
+        return;
+      }
+      // Deletions go through a full generation: the delete guard must judge them against the whole index.
+      const paths = batch.full || batch.deletions ? null : batch.paths;
+      this.log.debug({ conduit: name, full: paths === null, reason: batch.reason, paths: batch.paths.length }, 'watcher batch');
+      this.scheduler.request(name, { trigger: 'watch', dryRun: false, force: false, paths }).catch((error: unknown) => {
+        if (!this.stopped) this.log.error({ conduit: name, err: error }, 'watch-triggered generation could not run');
+      });
+    }, Math.max(0, due - Date.now()));
+  }
+
+  // ------------------------------------------------------------ verification
+
+  private startVerification(conduit: ConduitRow, record: GenerationRecord, written: readonly Landed[], held: readonly Observation[]): void {
+    const tracker = new VerificationTracker(written);
+    for (const observation of held) tracker.observe(observation, false);
+    const seconds = conduit.verifyTimeoutSeconds;
+    const v: Verification = {
+      conduit: conduit.name, record, tracker, settling: false,
+      timer: setTimeout(() => {
+        if (v.settling) return;
+        const missing = tracker.unconfirmed();
+        this.settleVerification(v, failed(`no watcher confirmation within ${seconds} s for ${namePaths(missing)}`));
+      }, seconds * 1000),
+    };
+    this.verifications.add(v);
+    this.checkVerification(v);
+  }
+
+  private checkVerification(v: Verification): void {
+    if (v.settling) return;
+    const verdict = v.tracker.verdict();
+    if (verdict.state === 'pending') return;
+    if (verdict.state === 'disagrees') {
+      this.settleVerification(v, failed(verdict.reason));
+      return;
+    }
+    v.settling = true;
+    const conduit = this.store.getConduit(v.conduit);
+    if (!conduit) {
+      this.settleVerification(v, failed('the conduit was removed'));
+      return;
+    }
+    finalCheck(this.store, this.fs, conduit, v.tracker.expectedStates()).then(
+      (reason) => this.settleVerification(v, reason === null ? 'verified' : failed(reason)),
+      (error: unknown) => this.settleVerification(v, failed(`the final check failed: ${error instanceof Error ? error.message : String(error)}`)),
+    );
+  }
+
+  private settleVerification(v: Verification, status: 'verified' | `failed:${string}`): void {
+    if (!this.verifications.delete(v)) return;
+    clearTimeout(v.timer);
+    if (this.stopped) return;
+    const verifiedAt = status === 'verified' ? new Date().toISOString() : null;
+    try {
+      this.store.setVerification(v.record.id, status, verifiedAt);
+    } catch (error) {
+      this.log.error({ conduit: v.conduit, generation: v.record.generation, err: error }, 'could not record the verification');
+      return;
+    }
+    const log = this.log.child({ conduit: v.conduit });
+    if (status === 'verified') log.info({ generation: v.record.generation }, 'generation verified');
+    else log.warn({ generation: v.record.generation, verification: status }, 'generation verification failed');
+    this.emit({ type: 'generation_verified', conduit: v.conduit, generation: v.record.generation, verificationStatus: status, verifiedAt });
+  }
+
+  private emit(event: LiveEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.log.warn({ err: error, event: event.type }, 'a live-event listener threw');
+      }
+    }
+  }
+}
+

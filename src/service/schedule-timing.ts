@@ -1,0 +1,45 @@
+import { Cron } from 'croner';
+import type { Schedule } from '../config/schedule.js';
+
+/**
+ * When a scheduled conduit runs next (SPEC §9), as pure functions of the
+ * schedule and the clock's current value, so the scheduler's timers and the
+ * tests agree on one computation.
+ */
+
+/**
+ * The next time (ms since the epoch) a `schedule` wants a generation, or null
+ * for schedules that are not clock-driven (`manual`, `instant`).
+ * `lastStartedAt` is when the conduit's last generation started (null: never);
+ * an interval that is already overdue is due `now`.
+ */
+export function nextRunAt(schedule: Schedule, now: number, lastStartedAt: number | null): number | null {
+  switch (schedule.kind) {
+    case 'manual':
+    case 'instant':
+      return null;
+    case 'interval':
+      return lastStartedAt === null ? now : Math.max(now, lastStartedAt + schedule.everyMs);
+    case 'cron':
+      return nextCronRun(schedule.expression, now);
+  }
+}
+
+/** The first time strictly after `now` that the 5-field cron expression matches (local time, like cron), or null if never. */
+export function nextCronRun(expression: string, now: number): number | null {
+  const job = new Cron(expression, { paused: true, mode: '5-part' });
+  try {
+    return job.nextRun(new Date(now))?.getTime() ?? null;
+  } finally {
+    job.stop();
+  }
+}
+
+/** Exponential backoff after consecutive failures (SPEC §9): 30 s, 60 s, 120 s, … at most 30 min. */
+export function backoffMs(consecutiveFailures: number): number {
+  if (consecutiveFailures <= 0) return 0;
+  return Math.min(BACKOFF_FIRST_MS * 2 ** Math.min(consecutiveFailures - 1, 16), BACKOFF_MAX_MS);
+}
+
+export const BACKOFF_FIRST_MS = 30_000;
+export const BACKOFF_MAX_MS = 30 * 60_000;

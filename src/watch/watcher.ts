@@ -1,0 +1,143 @@
+import { lstat } from 'node:fs/promises';
+import { basename, join, relative, sep } from 'node:path';
+import { watch as chokidarWatch, type FSWatcher } from 'chokidar';
+import type { ObservedState } from './observation.js';
+
+/**
+ * The only chokidar user (DESIGN `watch/`): `watch(roots, options, onEvents)
+ * → close`. Everything above it sees plain `WatchEvent`s.
+ *
+ * Directories only. chokidar opens one inotify watch per *file* it tracks;
+ * a 100,000-file conduit would need 200,000 watches for its two roots, more
+ * than Linux allows by default (fs.inotify.max_user_watches is 8192–~200k
+ * depending on RAM) and ~1 KB of kernel memory each. An inotify watch on a
+ * directory already reports every change to the entries inside it, with the
+ * entry's name, so chokidar is told to track directories (to follow new and
+ * removed subdirectories) and to ignore files, and the names come from its
+ * `raw` event. Each named path is then lstat'ed once, here, so consumers get
+ * its size and nanosecond mtime (echo suppression and verification compare
+ * them). Cost: one watch per directory, not per file.
+ */
+export interface WatchOptions {
+  /** Names to drop before anything else (the engine's own temporaries). */
+  readonly ignoreName?: (name: string) => boolean;
+  /** Relative paths (POSIX) to drop, with everything below them (e.g. a versioning directory). */
+  readonly ignorePath?: (relativePath: string) => boolean;
+}
+
+export type WatchEvent =
+  | {
+      readonly type: 'change';
+      /** The root, exactly as passed to `watch`. */
+      readonly root: string;
+      /** Relative POSIX path under the root (never empty). */
+      readonly path: string;
+      readonly state: ObservedState;
+    }
+  /** The root itself disappeared or came back. */
+  | { readonly type: 'root'; readonly root: string; readonly present: boolean }
+  /** The watcher failed for this root (e.g. out of inotify watches): events may have been lost. */
+  | { readonly type: 'error'; readonly root: string; readonly message: string };
+
+export interface Watcher {
+  /** Resolves once every root's initial tree is being watched. */
+  readonly ready: Promise<void>;
+  close(): Promise<void>;
+}
+
+export function watch(roots: readonly string[], options: WatchOptions, onEvents: (events: readonly WatchEvent[]) => void): Watcher {
+  const watchers = roots.map((root) => watchRoot(root, options, onEvents));
+  return {
+    ready: Promise.all(watchers.map((w) => w.ready)).then(() => undefined),
+    async close() {
+      await Promise.all(watchers.map((w) => w.close()));
+    },
+  };
+}
+
+function watchRoot(root: string, options: WatchOptions, onEvents: (events: readonly WatchEvent[]) => void): Watcher {
+  const fsw: FSWatcher = chokidarWatch(root, {
+    ignoreInitial: true,
+    followSymlinks: false,
+    persistent: true,
+    // Track directories only (see above). stats is undefined on the first,
+    // name-only check, when a path cannot be ignored yet.
+    ignored: (path, stats) => (stats !== undefined && !stats.isDirectory()) || ignored(root, path, options),
+  });
+  let closed = false;
+  // Paths named by events since the last flush; lstat'ed and delivered together.
+  let queued = new Set<string>();
+  let flushing = false;
+
+  const flush = async (): Promise<void> => {
+    flushing = true;
+    while (queued.size > 0 && !closed) {
+      const batch = [...queued];
+      queued = new Set();
+      const events = await Promise.all(batch.map(async (path): Promise<WatchEvent> => ({
+        type: 'change', root, path, state: await observe(join(root, ...path.split('/'))),
+      })));
+      if (!closed) onEvents(events);
+    }
+    flushing = false;
+  };
+  const enqueue = (absolute: string): void => {
+    const rel = relative(root, absolute);
+    if (rel === '' || outside(rel)) return;
+    const path = sep === '/' ? rel : rel.split(sep).join('/');
+    if (ignored(root, absolute, options)) return;
+    queued.add(path);
+    if (!flushing) setImmediate(() => void flush());
+  };
+
+  // raw: (eventType, filename, { watchedPath }) from the directory's fs.watch.
+  fsw.on('raw', (_event, filename, details) => {
+    const watchedPath = (details as { watchedPath?: string } | undefined)?.watchedPath;
+    if (typeof watchedPath !== 'string' || typeof filename !== 'string' || filename === '') return;
+    enqueue(join(watchedPath, filename));
+  });
+  // Directories chokidar noticed itself (e.g. a subtree moved in): their own path matters too.
+  // The root itself going or coming back (an unplugged drive) is an event of its own: chokidar
+  // keeps watching the parent for it and re-attaches when it returns.
+  fsw.on('addDir', (path) => (relative(root, path) === '' ? onEvents([{ type: 'root', root, present: true }]) : enqueue(path)));
+  fsw.on('unlinkDir', (path) => (relative(root, path) === '' ? onEvents([{ type: 'root', root, present: false }]) : enqueue(path)));
+  fsw.on('error', (error) => {
+    if (closed) return;
+    onEvents([{ type: 'error', root, message: error instanceof Error ? error.message : String(error) }]);
+  });
+  const ready = new Promise<void>((resolve) => fsw.once('ready', () => resolve()));
+  return {
+    ready,
+    async close() {
+      closed = true;
+      await fsw.close();
+    },
+  };
+}
+
+function ignored(root: string, absolute: string, options: WatchOptions): boolean {
+  if (options.ignoreName?.(basename(absolute))) return true;
+  if (!options.ignorePath) return false;
+  const rel = relative(root, absolute);
+  if (rel === '' || outside(rel)) return false;
+  return options.ignorePath(sep === '/' ? rel : rel.split(sep).join('/'));
+}
+
+/** A relative path that leaves the root (events chokidar gets from the watched parent of a missing root). */
+function outside(rel: string): boolean {
+  return rel === '..' || rel.startsWith(`..${sep}`) || rel.startsWith(sep);
+}
+
+/** What is at `path` now. */
+async function observe(path: string): Promise<ObservedState> {
+  try {
+    const stats = await lstat(path, { bigint: true });
+    if (stats.isDirectory()) return { kind: 'dir' };
+    if (stats.isSymbolicLink()) return { kind: 'symlink' };
+    if (stats.isFile()) return { kind: 'file', size: Number(stats.size), mtimeNs: stats.mtimeNs };
+    return { kind: 'unknown' };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' || code === 'ENOTDIR' ? { kind: 'absent' } : { kind: 'unknown' };
+  }
+}
