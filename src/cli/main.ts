@@ -76,7 +76,18 @@ function buildProgram(): Command {
   defineCommand(program, 'run <name>', 'run one generation now (exit 0 done, 1 errors, 3 refused by a safety guard)', () => import('./commands/run.js'), {
     flags: (c) => c
       .option('--dry-run', 'plan and report without changing any file or the baseline')
-      .option('--force', 'allow, once, a deletion a safety guard refused (never a missing root)'),
+      .option('--force', 'allow, once, a deletion a safety guard refused (never a missing root)')
+      .option('--verify', 'wait for the watcher to confirm what the generation wrote (SPEC §8); exit 1 if it does not'),
+  });
+  defineCommand(program, 'verify <name>', 'check a generation against the disk and the index now, and record verified or failed:<reason>', () => import('./commands/verify.js'), {
+    flags: (c) => c.option('--generation <n>', 'which generation (default: the latest one that is not a dry run)'),
+  });
+  defineCommand(program, 'serve', 'run every conduit on its schedule, watch, verify, and serve the HTTP API until SIGINT/SIGTERM (SIGHUP re-reads the config)', () => import('./commands/serve.js'), {
+    flags: (c) => c
+      .option('--config <file>', 'config file to import (upsert by name) and re-read on SIGHUP')
+      .option('--host <host>', 'address of the HTTP API (default: the config\'s api.host, else 127.0.0.1)')
+      .option('--port <port>', 'port of the HTTP API (default: the config\'s api.port, else 7420)'),
+    defaultLogLevel: 'info',
   });
   defineCommand(program, 'history <name>', 'generations of a conduit, newest first', () => import('./commands/history.js'), {
     flags: (c) => c.option('--limit <n>', 'how many generations (default 20)'),

@@ -3,6 +3,7 @@ import { prewarmScanWorkers } from '../../engine/scan.js';
 import { NodeFileSystem } from '../../fs/node-file-system.js';
 import { requireConduit } from '../../service/conduit-admin.js';
 import { exitCodeOf } from '../../service/exit-code.js';
+import { runAndVerify } from '../../service/foreground-verify.js';
 import { generationView } from '../../service/views.js';
 import type { CommandContext } from '../context.js';
 import { generationSummary } from '../generation-format.js';
@@ -10,7 +11,8 @@ import { progressBar } from '../progress-bar.js';
 import { UsageError } from '../usage-error.js';
 
 /**
- * `conduit run <name> [--dry-run] [--force]`: one generation now. Exit 0
+ * `conduit run <name> [--dry-run] [--force] [--verify]`: one generation now
+ * (`--verify`: and wait for the watcher's confirmation; exit 1 if it fails). Exit 0
  * completed, 1 failed or finished with errors, 3 refused by a guard. Ctrl-C
  * stops starting new work and records the generation as interrupted.
  */
@@ -27,14 +29,18 @@ export async function run(context: CommandContext, [name = '']: string[], flags:
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const result = await runGeneration(store, new NodeFileSystem(), {
-      conduit, trigger: 'manual', dryRun: flags['dryRun'] === true, force: flags['force'] === true,
-      signal: stop.signal, onProgress: (p) => bar.update(p),
-    });
+    const request = {
+      conduit, trigger: 'manual' as const, dryRun: flags['dryRun'] === true, force: flags['force'] === true,
+      signal: stop.signal, onProgress: (p: Parameters<typeof bar.update>[0]) => bar.update(p),
+    };
+    // --verify: wait for the watcher's confirmation in the foreground (SPEC §8).
+    const verify = flags['verify'] === true;
+    const result = verify ? await runAndVerify(store, new NodeFileSystem(), request) : await runGeneration(store, new NodeFileSystem(), request);
     bar.done();
     if (context.json) context.printJson(generationView(result.record));
     else context.print(generationSummary(result.record));
-    return exitCodeOf(result.record.status);
+    const code = exitCodeOf(result.record.status);
+    return verify && code === 0 && result.record.verificationStatus.startsWith('failed:') ? 1 : code;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
