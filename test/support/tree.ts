@@ -122,13 +122,13 @@ export function statTree(root: string): Map<string, StatView> {
 export function tempFilesUnder(dir: string): string[] {
   const out: string[] = [];
   const walk = (d: string, prefix: string): void => {
-    let names: string[];
-    try { names = fs.readdirSync(d); } catch { return; }
-    for (const name of names) {
-      const rel = prefix + name;
-      if (name.includes('.conduit-tmp-')) out.push(rel);
-      const st = fs.lstatSync(join(d, name));
-      if (st.isDirectory()) walk(join(d, name), `${rel}/`);
+    // Safe on a tree that a running generation is changing: nothing here throws when a name vanishes.
+    let entries: fs.Dirent[];
+    try { entries = fs.readdirSync(d, { withFileTypes: true }); } catch { return; }
+    for (const e of entries) {
+      const rel = prefix + e.name;
+      if (e.name.includes('.conduit-tmp-')) out.push(rel);
+      if (e.isDirectory()) walk(join(d, e.name), `${rel}/`);
     }
   };
   walk(dir, '');
