@@ -99,6 +99,8 @@ function landedFiles(target: string): number {
 async function killAndRecover(name: string, killPoint: (target: string, msSinceStart: number) => boolean, what: string, options: { requireGeneration: boolean }) {
   const s = scenario(name);
   const child = s.start();
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
   const t0 = Date.now();
   let stillRunning = true;
   try {
@@ -111,7 +113,7 @@ async function killAndRecover(name: string, killPoint: (target: string, msSinceS
     child.kill('SIGKILL');
   }
   await exited(child);
-  expect(stillRunning, `the generation finished before the kill point (${what}); the tree is too small for this machine`).toBe(true);
+  expect(stillRunning, `the run exited (code ${child.exitCode}) before the kill point (${what}): ${stderr.trim() || 'no stderr; the tree may be too small for this machine'}`).toBe(true);
   const linkLanded = (() => { try { return fs.lstatSync(join(s.target, 'big/a-link')).isSymbolicLink(); } catch { return false; } })();
   const landed = (fs.existsSync(s.target) ? landedFiles(s.target) : 0) + (linkLanded ? 1 : 0);
 
