@@ -1,7 +1,7 @@
 import { parentPort } from 'node:worker_threads';
 import { NodeFileSystem } from '../fs/node-file-system.js';
-import { walk, type ScanOptions } from './scan.js';
-import { packSnapshot, transferablesOf } from './snapshot-codec.js';
+import { walkCollected, type ScanOptions } from './scan.js';
+import { packEntries, transferablesOf } from './snapshot-codec.js';
 import type { ScanReply } from './scan.js';
 
 /**
@@ -22,8 +22,9 @@ port.on('message', ({ root, options }: ScanRequest) => {
   let reply: ScanReply;
   let transfer: ArrayBuffer[] = [];
   try {
-    const result = walk(new NodeFileSystem(), root, options);
-    const packed = packSnapshot(result.entries);
+    // Packed straight from the walk's arrays: no Map is built only to be iterated again.
+    const result = walkCollected(new NodeFileSystem(), root, options);
+    const packed = packEntries(result.paths, result.list);
     transfer = transferablesOf(packed);
     reply = { ok: true, root: result.root, rootMessage: result.rootMessage, staleTemps: result.staleTemps, visited: result.visited, packed };
   } catch (err) {

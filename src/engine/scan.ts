@@ -63,10 +63,28 @@ export interface ScanResult {
 export type WalkOps = Pick<FileSystem, 'readdirSync' | 'lstatSync'>;
 
 export function walk(ops: WalkOps, root: string, options: ScanOptions): ScanResult {
+  const { paths, list, ...rest } = walkCollected(ops, root, options);
+  const entries = new Map<string, Entry>();
+  for (let i = 0; i < paths.length; i++) entries.set(paths[i]!, list[i]!);
+  return { ...rest, entries };
+}
+
+/**
+ * A walk's entries as two parallel arrays (path i has entry i), in the order
+ * a Map would hold them, each path once. The scan worker packs these directly
+ * (snapshot-codec.ts `packEntries`): building a Map only to iterate it again
+ * cost ~25% of the walk (Map.set of ~20,000 fresh path strings).
+ */
+export interface CollectedWalk extends Omit<ScanResult, 'entries'> {
+  readonly paths: readonly string[];
+  readonly list: readonly Entry[];
+}
+
+export function walkCollected(ops: WalkOps, root: string, options: ScanOptions): CollectedWalk {
   const rootCheck = checkRoot(ops, root);
   if (rootCheck.root !== 'ok') return emptyResult(rootCheck.root, rootCheck.message);
 
-  const walker = new Walker(ops, root, compileFilter(options.rules));
+  const walker = new Walker(ops, root, compileFilter(options.rules), options.onlyPaths !== undefined);
   if (options.onlyPaths === undefined) {
     const failure = walker.walkRoot();
     if (failure !== undefined) {
@@ -77,11 +95,11 @@ export function walk(ops: WalkOps, root: string, options: ScanOptions): ScanResu
   } else {
     walker.scanPaths(options.onlyPaths);
   }
-  return { root: 'ok', entries: walker.entries, staleTemps: walker.staleTemps, visited: walker.visited };
+  return { root: 'ok', paths: walker.paths, list: walker.list, staleTemps: walker.staleTemps, visited: walker.visited };
 }
 
-function emptyResult(root: RootState, rootMessage: string): ScanResult {
-  return { root, rootMessage, entries: new Map(), staleTemps: [], visited: 0 };
+function emptyResult(root: RootState, rootMessage: string): CollectedWalk {
+  return { root, rootMessage, paths: [], list: [], staleTemps: [], visited: 0 };
 }
 
 /**
@@ -114,7 +132,17 @@ function checkRoot(ops: WalkOps, root: string): { root: RootState; message: stri
 type Verdict = 'skip' | 'report' | 'reportAndWalk' | 'walkLeading';
 
 class Walker {
-  readonly entries = new Map<string, Entry>();
+  /** Reported entries: path i has entry i, in report order (see `CollectedWalk`). */
+  readonly paths: string[] = [];
+  readonly list: Entry[] = [];
+  /**
+   * Where a reported path sits in `paths`, for the paths the walk may look up
+   * or replace: every path on the fast path (ancestors are looked up), and
+   * only non-files on a full walk (a directory whose readdir fails is
+   * replaced by a problem). Files are the bulk of a tree, and a full walk
+   * reports each name once, so they are not indexed.
+   */
+  private readonly index = new Map<string, number>();
   readonly staleTemps: string[] = [];
   visited = 0;
   /** Leading directories read but not (yet) reported, by relative path. */
@@ -133,6 +161,8 @@ class Walker {
     private readonly ops: WalkOps,
     root: string,
     private readonly filter: PathFilter,
+    /** Index every reported path (the onlyPaths fast path), not only non-files. */
+    private readonly indexAll = false,
   ) {
     this.rootPath = root.length > 1 ? root.replace(/\/+$/, '') || '/' : root;
     this.base = this.rootPath.endsWith('/') ? this.rootPath : `${this.rootPath}/`;
@@ -182,7 +212,7 @@ class Walker {
     let end = rel.indexOf('/');
     while (end >= 0) {
       const dir = rel.slice(0, end);
-      const known = this.entries.get(dir) ?? this.pending.get(dir);
+      const known = this.lookup(dir) ?? this.pending.get(dir);
       if (known === undefined) {
         this.visited++;
         let entry: Entry;
@@ -297,7 +327,7 @@ class Walker {
 
   /** Record an entry, and give it the leading directories above it that were waiting for a reason to be reported. */
   private report(rel: string, entry: Entry): void {
-    this.entries.set(rel, entry);
+    this.record(rel, entry);
     if (this.pending.size === 0) return;
     // Every walked directory is either reported or pending, and a reported one has all its ancestors
     // reported, so the first ancestor that is not pending ends the climb.
@@ -305,8 +335,25 @@ class Walker {
       const waiting = this.pending.get(p);
       if (waiting === undefined) break;
       this.pending.delete(p);
-      this.entries.set(p, waiting);
+      this.record(p, waiting);
     }
+  }
+
+  /** Like Map.set on the reported entries: a path already there keeps its place and takes the new entry. */
+  private record(rel: string, entry: Entry): void {
+    const at = this.index.get(rel);
+    if (at !== undefined) {
+      this.list[at] = entry;
+      return;
+    }
+    if (this.indexAll || entry.kind !== 'file') this.index.set(rel, this.paths.length);
+    this.paths.push(rel);
+    this.list.push(entry);
+  }
+
+  private lookup(rel: string): Entry | undefined {
+    const at = this.index.get(rel);
+    return at === undefined ? undefined : this.list[at];
   }
 }
 

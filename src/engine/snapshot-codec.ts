@@ -37,17 +37,21 @@ const SYMLINK = 2;
 const PROBLEM = 3;
 
 export function packSnapshot(entries: Snapshot): PackedSnapshot {
-  const count = entries.size;
+  return packEntries([...entries.keys()], [...entries.values()]);
+}
+
+/** Pack parallel arrays (path i has entry i; each path once), as the scan worker's walk collects them (scan.ts `walkCollected`). */
+export function packEntries(paths: readonly string[], list: readonly Entry[]): PackedSnapshot {
+  const count = paths.length;
+  if (list.length !== count) throw new Error(`packEntries: ${count} paths for ${list.length} entries`);
   const kinds = new Uint8Array(count);
   const sizes = new Float64Array(count);
   const mtimes = new BigInt64Array(count);
   const modes = new Uint16Array(count);
   const inos = new Float64Array(count);
-  const paths: string[] = new Array<string>(count);
   const strings: string[] = [];
-  let i = 0;
-  for (const [path, e] of entries) {
-    paths[i] = path;
+  for (let i = 0; i < count; i++) {
+    const e = list[i]!;
     switch (e.kind) {
       case 'file':
         kinds[i] = FILE;
@@ -73,7 +77,6 @@ export function packSnapshot(entries: Snapshot): PackedSnapshot {
         strings.push(e.code, e.message);
         break;
     }
-    i++;
   }
   return { paths: paths.join('\0'), count, kinds, sizes, mtimes, modes, inos, strings };
 }
