@@ -381,7 +381,7 @@ function renderHistory(generations) {
   older.disabled = generations.length < HISTORY_PAGE || !last || last.generation <= 1;
   older.dataset['before'] = last ? String(last.generation) : '';
   const first = generations[0];
-  byId('history-page').textContent = first && last ? `generations ${last.generation}–${first.generation}` : '';
+  byId('history-page').textContent = !first || !last ? '' : first === last ? `generation ${first.generation}` : `generations ${last.generation}–${first.generation}`;
 }
 
 /**

@@ -15,6 +15,8 @@ import { addTestConduit, capturingLogger, syncFolders, TEST_TOKEN, waitFor, writ
 const CHROMIUM = process.env['CONDUIT_CHROMIUM'] ?? '/usr/bin/chromium';
 const ARTIFACTS = resolve(import.meta.dirname, '../../test-artifacts');
 const UI_TIMEOUT = 20_000;
+/** What the tests read of a DOM element in the page (the test itself compiles without the DOM library). */
+type DomElement = { getAttribute(name: string): string | null };
 
 describe.skipIf(!existsSync(CHROMIUM))('admin page in chromium', () => {
   let service: DirectService;
@@ -105,12 +107,12 @@ describe.skipIf(!existsSync(CHROMIUM))('admin page in chromium', () => {
     const before = service.store.getConduit('photos')!.syncGeneration;
     await historyRow(before).waitFor();
     // A marker on window survives only if the page is never reloaded.
-    await page.evaluate(() => { (window as unknown as { marker: number }).marker = 42; });
+    await page.evaluate(() => { (globalThis as unknown as { marker: number }).marker = 42; });
     writeFiles(photos.source, { 'album/three.jpg': 'z'.repeat(10_000) });
     await page.getByRole('button', { name: 'Run photos now' }).click();
     await historyRow(before + 1).waitFor();
     await expect(historyRow(before + 1).locator('td').nth(2).textContent()).resolves.toBe('api');
-    expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
+    expect(await page.evaluate(() => (globalThis as unknown as { marker?: number }).marker)).toBe(42);
     expect(readFileSync(join(photos.target, 'album/three.jpg'), 'utf8')).toHaveLength(10_000);
   });
 
@@ -132,12 +134,12 @@ describe.skipIf(!existsSync(CHROMIUM))('admin page in chromium', () => {
     await page.getByRole('button', { name: 'Open generation 1' }).click();
     const events = page.locator('#events tbody tr[data-action]');
     await events.first().waitFor();
-    const all = await events.evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset['action']));
+    const all = await events.evaluateAll((rows) => rows.map((r) => (r as DomElement).getAttribute('data-action')));
     expect(all.sort()).toEqual(['copy', 'copy', 'copy', 'mkdir']);
 
     await page.getByLabel('Filter events by action').selectOption('mkdir');
     await waitFor('only mkdir events', async () => {
-      const shown = await events.evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset['action']));
+      const shown = await events.evaluateAll((rows) => rows.map((r) => (r as DomElement).getAttribute('data-action')));
       return shown.length === 1 && shown[0] === 'mkdir' ? shown : undefined;
     });
     await expect(events.first().locator('td').nth(2).textContent()).resolves.toBe('album');
@@ -159,7 +161,7 @@ describe.skipIf(!existsSync(CHROMIUM))('admin page in chromium', () => {
     await page.keyboard.press('Enter');
     await waitFor('the generation the token allowed', () =>
       service.store.getConduit('photos')!.syncGeneration > before ? true : undefined);
-    expect(await page.evaluate(() => sessionStorage.getItem('conduit-api-token'))).toBe(TEST_TOKEN);
+    expect(await page.evaluate(() => (globalThis as unknown as { sessionStorage: { getItem(key: string): string | null } }).sessionStorage.getItem('conduit-api-token'))).toBe(TEST_TOKEN);
     await expect(page.getByRole('button', { name: 'Change API token' }).isVisible()).resolves.toBe(true);
   });
 });
