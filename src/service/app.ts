@@ -41,6 +41,9 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
   const log = options.logger;
   const file = options.configFile;
   const raw = file === undefined ? undefined : readConfigJson(file);
+  // Checked once before the database is even opened (a bad file must not create one), and again
+  // below against the stored conduits (targets must not overlap those the file does not replace).
+  if (file !== undefined) placed(file, () => validateConfig(raw, { baseDir: configBaseDir(file) }));
   const store = await options.openStore(file === undefined ? null : configDatabase(raw, configBaseDir(file)));
   let config: ConduitConfig | null = null;
   if (file !== undefined) {
@@ -75,6 +78,7 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
         log.info('SIGHUP: no config file to re-read (serve was started without --config)');
         return;
       }
+      log.info({ file }, 'SIGHUP: re-reading the config file');
       try {
         const again = readConfigJson(file);
         const next = placed(file, () => validateConfig(again, { baseDir: configBaseDir(file), existing: store.listConduits() }));

@@ -14,7 +14,7 @@ import { watch, type WatchEvent, type Watcher } from '../watch/watcher.js';
 import { UnknownConduitError } from './conduit-admin.js';
 import type { ConduitService, LiveEvent, RunningGeneration, SyncRequestOptions } from './conduit-service.js';
 import { resolveConflict, type ResolveChoice } from './resolve-conflict.js';
-import { Scheduler, type RunReport, type SchedulerRequest } from './scheduler.js';
+import { Scheduler, type ConduitFacts, type RunReport, type SchedulerRequest } from './scheduler.js';
 import { storeScopedTo } from './scoped-store.js';
 import { failed, finalCheck, namePaths, VerificationTracker } from './verifier.js';
 import { generationView } from './views.js';
@@ -190,11 +190,15 @@ export class ConduitRuntime implements ConduitService {
 
   // ------------------------------------------------------------ scheduling
 
-  private factsOf(name: string): { schedule: ReturnType<typeof parseSchedule> | null; lastStartedAt: number | null } {
+  private factsOf(name: string): ConduitFacts {
     const row = this.store.getConduit(name);
     if (!row || !row.enabled) return { schedule: null, lastStartedAt: null };
     const last = row.syncGeneration > 0 ? this.store.getGeneration(row.id, row.syncGeneration) : undefined;
-    return { schedule: parseSchedule(row.schedule), lastStartedAt: last ? Date.parse(last.startedAt) : null };
+    return {
+      schedule: parseSchedule(row.schedule),
+      lastStartedAt: last ? Date.parse(last.startedAt) : null,
+      lastUnfinished: last?.status === 'interrupted' || last?.status === 'running',
+    };
   }
 
   private armSchedule(row: ConduitRow): void {

@@ -12,7 +12,8 @@ import { backoffMs, nextRunAt } from './schedule-timing.js';
  * - at most `maxConcurrent` conduits run at once, first come first served;
  * - clock schedules (`interval`, `cron`) arm a timer from the last start;
  *   `instant` runs a full generation when armed (catching up on what changed
- *   while nobody watched) and is otherwise driven by its watcher;
+ *   while nobody watched) and is otherwise driven by its watcher; any
+ *   automatic schedule whose last generation was interrupted runs at once;
  * - after a failed generation (or one with errors), automatic triggers wait
  *   an exponential backoff (30 s doubling to 30 min) and a retry is armed;
  *   requests from a person (`manual`, `api`) never wait;
@@ -36,6 +37,8 @@ export interface ConduitFacts {
   readonly schedule: Schedule | null;
   /** When its latest generation started (ms), from the history; null if never. */
   readonly lastStartedAt: number | null;
+  /** Its latest generation did not finish (`interrupted` by a stop, or a crash): the next start finishes the job. */
+  readonly lastUnfinished?: boolean;
 }
 
 export interface RunReport {
@@ -130,7 +133,11 @@ export class Scheduler {
       this.forget(name);
       return;
     }
-    if (facts.schedule.kind === 'instant' && options.initial) this.fire(name, FULL_SCHEDULED);
+    const catchUp = facts.schedule.kind === 'instant' || (facts.schedule.kind !== 'manual' && facts.lastUnfinished === true);
+    if (options.initial && catchUp) {
+      this.fire(name, FULL_SCHEDULED);
+      return; // the run re-arms the clock schedule when it finishes
+    }
     const now = Date.now();
     const next = nextRunAt(facts.schedule, now, slot.lastStartedAt ?? facts.lastStartedAt);
     if (next === null) return;

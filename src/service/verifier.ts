@@ -27,10 +27,11 @@ export type TrackerVerdict =
   | { readonly state: 'disagrees'; readonly reason: string };
 
 /**
- * The pure half: which written paths the watcher has confirmed. Observations
- * made while the generation still ran only count when they match (an earlier
- * event may show a state from before the write); one made after it finished
- * that shows another state is final: someone changed the path.
+ * The pure half: which written paths the watcher has confirmed. A report made
+ * while the generation still ran may show the state before the write, so it
+ * counts only when it matches; a report of another state made after the
+ * generation finished, or after the path was already seen as written, is
+ * final: someone changed the path.
  */
 export class VerificationTracker {
   private readonly expected = new Map<string, { readonly side: Side; readonly path: string; readonly state: ObservedState }>();
@@ -57,8 +58,10 @@ export class VerificationTracker {
       this.confirmed.add(key);
       return;
     }
-    this.confirmed.delete(key);
-    if (afterFinish && !this.disagreeing.has(key)) {
+    // Seen as written, then otherwise: someone changed it since. Before the generation finished, a
+    // report not yet seen as written may show the state before the write: only a later one decides.
+    const changedSince = this.confirmed.delete(key);
+    if ((afterFinish || changedSince) && !this.disagreeing.has(key)) {
       this.disagreeing.set(key, `${key} is ${describeState(observation.state)}, expected ${describeState(expected.state)}`);
     }
   }

@@ -1,4 +1,4 @@
-import { startApp } from '../../service/app.js';
+import { startApp, type RunningApp } from '../../service/app.js';
 import type { CommandContext } from '../context.js';
 import { UsageError } from '../usage-error.js';
 
@@ -13,28 +13,37 @@ import { UsageError } from '../usage-error.js';
  */
 export async function run(context: CommandContext, _args: string[], flags: Record<string, unknown>): Promise<number> {
   const port = flags['port'] === undefined ? undefined : parsePort(String(flags['port']));
-  const app = await startApp({
-    configFile: flags['config'] === undefined ? undefined : String(flags['config']),
-    host: flags['host'] === undefined ? undefined : String(flags['host']),
-    port,
-    logger: context.logger,
-    env: context.env,
-    openStore: (database) => context.openStore(database),
-  });
-  context.logger.info({ url: app.url, database: app.service.store.path }, 'conduit serve is up');
-
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    const onHup = (): void => app.reload();
-    const onStop = (received: NodeJS.Signals): void => {
-      process.off('SIGHUP', onHup);
-      process.off('SIGINT', onStop);
-      process.off('SIGTERM', onStop);
-      resolve(received);
-    };
-    process.on('SIGHUP', onHup);
-    process.on('SIGINT', onStop);
-    process.on('SIGTERM', onStop);
-  });
+  // Handlers first: a signal that arrives while the service starts is not lost (SIGHUP waits for it).
+  let app: RunningApp | undefined;
+  let reloadWhenUp = false;
+  const onHup = (): void => {
+    if (app) app.reload();
+    else reloadWhenUp = true;
+  };
+  let stopRequested: NodeJS.Signals | undefined;
+  let onStopped: (signal: NodeJS.Signals) => void = (signal) => (stopRequested = signal);
+  const onStop = (received: NodeJS.Signals): void => onStopped(received);
+  process.on('SIGHUP', onHup);
+  process.on('SIGINT', onStop);
+  process.on('SIGTERM', onStop);
+  let signal: NodeJS.Signals;
+  try {
+    app = await startApp({
+      configFile: flags['config'] === undefined ? undefined : String(flags['config']),
+      host: flags['host'] === undefined ? undefined : String(flags['host']),
+      port,
+      logger: context.logger,
+      env: context.env,
+      openStore: (database) => context.openStore(database),
+    });
+    if (reloadWhenUp) app.reload();
+    context.logger.info({ url: app.url, database: app.service.store.path }, 'conduit serve is up');
+    signal = stopRequested ?? await new Promise<NodeJS.Signals>((resolve) => (onStopped = resolve));
+  } finally {
+    process.off('SIGHUP', onHup);
+    process.off('SIGINT', onStop);
+    process.off('SIGTERM', onStop);
+  }
   context.logger.info({ signal }, 'stopping: no new generations; transfers in flight finish or are cut at 10 s');
   await app.stop();
   context.logger.info('stopped');

@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import type { BaselineEntry } from '../../src/core/entry.js';
+import type { Landed } from '../../src/core/plan.js';
+import { scopedBaseline, VerificationTracker } from '../../src/service/verifier.js';
+import { storeScopedTo } from '../../src/service/scoped-store.js';
+import type { Store } from '../../src/db/store.js';
+
+const wroteFile = (path: string, size: number, mtimeNs: bigint): Landed => ({ side: 'target', path, entry: { kind: 'file', size, mtimeNs, mode: 0o644, ino: 7 } });
+
+describe('VerificationTracker', () => {
+  it('is confirmed once every written path was reported in the state it landed in (deletes as absent)', () => {
+    const t = new VerificationTracker([wroteFile('a', 3, 10n), { side: 'target', path: 'gone', entry: null }]);
+    expect(t.verdict()).toEqual({ state: 'pending' });
+    t.observe({ side: 'target', path: 'a', state: { kind: 'file', size: 3, mtimeNs: 10n } }, false);
+    t.observe({ side: 'source', path: 'gone', state: { kind: 'absent' } }, false); // the other side does not count
+    expect(t.verdict()).toEqual({ state: 'pending' });
+    expect(t.unconfirmed()).toEqual(['target:gone']);
+    t.observe({ side: 'target', path: 'gone', state: { kind: 'absent' } }, true);
+    expect(t.verdict()).toEqual({ state: 'confirmed' });
+  });
+
+  it('waits when a report made during the generation shows an earlier state, but fails on one made after it, naming the path', () => {
+    const t = new VerificationTracker([wroteFile('docs/a.txt', 3, 10n), wroteFile('b', 1, 1n)]);
+    t.observe({ side: 'target', path: 'docs/a.txt', state: { kind: 'absent' } }, false);
+    expect(t.verdict()).toEqual({ state: 'pending' });
+    t.observe({ side: 'target', path: 'docs/a.txt', state: { kind: 'file', size: 9, mtimeNs: 99n } }, true);
+    const verdict = t.verdict();
+    expect(verdict.state).toBe('disagrees');
+    expect(verdict.state === 'disagrees' && verdict.reason).toContain('target:docs/a.txt is file of 9 bytes');
+  });
+});
+
+describe('scoped baselines for the fast path', () => {
+  const entry: BaselineEntry = { kind: 'file', size: 1, hash: null, linkTarget: null, source: { mtimeNs: 1n, mode: 0o644 }, target: { mtimeNs: 1n, mode: 0o644 } };
+  const dir: BaselineEntry = { ...entry, kind: 'dir', size: 0 };
+  const baseline = new Map<string, BaselineEntry>([
+    ['a', dir], ['a/b', dir], ['a/b/c.txt', entry], ['a/b/d/e.txt', entry], ['a/x.txt', entry], ['z.txt', entry],
+  ]);
+
+  it('keeps the asked paths, what lies below them and their ancestors, and nothing else', () => {
+    expect([...scopedBaseline(baseline, ['a/b']).keys()].sort()).toEqual(['a', 'a/b', 'a/b/c.txt', 'a/b/d/e.txt']);
+    expect([...scopedBaseline(baseline, ['z.txt']).keys()]).toEqual(['z.txt']);
+  });
+
+  it('is what a store scoped to the paths loads, every other method passing through', () => {
+    const store = { path: '/db', loadBaseline: () => baseline, listConduits: function (this: unknown) { return this === store ? ['bound'] : []; } } as unknown as Store;
+    const scoped = storeScopedTo(store, ['a/x.txt']);
+    expect([...scoped.loadBaseline(1).keys()]).toEqual(['a', 'a/x.txt']);
+    expect(scoped.path).toBe('/db');
+    expect(scoped.listConduits()).toEqual(['bound']);
+  });
+});
