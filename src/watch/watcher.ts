@@ -45,6 +45,9 @@ export interface Watcher {
   close(): Promise<void>;
 }
 
+/** How often a vanished root is looked for. */
+const ROOT_POLL_MS = 2_000;
+
 export function watch(roots: readonly string[], options: WatchOptions, onEvents: (events: readonly WatchEvent[]) => void): Watcher {
   const watchers = roots.map((root) => watchRoot(root, options, onEvents));
   return {
@@ -90,17 +93,48 @@ function watchRoot(root: string, options: WatchOptions, onEvents: (events: reado
     if (!flushing) setImmediate(() => void flush());
   };
 
+  // The root itself going or coming back (an unplugged drive) is an event of its own: chokidar
+  // keeps watching the parent for it and re-attaches when it returns. Reported once per change.
+  let rootPresent = true;
+  let rootPoll: NodeJS.Timeout | null = null;
+  const rootIs = (present: boolean): void => {
+    if (closed || present === rootPresent) return;
+    rootPresent = present;
+    if (!present) pollForRoot();
+    onEvents([{ type: 'root', root, present }]);
+  };
+  // chokidar re-attaches to a root renamed away and back, but not to one removed and recreated:
+  // while it is gone, look for it every few seconds, and watch it afresh when it is back.
+  const pollForRoot = (): void => {
+    if (rootPoll !== null) return;
+    rootPoll = setInterval(() => {
+      void observe(root).then((state) => {
+        if (closed || state.kind !== 'dir') return;
+        if (rootPoll !== null) clearInterval(rootPoll);
+        rootPoll = null;
+        if (rootPresent) return;
+        fsw.unwatch(root);
+        fsw.add(root);
+        rootIs(true);
+      });
+    }, ROOT_POLL_MS);
+    rootPoll.unref();
+  };
+  const recheckRoot = (): void => {
+    void observe(root).then((state) => rootIs(state.kind !== 'absent'));
+  };
   // raw: (eventType, filename, { watchedPath }) from the directory's fs.watch.
   fsw.on('raw', (_event, filename, details) => {
     const watchedPath = (details as { watchedPath?: string } | undefined)?.watchedPath;
     if (typeof watchedPath !== 'string' || typeof filename !== 'string' || filename === '') return;
+    // The root's own watch reporting the root itself (removed, renamed): chokidar's unlinkDir does
+    // not always follow (not for a removal), so look.
+    if (watchedPath === root && filename === basename(root)) recheckRoot();
     enqueue(join(watchedPath, filename));
   });
   // Directories chokidar noticed itself (e.g. a subtree moved in): their own path matters too.
-  // The root itself going or coming back (an unplugged drive) is an event of its own: chokidar
-  // keeps watching the parent for it and re-attaches when it returns.
-  fsw.on('addDir', (path) => (relative(root, path) === '' ? onEvents([{ type: 'root', root, present: true }]) : enqueue(path)));
-  fsw.on('unlinkDir', (path) => (relative(root, path) === '' ? onEvents([{ type: 'root', root, present: false }]) : enqueue(path)));
+  fsw.on('addDir', (path) => (relative(root, path) === '' ? rootIs(true) : enqueue(path)));
+  fsw.on('unlinkDir', (path) => (relative(root, path) === '' ? rootIs(false) : enqueue(path)));
   fsw.on('error', (error) => {
     if (closed) return;
     onEvents([{ type: 'error', root, message: error instanceof Error ? error.message : String(error) }]);
@@ -110,6 +144,7 @@ function watchRoot(root: string, options: WatchOptions, onEvents: (events: reado
     ready,
     async close() {
       closed = true;
+      if (rootPoll !== null) clearInterval(rootPoll);
       await fsw.close();
     },
   };

@@ -1,0 +1,137 @@
+#!/usr/bin/env node
+// Propagation latency of an `instant` conduit under `conduit serve` (issue 4):
+// a tree of FILES files (default 100,000) in DIRS folders, one mirror conduit,
+// then CHANGES (default 20) single-file changes, each timed from the write to
+// the file's arrival (right content) on the target. Also the idle CPU and RSS
+// of `serve` while watching that tree, and each generation's scanned-entry
+// count (the fast path's proof: no full rescan). Prints a table.
+//
+//   npm run build && node scripts/bench-latency.mjs [--files N] [--changes N]
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
+const arg = (name, fallback) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const FILES = arg('files', 100_000);
+const PER_DIR = 100;
+const CHANGES = arg('changes', 20);
+const IDLE_SECONDS = arg('idle', 10);
+
+const dir = mkdtempSync(join(tmpdir(), 'conduit-bench-latency-'));
+const source = join(dir, 'source');
+const target = join(dir, 'target');
+const dirs = Math.ceil(FILES / PER_DIR);
+let t0 = Date.now();
+for (let d = 0; d < dirs; d++) {
+  const folder = join(source, `d${String(Math.floor(d / 100)).padStart(2, '0')}`, `e${String(d % 100).padStart(2, '0')}`);
+  mkdirSync(folder, { recursive: true });
+  for (let f = 0; f < PER_DIR && d * PER_DIR + f < FILES; f++) writeFileSync(join(folder, `f${f}.txt`), `file ${d}/${f}\n`);
+}
+const treeMs = Date.now() - t0;
+writeFileSync(join(dir, 'conduits.json'), JSON.stringify({
+  database: './conduit.db',
+  conduits: [{ name: 'bench', source: './source', target: './target', mode: 'mirror', schedule: 'instant', parallelTransfers: 8 }],
+}));
+
+const finished = [];
+let upResolve;
+const up = new Promise((r) => (upResolve = r));
+const child = spawn(process.execPath, [join(repo, 'bin/conduit.js'), 'serve', '--config', 'conduits.json', '--port', '0'], {
+  cwd: dir, env: { ...process.env, CONDUIT_LOG_LEVEL: 'info', CONDUIT_API_TOKEN: 'bench-token-0123456789' }, stdio: ['ignore', 'ignore', 'pipe'],
+});
+let partial = '';
+child.stderr.setEncoding('utf8').on('data', (chunk) => {
+  const lines = (partial + chunk).split('\n');
+  partial = lines.pop();
+  for (const line of lines) {
+    if (line.includes('"conduit serve is up"')) upResolve();
+    if (line.includes('"generation finished"')) finished.push({ at: Date.now(), ...JSON.parse(line) });
+  }
+});
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+async function until(check, timeoutMs, what) {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`);
+    await sleep(2);
+  }
+}
+function cpuTicks(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return Number(fields[11]) + Number(fields[12]); // utime + stime, in clock ticks (100/s)
+}
+function rssMb(pid) {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) / 1024 : NaN;
+}
+const percentile = (values, p) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+};
+
+try {
+  t0 = Date.now();
+  await up;
+  await until(() => finished.length >= 1, 600_000, 'the first full generation');
+  const firstSyncMs = finished[0].at - t0;
+  // Settle: the catch-up may be followed by nothing else (echo suppression); give it a moment.
+  await sleep(3_000);
+  const settled = finished.length;
+
+  const cpuBefore = cpuTicks(child.pid);
+  await sleep(IDLE_SECONDS * 1000);
+  const idleCpuPct = ((cpuTicks(child.pid) - cpuBefore) / (IDLE_SECONDS * 100)) * 100;
+  const idleRss = rssMb(child.pid);
+  const idleGenerations = finished.length - settled;
+
+  const latencies = [];
+  const perChange = [];
+  for (let i = 0; i < CHANGES; i++) {
+    const d = Math.floor((i * 7919) % dirs);
+    const rel = join(`d${String(Math.floor(d / 100)).padStart(2, '0')}`, `e${String(d % 100).padStart(2, '0')}`, 'f0.txt');
+    const content = `changed ${i} ${Date.now()}\n`;
+    const before = finished.length;
+    const start = process.hrtime.bigint();
+    writeFileSync(join(source, rel), content);
+    await until(() => {
+      try {
+        return readFileSync(join(target, rel), 'utf8') === content;
+      } catch {
+        return false;
+      }
+    }, 60_000, `change ${i}`);
+    latencies.push(Number(process.hrtime.bigint() - start) / 1e6);
+    await until(() => finished.length > before, 60_000, `generation of change ${i}`);
+    perChange.push(finished[finished.length - 1]);
+    await sleep(1_000);
+  }
+  const scanned = perChange.map((g) => g.scanned);
+  const fast = perChange.filter((g) => g.fastPath).length;
+  const rows = [
+    ['files in the tree', FILES.toLocaleString('en')],
+    ['directories watched (per root)', (dirs + Math.ceil(dirs / 100) + 1).toLocaleString('en')],
+    ['tree creation', `${(treeMs / 1000).toFixed(1)} s`],
+    ['first full generation (start → finished)', `${(firstSyncMs / 1000).toFixed(1)} s`],
+    [`idle CPU over ${IDLE_SECONDS} s`, `${idleCpuPct.toFixed(2)} %`],
+    ['idle RSS', `${idleRss.toFixed(0)} MB`],
+    ['generations while idle', String(idleGenerations)],
+    [`latency p50 (${CHANGES} changes)`, `${percentile(latencies, 50).toFixed(0)} ms`],
+    ['latency p95', `${percentile(latencies, 95).toFixed(0)} ms`],
+    ['latency max', `${Math.max(...latencies).toFixed(0)} ms`],
+    ['fast-path generations', `${fast} of ${perChange.length}`],
+    ['entries scanned per change (both roots)', `${Math.min(...scanned)}–${Math.max(...scanned)}`],
+  ];
+  const width = Math.max(...rows.map((r) => r[0].length));
+  console.log(`\nconduit serve, instant mirror conduit — propagation latency (node ${process.version})\n`);
+  for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`);
+} finally {
+  child.kill('SIGTERM');
+  await new Promise((r) => child.once('exit', r));
+  rmSync(dir, { recursive: true, force: true });
+}

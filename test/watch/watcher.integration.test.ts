@@ -1,0 +1,69 @@
+import { mkdirSync, mkdtempSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { watch, type WatchEvent, type Watcher } from '../../src/watch/watcher.js';
+
+let dir: string;
+let watcher: Watcher | undefined;
+afterEach(async () => {
+  await watcher?.close();
+  watcher = undefined;
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function until(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('watch (chokidar, directories only)', () => {
+  it('reports file writes, new nested directories and deletions with relative paths and lstat sizes/mtimes, and drops ignored names', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'conduit-watch-'));
+    const root = join(dir, 'root');
+    mkdirSync(join(root, 'a'), { recursive: true });
+    writeFileSync(join(root, 'a/old.txt'), 'old');
+    const events: WatchEvent[] = [];
+    watcher = watch([root], { ignoreName: (name) => name.includes('.conduit-tmp-') }, (batch) => events.push(...batch));
+    await watcher.ready;
+    const changes = () => events.filter((e) => e.type === 'change');
+
+    writeFileSync(join(root, 'a/new.txt'), 'hello');
+    writeFileSync(join(root, 'a/.new.txt.conduit-tmp-xyz'), 'temp');
+    const mtimeNs = statSync(join(root, 'a/new.txt'), { bigint: true }).mtimeNs;
+    await until('a/new.txt', () => changes().some((e) => e.type === 'change' && e.path === 'a/new.txt' && e.state.kind === 'file'));
+    expect(changes().find((e) => e.type === 'change' && e.path === 'a/new.txt' && e.state.kind === 'file')).toMatchObject({
+      root, state: { kind: 'file', size: 5, mtimeNs },
+    });
+
+    mkdirSync(join(root, 'b/c'), { recursive: true });
+    await until('b to be watched', () => changes().some((e) => e.type === 'change' && e.path === 'b'));
+    // Give chokidar a moment to attach to the new directories, then write inside them.
+    await new Promise((r) => setTimeout(r, 300));
+    writeFileSync(join(root, 'b/c/deep.txt'), 'deep');
+    await until('b/c/deep.txt', () => changes().some((e) => e.type === 'change' && e.path === 'b/c/deep.txt'));
+
+    unlinkSync(join(root, 'a/old.txt'));
+    await until('a/old.txt absent', () => changes().some((e) => e.type === 'change' && e.path === 'a/old.txt' && e.state.kind === 'absent'));
+    expect(changes().some((e) => e.type === 'change' && e.path.includes('conduit-tmp'))).toBe(false);
+  });
+
+  it('reports its root disappearing and coming back, and keeps watching it', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'conduit-watch-'));
+    const root = join(dir, 'root');
+    mkdirSync(root);
+    const events: WatchEvent[] = [];
+    watcher = watch([root], {}, (batch) => events.push(...batch));
+    await watcher.ready;
+    rmSync(root, { recursive: true });
+    await until('root gone', () => events.some((e) => e.type === 'root' && !e.present));
+    mkdirSync(root);
+    await until('root back', () => events.some((e) => e.type === 'root' && e.present));
+    await new Promise((r) => setTimeout(r, 300));
+    writeFileSync(join(root, 'again.txt'), 'x');
+    await until('again.txt', () => events.some((e) => e.type === 'change' && e.path === 'again.txt'));
+  });
+});
