@@ -93,7 +93,7 @@ function exited(child: ChildProcess): Promise<void> {
 
 /** Files that landed under their final name (temporaries of the killed run aside). */
 function landedFiles(target: string): number {
-  return countFiles(target) - tempFilesUnder(target).length;
+  return countFiles(target, { finalOnly: true });
 }
 
 async function killAndRecover(name: string, killPoint: (target: string, msSinceStart: number) => boolean, what: string, options: { requireGeneration: boolean }) {

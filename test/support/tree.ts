@@ -135,15 +135,15 @@ export function tempFilesUnder(dir: string): string[] {
   return out.sort();
 }
 
-/** Number of regular files under `dir` (0 when it does not exist). Never follows links. */
-export function countFiles(dir: string): number {
+/** Number of regular files under `dir` (0 when it does not exist), conduit temporaries aside with `finalOnly`. Never follows links. */
+export function countFiles(dir: string, options: { finalOnly?: boolean } = {}): number {
   let n = 0;
   const walk = (d: string): void => {
     let entries: fs.Dirent[];
     try { entries = fs.readdirSync(d, { withFileTypes: true }); } catch { return; }
     for (const e of entries) {
       if (e.isDirectory()) walk(join(d, e.name));
-      else if (e.isFile()) n++;
+      else if (e.isFile() && !(options.finalOnly && e.name.includes('.conduit-tmp-'))) n++;
     }
   };
   walk(dir);
