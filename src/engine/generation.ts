@@ -15,6 +15,7 @@ import { isFsError, type FileSystem } from '../fs/file-system.js';
 import { runBounded } from './bounded.js';
 import { buildRules, pathPattern } from './filters.js';
 import { scanRoot, type ScanOptions, type ScanResult } from './scan.js';
+import { replicateDirectoryTimes } from './directory-times.js';
 import { createThrottle } from './throttle.js';
 import { executePlan, type TransferProgress } from './transfer.js';
 import { pruneVersions, versionStamp, versionsDirFor } from './versioning.js';
@@ -220,6 +221,9 @@ async function generate(
   });
   progress({ phase: 'recording', actionsDone, actionsTotal: plan.actions.length, bytesDone, bytesTotal });
   if (conduit.versioning) await pruneOldVersions(fs, conduit.versioning, roots, (request.now ?? (() => new Date()))());
+  if (conduit.mode === 'mirror' && request.signal?.aborted !== true) {
+    await replicateDirectoryTimes(fs, roots.target, hashed.source, hashed.target, outcomes, target.staleTemps);
+  }
 
   const changes = nextBaseline(baseline, hashed.source, hashed.target, plan, outcomes);
   const events = [...scanEvents(source, 'source'), ...scanEvents(target, 'target'), ...hashed.problems, ...plan.skips.map((s) => ({
