@@ -6,7 +6,11 @@
 // `rsync -a --delete` and `cp -a`, and prints medians, peak RSS and ratios
 // against the targets of issue 3.
 //
-//   node scripts/bench.mjs [--quick] [--case NAME[,NAME]] [--runs N] [--json] [--dir DIR] [--no-warmup]
+//   node scripts/bench.mjs [--quick] [--case NAME[,NAME]] [--runs N] [--json] [--dir DIR] [--no-warmup] [--profile DIR]
+//
+// --profile DIR: measured conduit runs write V8 CPU profiles (node --cpu-prof)
+// into DIR, one file per thread; summarise them with scripts/cpuprofile-top.mjs.
+// (Profiling slows conduit down: do not read timings from such a run.)
 //
 // Method (also in docs/PERFORMANCE.md):
 // - warm cache: every case first does one unmeasured warm-up run per tool
@@ -39,7 +43,7 @@ const conduitBin = path.join(repo, 'bin', 'conduit.js');
 // ---------------------------------------------------------------- options
 
 function parseArgs(argv) {
-  const o = { quick: false, cases: null, runs: null, json: false, dir: path.join(repo, 'bench-data'), warmup: true };
+  const o = { quick: false, cases: null, runs: null, json: false, dir: path.join(repo, 'bench-data'), warmup: true, profile: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -53,8 +57,9 @@ function parseArgs(argv) {
     else if (a === '--case') o.cases = value().split(',');
     else if (a === '--runs') o.runs = Number(value());
     else if (a === '--dir') o.dir = path.resolve(value());
+    else if (a === '--profile') o.profile = path.resolve(value());
     else if (a === '-h' || a === '--help') {
-      process.stdout.write(`usage: node scripts/bench.mjs [--quick] [--case ${CASES.map((c) => c.name).join('|')}[,...]] [--runs N] [--json] [--dir DIR] [--no-warmup]\n`);
+      process.stdout.write(`usage: node scripts/bench.mjs [--quick] [--case ${CASES.map((c) => c.name).join('|')}[,...]] [--runs N] [--json] [--dir DIR] [--no-warmup] [--profile DIR]\n`);
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
   }
@@ -265,8 +270,12 @@ function conduitAdd(db, name, source, target) {
   sh('node', [conduitBin, '--db', db, 'add', '--name', name, '--source', source, '--target', target, '--mode', 'mirror', '--json']);
 }
 
+/** Set while measured runs are going on and --profile was given. */
+let profileDir = null;
+
 function conduitRun(db, name, expect) {
-  const m = measure('node', [conduitBin, '--db', db, 'run', name, '--json']);
+  const prof = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const m = measure('node', [...prof, conduitBin, '--db', db, 'run', name, '--json']);
   const out = JSON.parse(m.stdout);
   const genMs = Date.parse(out.completedAt) - Date.parse(out.startedAt);
   if (out.status !== 'completed') log(`  WARNING: conduit generation ended ${out.status}: ${JSON.stringify(out.errors).slice(0, 500)}`);
@@ -294,7 +303,7 @@ function syncDisk() {
  * Run `tools` (name → { prepare(), run() }) interleaved: one warm-up round
  * (unless disabled), then `runs` measured rounds.
  */
-function rounds(tools, runs, warmup) {
+function rounds(tools, runs, warmup, profile = null) {
   const samples = Object.fromEntries(Object.keys(tools).map((t) => [t, []]));
   const total = runs + (warmup ? 1 : 0);
   for (let r = 0; r < total; r++) {
@@ -302,7 +311,9 @@ function rounds(tools, runs, warmup) {
     for (const [name, tool] of Object.entries(tools)) {
       tool.prepare?.();
       syncDisk();
+      profileDir = measured ? profile : null;
       const s = tool.run();
+      profileDir = null;
       const label = measured ? `run ${warmup ? r : r + 1}/${runs}` : 'warm-up';
       log(`  ${label} ${name}: wall ${s.wallMs.toFixed(0)} ms${s.genMs !== undefined ? `, generation ${s.genMs} ms` : ''}, rss ${s.rssKiB ?? '?'} KiB`);
       if (measured) samples[name].push({ wallMs: s.wallMs, genMs: s.genMs, rssKiB: s.rssKiB });
@@ -341,7 +352,7 @@ function initialCase(tree, work, tools, runs, warmup, expectFiles) {
       run: () => cpRun(tree.root, path.join(dirs.cp, 'dst')),
     },
   };
-  const samples = rounds(Object.fromEntries(tools.map((t) => [t, all[t]])), runs, warmup);
+  const samples = rounds(Object.fromEntries(tools.map((t) => [t, all[t]])), runs, warmup, options.profile);
   rmrf(work);
   return samples;
 }
@@ -360,7 +371,7 @@ function noopCase(tree, work, runs, warmup) {
   const samples = rounds({
     conduit: { run: () => conduitRun(db, 'bench', { filesCopied: 0, filesDeleted: 0 }) },
     rsync: { run: () => rsyncRun(tree.root, rdst) },
-  }, runs, warmup);
+  }, runs, warmup, options.profile);
   rmrf(work);
   return samples;
 }
@@ -398,7 +409,7 @@ function changedCase(tree, work, runs, warmup) {
       }),
     },
     rsync: { prepare: () => restore(r, false), run: () => rsyncRun(path.join(r, 'src'), path.join(r, 'dst')) },
-  }, runs, warmup);
+  }, runs, warmup, options.profile);
   rmrf(work);
   return samples;
 }
@@ -538,8 +549,12 @@ function report(m, results, runsNote) {
 
 // ---------------------------------------------------------------- main
 
+/** The parsed command line, for the cases (profile). */
+let options = {};
+
 function main() {
   const opts = parseArgs(process.argv.slice(2));
+  options = opts;
   for (const tool of ['rsync', 'cp']) {
     if (spawnSync(tool, ['--version']).status !== 0) throw new Error(`${tool} is missing (apt-get install -y ${tool})`);
   }
@@ -549,6 +564,7 @@ function main() {
     throw new Error(`unknown case in ${opts.cases.join(',')}; cases: ${CASES.map((c) => c.name).join(', ')}`);
   }
   fs.mkdirSync(opts.dir, { recursive: true });
+  if (opts.profile) fs.mkdirSync(opts.profile, { recursive: true });
   const m = machine(opts.dir);
   log(`bench dir ${opts.dir} (${m.filesystem}), ${m.cores} cores, node ${m.node}, load ${m.loadAvgStart.join(' ')}${opts.quick ? ', QUICK sizes' : ''}`);
   const specs = treeSpecs(opts.quick);
