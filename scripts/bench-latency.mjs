@@ -8,7 +8,7 @@
 //
 //   npm run build && node scripts/bench-latency.mjs [--files N] [--changes N]
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,18 +40,21 @@ writeFileSync(join(dir, 'conduits.json'), JSON.stringify({
 }));
 
 const finished = [];
+const verified = [];
 let upResolve;
 const up = new Promise((r) => (upResolve = r));
 const child = spawn(process.execPath, [join(repo, 'bin/conduit.js'), 'serve', '--config', 'conduits.json', '--port', '0'], {
-  cwd: dir, env: { ...process.env, CONDUIT_LOG_LEVEL: 'info', CONDUIT_API_TOKEN: 'bench-token-0123456789' }, stdio: ['ignore', 'ignore', 'pipe'],
+  cwd: dir, env: { ...process.env, CONDUIT_LOG_LEVEL: process.env.BENCH_LOG ? 'debug' : 'info', CONDUIT_API_TOKEN: 'bench-token-0123456789' }, stdio: ['ignore', 'ignore', 'pipe'],
 });
 let partial = '';
 child.stderr.setEncoding('utf8').on('data', (chunk) => {
   const lines = (partial + chunk).split('\n');
   partial = lines.pop();
   for (const line of lines) {
+    if (process.env.BENCH_LOG) appendFileSync(process.env.BENCH_LOG, `${line}\n`);
     if (line.includes('"conduit serve is up"')) upResolve();
     if (line.includes('"generation finished"')) finished.push({ at: Date.now(), ...JSON.parse(line) });
+    if (line.includes('"generation verified"') || line.includes('"generation verification failed"')) verified.push({ at: Date.now(), ...JSON.parse(line) });
   }
 });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -80,7 +83,9 @@ try {
   await up;
   await until(() => finished.length >= 1, 600_000, 'the first full generation');
   const firstSyncMs = finished[0].at - t0;
-  // Settle: the catch-up may be followed by nothing else (echo suppression); give it a moment.
+  // Idle means after the first generation's watcher verification (100,000 confirmations) settled.
+  await until(() => verified.length >= 1, 600_000, 'the first generation\'s verification');
+  const verifyMs = verified[0].at - finished[0].at;
   await sleep(3_000);
   const settled = finished.length;
 
@@ -118,6 +123,7 @@ try {
     ['directories watched (per root)', (dirs + Math.ceil(dirs / 100) + 1).toLocaleString('en')],
     ['tree creation', `${(treeMs / 1000).toFixed(1)} s`],
     ['first full generation (start → finished)', `${(firstSyncMs / 1000).toFixed(1)} s`],
+    ['its watcher verification (finished → settled)', `${(verifyMs / 1000).toFixed(1)} s, ${verified[0].verification ?? 'verified'}`],
     [`idle CPU over ${IDLE_SECONDS} s`, `${idleCpuPct.toFixed(2)} %`],
     ['idle RSS', `${idleRss.toFixed(0)} MB`],
     ['generations while idle', String(idleGenerations)],

@@ -368,7 +368,7 @@ export class ConduitRuntime implements ConduitService {
       }
       // Deletions go through a full generation: the delete guard must judge them against the whole index.
       const paths = batch.full || batch.deletions ? null : batch.paths;
-      this.log.debug({ conduit: name, full: paths === null, reason: batch.reason, paths: batch.paths.length }, 'watcher batch');
+      this.log.debug({ conduit: name, full: paths === null, reason: batch.reason, deletions: batch.deletions, paths: batch.paths.slice(0, 5) }, 'watcher batch');
       this.scheduler.request(name, { trigger: 'watch', dryRun: false, force: false, paths }).catch((error: unknown) => {
         if (!this.stopped) this.log.error({ conduit: name, err: error }, 'watch-triggered generation could not run');
       });

@@ -122,8 +122,17 @@ export class ChangeAggregator {
   runFinished(written: readonly Landed[], now: number): readonly Observation[] {
     this.running = false;
     this.expireEchoes(now);
+    const until = now + this.options.echoTtlMs;
     for (const landed of written) {
-      this.echoes.set(observationKey(landed.side, landed.path), { state: expectedState(landed.entry), until: now + this.options.echoTtlMs });
+      // The directories above a written path see their mtime move (the engine even restores it):
+      // reported as "still a directory", that is our doing too.
+      for (const dir of ancestorsOf(landed.path)) {
+        const key = observationKey(landed.side, dir);
+        if (!this.echoes.has(key)) this.echoes.set(key, { state: { kind: 'dir' }, until });
+      }
+    }
+    for (const landed of written) {
+      this.echoes.set(observationKey(landed.side, landed.path), { state: expectedState(landed.entry), until });
     }
     const held = this.held;
     this.held = [];

@@ -128,8 +128,16 @@ function watchRoot(root: string, options: WatchOptions, onEvents: (events: reado
     const watchedPath = (details as { watchedPath?: string } | undefined)?.watchedPath;
     if (typeof watchedPath !== 'string' || typeof filename !== 'string' || filename === '') return;
     // The root's own watch reporting the root itself (removed, renamed): chokidar's unlinkDir does
-    // not always follow (not for a removal), so look.
-    if (watchedPath === root && filename === basename(root)) recheckRoot();
+    // not always follow (not for a removal), so look. (RACE: a child named like the root itself
+    // is reported by its directory only through the next batch or full scan.)
+    // A directory's watch names the directory itself when its own attributes change (e.g. its
+    // mtime restored after a write inside): that is news about the directory, not about a child
+    // of the same name (which would look deleted). The directory's path covers such a child too.
+    if (filename === basename(watchedPath)) {
+      if (watchedPath === root) recheckRoot();
+      else enqueue(watchedPath);
+      return;
+    }
     enqueue(join(watchedPath, filename));
   });
   // Directories chokidar noticed itself (e.g. a subtree moved in): their own path matters too.

@@ -26,14 +26,15 @@ const finished = (rows: { status: string }[]) => rows.filter((r) => r.status !==
 
 describe('conduit serve: instant conduits', () => {
   it('copies a new file within seconds, its own writes trigger nothing, and a burst of 500 writes makes a handful of generations', async () => {
-    setUp([conduitEntry('notes', { mode: 'bidirectional', schedule: 'instant' })], { 'notes-source/hello.txt': 'hello' });
+    setUp([conduitEntry('notes', { mode: 'bidirectional', schedule: 'instant' })], { 'notes-source/hello.txt': 'hello', 'notes-source/sub/keep.txt': 'keep' });
     served = await startServe(area);
     await eventually('the catch-up generation', () => area.generations('notes'), (g) => g[0]?.status === 'completed');
     expect(readFileSync(area.path('notes-target/hello.txt'), 'utf8')).toBe('hello');
 
     const before = Date.now();
-    writeFileSync(area.path('notes-source/new.txt'), 'new');
-    await eventually('new.txt on the target', () => existsSync(area.path('notes-target/new.txt')), Boolean);
+    // In a subfolder: the engine touching the target's folder must not count as a change either.
+    writeFileSync(area.path('notes-source/sub/new.txt'), 'new');
+    await eventually('sub/new.txt on the target', () => existsSync(area.path('notes-target/sub/new.txt')), Boolean);
     expect(Date.now() - before).toBeLessThan(10_000);
     await eventually('the watch generation to finish', () => finished(area.generations('notes')).length, (n) => n >= 2);
     // Quiet period: the conduit's own writes (on the target) must not start anything.

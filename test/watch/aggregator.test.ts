@@ -138,3 +138,16 @@ describe('collapsePaths', () => {
     expect(collapsePaths(Array.from({ length: 6 }, (_, i) => `f${i}`), 5)).toBeNull();
   });
 });
+
+describe('ChangeAggregator: directories above what a generation wrote', () => {
+  it('ignores their attribute changes (still a directory) but not their removal', () => {
+    const a = new ChangeAggregator();
+    a.runStarted(true);
+    a.runFinished([landedFile('photos/2024/img.jpg', 3, 5n)], 0);
+    a.observe(seen('photos/2024', { kind: 'dir' }, 'target'), 10);
+    a.observe(seen('photos', { kind: 'dir' }, 'target'), 11);
+    expect(a.hasPending).toBe(false);
+    a.observe(seen('photos/2024', { kind: 'absent' }, 'target'), 20);
+    expect(a.take(1_000)).toMatchObject({ paths: ['photos/2024'], deletions: true });
+  });
+});
