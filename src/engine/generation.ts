@@ -3,6 +3,7 @@ import { conflictStamp } from '../core/conflict-name.js';
 import { filesToHash } from '../core/content-check.js';
 import type { Baseline, Entry, FileEntry, Side, Snapshot } from '../core/entry.js';
 import { nextBaseline } from '../core/next-baseline.js';
+import { baselineWithin } from '../core/scope.js';
 import type { Action, Conflict, Landed, Outcome, Plan } from '../core/plan.js';
 import { reconcile } from '../core/reconcile.js';
 import { rootEmptied, rootsOverlap, rootUnavailable, tooManyDeletes } from '../core/safety.js';
@@ -153,7 +154,10 @@ async function generate(
   const roots = { source: conduit.source, target: conduit.target };
   const overlap = rootsOverlap(roots.source, roots.target);
   if (overlap) throw new Refusal(overlap, 'failed');
-  const baseline = store.loadBaseline(conduit.id);
+  // The whole index judges deletions (the guard); a partial scan is reconciled only against
+  // the part of the index it can speak for, or every unscanned path would look deleted.
+  const fullBaseline = store.loadBaseline(conduit.id);
+  const baseline = request.onlyPaths ? baselineWithin(fullBaseline, request.onlyPaths) : fullBaseline;
   progress({ phase: 'scanning', actionsDone: 0, actionsTotal: 0, bytesDone: 0, bytesTotal: 0 });
 
   const options = await scanOptionsFor(fs, conduit, request.onlyPaths);
@@ -163,14 +167,14 @@ async function generate(
   // Guards on the roots (SPEC §4): an unmounted drive must never look like "everything was deleted".
   const sourceDown = rootUnavailable('source', source.root, source.rootMessage);
   if (sourceDown) throw new Refusal(sourceDown, 'waiting_for_source');
-  if (target.root === 'missing' && baseline.size === 0) {
+  if (target.root === 'missing' && fullBaseline.size === 0) {
     if (!dryRun) await createTargetRoot(fs, roots.target);
     target = { ...target, root: 'ok' };
   }
   const targetDown = rootUnavailable('target', target.root, target.rootMessage);
   if (targetDown) throw new Refusal(targetDown, 'waiting_for_source');
   if (!request.force && !request.onlyPaths) {
-    const emptied = rootEmptied('source', source.entries, baseline) ?? rootEmptied('target', target.entries, baseline);
+    const emptied = rootEmptied('source', source.entries, fullBaseline) ?? rootEmptied('target', target.entries, fullBaseline);
     // SPEC §4: an emptied root is an unmounted drive until --force says otherwise; the service retries it like a missing one.
     if (emptied) throw new Refusal(emptied, 'waiting_for_source');
   }
@@ -187,7 +191,7 @@ async function generate(
 
   if (!request.force) {
     for (const side of ['source', 'target'] as const) {
-      const refusal = tooManyDeletes(plan, side, side === 'source' ? hashed.source : hashed.target, baseline, conduit.maxDeletePercent);
+      const refusal = tooManyDeletes(plan, side, side === 'source' ? hashed.source : hashed.target, fullBaseline, conduit.maxDeletePercent);
       if (refusal) throw new Refusal(refusal, 'failed');
     }
   }

@@ -15,7 +15,6 @@ import { UnknownConduitError } from './conduit-admin.js';
 import type { ConduitService, LiveEvent, RunningGeneration, SyncRequestOptions } from './conduit-service.js';
 import { resolveConflict, type ResolveChoice } from './resolve-conflict.js';
 import { Scheduler, type ConduitFacts, type RunReport, type SchedulerRequest } from './scheduler.js';
-import { storeScopedTo } from './scoped-store.js';
 import { failed, finalCheck, namePaths, VerificationTracker } from './verifier.js';
 import { generationView } from './views.js';
 
@@ -249,7 +248,7 @@ export class ConduitRuntime implements ConduitService {
     };
     let result;
     try {
-      result = await runGeneration(fast && onlyPaths ? storeScopedTo(this.store, onlyPaths) : this.store, this.fs, {
+      result = await runGeneration(this.store, this.fs, {
         conduit, trigger: request.trigger, dryRun: request.dryRun, force: request.force,
         signal: this.stopRequested.signal, cutSignal: this.cut.signal,
         ...(onlyPaths ? { onlyPaths } : {}),
@@ -277,11 +276,6 @@ export class ConduitRuntime implements ConduitService {
       this.emit({ type: 'generation_verified', conduit: name, generation: record.generation, verificationStatus: 'verified', verifiedAt: record.verifiedAt });
     } else if (record.verificationStatus === 'waiting_watcher') {
       this.startVerification(conduit, record, result.written, held);
-    }
-    if (fast && record.status === 'refused' && !waitingForSource && !this.stopped) {
-      // RACE: a path reported changed was deleted before the fast path scanned it; the delete guard,
-      // judging against the scoped baseline, refused. A full generation judges it against everything.
-      this.scheduler.request(name, { trigger: 'watch', dryRun: false, force: false, paths: null }).catch(() => undefined);
     }
     if (w) this.armBatchTimer(name, w);
     return { record, waitingForSource };
@@ -366,8 +360,8 @@ export class ConduitRuntime implements ConduitService {
         this.armBatchTimer(name, w);
         return;
       }
-      // Deletions go through a full generation: the delete guard must judge them against the whole index.
-      const paths = batch.full || batch.deletions ? null : batch.paths;
+      // The fast path handles deletions too: the engine's delete guard judges them against the whole index.
+      const paths = batch.full ? null : batch.paths;
       this.log.debug({ conduit: name, full: paths === null, reason: batch.reason, deletions: batch.deletions, paths: batch.paths.slice(0, 5) }, 'watcher batch');
       this.scheduler.request(name, { trigger: 'watch', dryRun: false, force: false, paths }).catch((error: unknown) => {
         if (!this.stopped) this.log.error({ conduit: name, err: error }, 'watch-triggered generation could not run');

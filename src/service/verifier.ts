@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { baselineWithin } from '../core/scope.js';
 import { ancestorsOf, type Baseline, type Side } from '../core/entry.js';
 import type { Landed } from '../core/plan.js';
 import { reconcile } from '../core/reconcile.js';
@@ -119,7 +120,7 @@ export async function finalCheck(
   const [source, target] = await Promise.all([scanRoot(fs, conduit.source, options), scanRoot(fs, conduit.target, options)]);
   if (source.root !== 'ok' || target.root !== 'ok') return `a root is unavailable: ${source.rootMessage ?? target.rootMessage ?? ''}`.trim();
   const plan = reconcile({
-    mode: conduit.mode, policy: conduit.conflict, baseline: scopedBaseline(store.loadBaseline(conduit.id), paths),
+    mode: conduit.mode, policy: conduit.conflict, baseline: baselineWithin(store.loadBaseline(conduit.id), paths),
     source: source.entries, target: target.entries, stamp: '19700101T000000Z', checksum: conduit.checksum,
   });
   // Open `manual` conflicts are held on purpose: they are not something left to do.
@@ -127,20 +128,6 @@ export async function finalCheck(
   return todo.length > 0 ? `a reconcile of the written paths still plans ${namePaths(todo)}` : null;
 }
 
-/**
- * The baseline entries a scan of `paths` can speak for: the paths, what lies
- * below them, and their ancestors (the scan reports those too). Anything else
- * would look deleted on both sides to a reconcile of a partial scan.
- */
-export function scopedBaseline(baseline: Baseline, paths: readonly string[]): Baseline {
-  const asked = new Set(paths);
-  const ancestors = new Set(paths.flatMap((p) => ancestorsOf(p)));
-  const out = new Map<string, Baseline extends ReadonlyMap<string, infer V> ? V : never>();
-  for (const [path, entry] of baseline) {
-    if (asked.has(path) || ancestors.has(path) || ancestorsOf(path).some((a) => asked.has(a))) out.set(path, entry);
-  }
-  return out;
-}
 
 async function observeWithFs(fs: FileSystem, path: string): Promise<ObservedState> {
   try {

@@ -1,9 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { BaselineEntry } from '../../src/core/entry.js';
 import type { Landed } from '../../src/core/plan.js';
-import { scopedBaseline, VerificationTracker } from '../../src/service/verifier.js';
-import { storeScopedTo } from '../../src/service/scoped-store.js';
-import type { Store } from '../../src/db/store.js';
+import { VerificationTracker } from '../../src/service/verifier.js';
 
 const wroteFile = (path: string, size: number, mtimeNs: bigint): Landed => ({ side: 'target', path, entry: { kind: 'file', size, mtimeNs, mode: 0o644, ino: 7 } });
 
@@ -30,23 +27,3 @@ describe('VerificationTracker', () => {
   });
 });
 
-describe('scoped baselines for the fast path', () => {
-  const entry: BaselineEntry = { kind: 'file', size: 1, hash: null, linkTarget: null, source: { mtimeNs: 1n, mode: 0o644 }, target: { mtimeNs: 1n, mode: 0o644 } };
-  const dir: BaselineEntry = { ...entry, kind: 'dir', size: 0 };
-  const baseline = new Map<string, BaselineEntry>([
-    ['a', dir], ['a/b', dir], ['a/b/c.txt', entry], ['a/b/d/e.txt', entry], ['a/x.txt', entry], ['z.txt', entry],
-  ]);
-
-  it('keeps the asked paths, what lies below them and their ancestors, and nothing else', () => {
-    expect([...scopedBaseline(baseline, ['a/b']).keys()].sort()).toEqual(['a', 'a/b', 'a/b/c.txt', 'a/b/d/e.txt']);
-    expect([...scopedBaseline(baseline, ['z.txt']).keys()]).toEqual(['z.txt']);
-  });
-
-  it('is what a store scoped to the paths loads, every other method passing through', () => {
-    const store = { path: '/db', loadBaseline: () => baseline, listConduits: function (this: unknown) { return this === store ? ['bound'] : []; } } as unknown as Store;
-    const scoped = storeScopedTo(store, ['a/x.txt']);
-    expect([...scoped.loadBaseline(1).keys()]).toEqual(['a', 'a/x.txt']);
-    expect(scoped.path).toBe('/db');
-    expect(scoped.listConduits()).toEqual(['bound']);
-  });
-});
