@@ -2,7 +2,7 @@ import { isAbsolute, join, relative } from 'node:path';
 import { conflictStamp } from '../core/conflict-name.js';
 import { filesToHash } from '../core/content-check.js';
 import type { Baseline, Entry, FileEntry, Side, Snapshot } from '../core/entry.js';
-import { nextBaseline } from '../core/next-baseline.js';
+import { nextBaseline, type BaselineChanges } from '../core/next-baseline.js';
 import { baselineWithin } from '../core/scope.js';
 import type { Action, Conflict, Landed, Outcome, Plan } from '../core/plan.js';
 import { reconcile } from '../core/reconcile.js';
@@ -10,7 +10,7 @@ import { rootEmptied, rootsOverlap, rootUnavailable, tooManyDeletes } from '../c
 import type { ConduitState, GenerationStatus, Trigger, VerificationStatus } from '../core/vocabulary.js';
 import { errorEventMessage } from '../db/error-event.js';
 import type {
-  ConduitRow, ConflictInput, EntrySummary, GenerationCounters, GenerationEventInput, GenerationRecord, Store,
+  ConduitRow, ConflictInput, EntrySummary, GenerationCommit, GenerationCounters, GenerationEventInput, GenerationRecord, Store,
 } from '../db/store.js';
 import { isFsError, type FileSystem } from '../fs/file-system.js';
 import { runBounded } from './bounded.js';
@@ -106,33 +106,24 @@ export async function runGeneration(store: Store, fs: FileSystem, request: Gener
     return { record: store.getGenerationById(generationId)!, written: outcome.written, scanned: outcome.scanned };
   };
 
+  // Only a broken precondition ends here: a guard's refusal, or a failure of the generation as a whole.
+  const stopped = (status: 'refused' | 'failed', state: ConduitState, op: string, message: string): GenerationResult => finish({
+    status, state, errorMessage: message, counters: { ...ZERO, errorsEncountered: status === 'failed' ? 1 : 0 },
+    events: [{ side: null, path: '', action: 'error', bytes: 0, message: errorEventMessage(op, message) }],
+    conflicts: [], baseline: NO_CHANGE, written: [], scanned: 0,
+  });
   try {
     return finish(await generate(store, fs, request, startedAt, progress));
   } catch (error) {
-    if (error instanceof Refusal) {
-      return finish({
-        status: 'refused', state: error.state, errorMessage: error.message, counters: ZERO,
-        events: [{ side: null, path: '', action: 'error', bytes: 0, message: errorEventMessage('guard', error.message) }],
-        conflicts: [], baseline: NO_CHANGE, written: [], scanned: 0,
-      });
-    }
-    const message = error instanceof Error ? error.message : String(error);
-    return finish({
-      status: 'failed', state: 'failed', errorMessage: message, counters: { ...ZERO, errorsEncountered: 1 },
-      events: [{ side: null, path: '', action: 'error', bytes: 0, message: errorEventMessage('sync', message) }],
-      conflicts: [], baseline: NO_CHANGE, written: [], scanned: 0,
-    });
+    if (error instanceof Refusal) return stopped('refused', error.state, 'guard', error.message);
+    return stopped('failed', 'failed', 'sync', error instanceof Error ? error.message : String(error));
   }
 }
 
-interface Finished {
-  readonly status: GenerationStatus;
+/** What a generation came to, before it is committed. */
+interface Finished extends Pick<GenerationCommit, 'status' | 'errorMessage' | 'counters' | 'events' | 'conflicts'> {
   readonly state: ConduitState;
-  readonly errorMessage: string | null;
-  readonly counters: GenerationCounters;
-  readonly events: readonly GenerationEventInput[];
-  readonly conflicts: readonly ConflictInput[];
-  readonly baseline: { readonly upserts: ReadonlyMap<string, import('../core/entry.js').BaselineEntry>; readonly deletes: readonly string[] };
+  readonly baseline: BaselineChanges;
   readonly written: readonly Landed[];
   readonly scanned: number;
 }
@@ -140,7 +131,7 @@ interface Finished {
 const ZERO: GenerationCounters = {
   filesCopied: 0, filesDeleted: 0, dirsCreated: 0, dirsDeleted: 0, conflicts: 0, conflictsResolved: 0, bytesTransferred: 0, errorsEncountered: 0,
 };
-const NO_CHANGE = { upserts: new Map(), deletes: [] as string[] };
+const NO_CHANGE: BaselineChanges = { upserts: new Map(), deletes: [] };
 
 async function generate(
   store: Store,

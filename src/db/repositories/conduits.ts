@@ -5,37 +5,6 @@ import type { ConduitState, ConflictPolicy, Mode } from '../../core/vocabulary.j
 import { isUniqueViolation } from '../sqlite-errors.js';
 import { type ConduitRow, type GenerationCommit, StoreError } from '../store.js';
 
-/** A `sync_conduit` row as better-sqlite3 returns it. */
-interface ConduitDbRow {
-  id: number;
-  uuid: string;
-  name: string;
-  source_path: string;
-  target_path: string;
-  mode: string;
-  enabled: number;
-  schedule: string;
-  include: string;
-  exclude: string;
-  use_index_rules: number;
-  conflict_policy: string;
-  parallel_transfers: number;
-  bandwidth_limit_mbps: number | null;
-  max_delete_percent: number;
-  checksum: number;
-  versioning: string | null;
-  verify_timeout_seconds: number;
-  state: string;
-  last_sync_completed_at: string | null;
-  sync_generation: number;
-  last_sync_error: string | null;
-  total_syncs: number;
-  files_synced: number;
-  bytes_transferred: number;
-  created_at: string;
-  updated_at: string;
-}
-
 /** The spec columns as named parameters (SQLite binds no booleans: 1/0). */
 interface SpecParams {
   name: string;
@@ -54,6 +23,21 @@ interface SpecParams {
   checksum: number;
   versioning: string | null;
   verify_timeout_seconds: number;
+}
+
+/** A `sync_conduit` row as better-sqlite3 returns it: the spec columns plus identity, state and totals. */
+interface ConduitDbRow extends SpecParams {
+  id: number;
+  uuid: string;
+  state: string;
+  last_sync_completed_at: string | null;
+  sync_generation: number;
+  last_sync_error: string | null;
+  total_syncs: number;
+  files_synced: number;
+  bytes_transferred: number;
+  created_at: string;
+  updated_at: string;
 }
 
 const SPEC_COLUMNS = [
