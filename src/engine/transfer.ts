@@ -20,6 +20,7 @@ import { FsError, isFsError, type FileSystem, type Throttle } from '../fs/file-s
 import { runBounded } from './bounded.js';
 import { tempNameFor } from './temp-name.js';
 import { moveToVersions } from './versioning.js';
+import { copyViaTemp, driveAsync, SKIP_REASON, stillAsExpected, type CopyRequest, type WriteResult } from './copy-protocol.js';
 
 /**
  * Runs a Plan against the two roots: stage by stage (plan.ts `STAGES`),
@@ -57,13 +58,7 @@ export interface TransferContext {
   readonly randomSuffix?: () => string;
 }
 
-/** The reasons of `skipped` outcomes, spelled once. */
-export const SKIP_REASON = {
-  modifiedSinceScan: 'modified since scan',
-  changedDuringTransfer: 'changed_during_transfer',
-  directoryNotEmpty: 'directory not empty: holds files outside the sync',
-  interrupted: 'interrupted',
-} as const;
+export { SKIP_REASON, stillAsExpected } from './copy-protocol.js';
 
 /** Execute the actions of `plan` (the rest of a Plan is for the baseline, not the disk); one Outcome per action, in plan order. */
 export async function executePlan(plan: Pick<Plan, 'actions'>, context: TransferContext): Promise<Outcome[]> {
@@ -101,11 +96,6 @@ function wavesOf(stage: Stage, indices: readonly number[], actions: readonly Act
   const depths = [...byDepth.keys()].sort((a, b) => (stage === 'mkdir' ? a - b : b - a));
   return depths.map((depth) => byDepth.get(depth)!);
 }
-
-/** What writing one file or link through a temporary came to. */
-type WriteResult =
-  | { readonly status: 'landed'; readonly entry: Entry; readonly bytes: number }
-  | { readonly status: 'skipped'; readonly reason: string };
 
 /**
  * Temporary-name suffixes: a random prefix per process and a counter. Unique
@@ -281,54 +271,36 @@ class PlanRun {
     return applied(action, landed, bytes);
   }
 
-  /**
-   * SPEC §3 for one file: verify the destination, copy to a temporary beside
-   * it, set mode and mtime, re-check the origin, re-verify the destination,
-   * set the old version aside (versioning), rename. The temporary is removed
-   * on every path that does not rename it; errors propagate unchanged.
-   */
-  private async writeFileViaTemp(
+  /** SPEC §3 for one file: the protocol of copy-protocol.ts, each step on this run's FileSystem. */
+  private writeFileViaTemp(
     action: Action,
     w: { origin: string; originEntry: FileEntry; side: Side; relPath: string; expected: Entry | null; bytesBefore: number },
   ): Promise<WriteResult> {
     const dest = this.abs(w.side, w.relPath);
-    // An early look saves a wasted copy over a destination that changed since the scan. When the
-    // planner expects nothing there (the common case of a new file) the re-verify just before the
-    // rename is the guard that matters, so the extra lstat is skipped on that hot path.
-    if (w.expected !== null && !stillAsExpected(await this.lstatOrNull(dest), w.expected)) return { status: 'skipped', reason: SKIP_REASON.modifiedSinceScan };
-    const temp = join(dirname(dest), tempNameFor(basename(dest), this.random()));
-    let tempExists = false;
-    try {
-      // A failed copy should remove its own partial destination; the unlink in `finally` is the
-      // belt to those braces. Only EEXIST means the temp name was someone else's: leave it alone.
-      tempExists = true;
-      const bytes = await this.fs
-        .copyFile(w.origin, temp, {
-          throttle: this.context.throttle,
-          signal: this.context.cutSignal,
-          onProgress: (n) => this.context.onProgress?.({ action, bytes: w.bytesBefore + n, done: false }),
-        })
-        .catch((err: unknown) => {
-          if (isFsError(err, 'EEXIST')) tempExists = false;
-          throw err;
-        });
-      await this.fs.setAttributes(temp, { mode: w.originEntry.mode, mtimeNs: w.originEntry.mtimeNs });
-      if (!sameFile(await this.lstatOrNull(w.origin), w.originEntry)) {
-        return { status: 'skipped', reason: SKIP_REASON.changedDuringTransfer };
+    const request: CopyRequest = {
+      origin: w.origin, originEntry: w.originEntry, dest, expected: w.expected,
+      temp: join(dirname(dest), tempNameFor(basename(dest), this.random())), versioned: Boolean(this.context.versioning),
+    };
+    return driveAsync(copyViaTemp(request), (step) => {
+      switch (step.op) {
+        case 'lstat':
+          return this.lstatOrNull(step.path);
+        case 'copyFile':
+          return this.fs.copyFile(step.from, step.to, {
+            throttle: this.context.throttle,
+            signal: this.context.cutSignal,
+            onProgress: (n) => this.context.onProgress?.({ action, bytes: w.bytesBefore + n, done: false }),
+          });
+        case 'setAttributes':
+          return this.fs.setAttributes(step.path, { mode: step.mode, mtimeNs: step.mtimeNs });
+        case 'setAside':
+          return this.setAside(w.side, w.relPath, step.entry);
+        case 'rename':
+          return this.fs.rename(step.from, step.to);
+        case 'unlink':
+          return this.fs.unlink(step.path);
       }
-      const replaced = await this.lstatOrNull(dest);
-      if (!stillAsExpected(replaced, w.expected)) return { status: 'skipped', reason: SKIP_REASON.modifiedSinceScan };
-      if (!(await this.setAsideBeforeReplacing(w.side, w.relPath, replaced))) return { status: 'skipped', reason: SKIP_REASON.modifiedSinceScan };
-      // RACE: a write to `dest` between the re-verify above and this rename is replaced
-      // (with versioning: after the old version moved aside). POSIX has no compare-and-swap rename.
-      await this.fs.rename(temp, dest);
-      tempExists = false;
-      // Should this lstat fail, the action reports failed although the file landed; the next
-      // generation finds both sides equal and only updates the baseline (DESIGN principle 6).
-      return { status: 'landed', entry: await this.fs.lstat(dest), bytes };
-    } finally {
-      if (tempExists) await this.fs.unlink(temp).catch(() => undefined);
-    }
+    });
   }
 
   /** Same as `writeFileViaTemp` for a link: created under a temporary name, then renamed over the path. */
@@ -381,41 +353,6 @@ class PlanRun {
       throw err;
     }
   }
-}
-
-/**
- * Verify-before-write (DESIGN principle 4): is what is on disk now still what
- * the planner saw? Files: size, mtime, inode and mode (a chmod is a change
- * too, SPEC §3); links: text, mtime and inode; directories: inode (their
- * mtime moves with their contents). A problem entry never matches: conduit
- * does not write over what it cannot identify.
- */
-export function stillAsExpected(current: Entry | null, expected: Entry | null): boolean {
-  if (current === null || expected === null) return current === expected;
-  if (current.kind !== expected.kind) return false;
-  switch (current.kind) {
-    case 'file':
-      return sameFile(current, expected as FileEntry);
-    case 'symlink': {
-      const e = expected as SymlinkEntry;
-      return current.linkTarget === e.linkTarget && current.mtimeNs === e.mtimeNs && current.ino === e.ino;
-    }
-    case 'dir':
-      return current.ino === (expected as { ino: number }).ino;
-    case 'problem':
-      return false;
-  }
-}
-
-function sameFile(current: Entry | null, expected: FileEntry): boolean {
-  return (
-    current !== null &&
-    current.kind === 'file' &&
-    current.size === expected.size &&
-    current.mtimeNs === expected.mtimeNs &&
-    current.ino === expected.ino &&
-    current.mode === expected.mode
-  );
 }
 
 function applied(action: Action, landed: readonly Landed[], bytes: number): Outcome {

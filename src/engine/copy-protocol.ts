@@ -1,0 +1,165 @@
+import type { Entry, FileEntry, SymlinkEntry } from '../core/entry.js';
+import { isFsError } from '../fs/file-system.js';
+
+/**
+ * SPEC §3 for one file, written once: verify the destination, copy to a
+ * temporary beside it, set mode and mtime, re-check the origin, re-verify the
+ * destination, set the old version aside (versioning), rename, and remove the
+ * temporary on every path that does not rename it.
+ *
+ * The protocol is a generator that yields the filesystem steps it needs and
+ * receives their results, so the same steps run two ways: `driveAsync`
+ * against any FileSystem (the in-memory and fault-injecting ones in tests, a
+ * bandwidth-limited stream) and `driveSync` inside the copy workers on the
+ * real disk, where a synchronous call costs a fraction of an async one (no
+ * threadpool round trip per call: ~3x faster per small file, measured).
+ */
+
+/** A filesystem step of the protocol and what the driver answers. */
+export type CopyStep =
+  /** → `Entry | null` (null: nothing there, ENOENT or ENOTDIR). */
+  | { readonly op: 'lstat'; readonly path: string }
+  /** → bytes written; the destination must not exist. */
+  | { readonly op: 'copyFile'; readonly from: string; readonly to: string }
+  /** → nothing; on a regular file conduit has just created. */
+  | { readonly op: 'setAttributes'; readonly path: string; readonly mode: number; readonly mtimeNs: bigint }
+  /** → `true` when the old version moved to the versions directory, `false` when it changed meanwhile. */
+  | { readonly op: 'setAside'; readonly entry: FileEntry | SymlinkEntry }
+  | { readonly op: 'rename'; readonly from: string; readonly to: string }
+  | { readonly op: 'unlink'; readonly path: string };
+
+export interface CopyRequest {
+  readonly origin: string;
+  readonly originEntry: FileEntry;
+  readonly dest: string;
+  /** What the destination held at scan time (null: nothing). */
+  readonly expected: Entry | null;
+  readonly temp: string;
+  /** Versioning is on: a file or link being replaced moves aside first. */
+  readonly versioned: boolean;
+}
+
+/** The reasons of `skipped` outcomes, spelled once. */
+export const SKIP_REASON = {
+  modifiedSinceScan: 'modified since scan',
+  changedDuringTransfer: 'changed_during_transfer',
+  directoryNotEmpty: 'directory not empty: holds files outside the sync',
+  interrupted: 'interrupted',
+} as const;
+
+export type WriteResult =
+  | { readonly status: 'landed'; readonly entry: Entry; readonly bytes: number }
+  | { readonly status: 'skipped'; readonly reason: string };
+
+export function* copyViaTemp(r: CopyRequest): Generator<CopyStep, WriteResult, unknown> {
+  // An early look saves a wasted copy over a destination that changed since the scan. When the
+  // planner expects nothing there (the common case of a new file) the re-verify just before the
+  // rename is the guard that matters, so the extra lstat is skipped on that hot path.
+  if (r.expected !== null && !stillAsExpected((yield { op: 'lstat', path: r.dest }) as Entry | null, r.expected)) {
+    return { status: 'skipped', reason: SKIP_REASON.modifiedSinceScan };
+  }
+  // A failed copy removes its own partial destination; the unlink below is the belt to those
+  // braces. Only EEXIST means the temp name was someone else's: leave it alone.
+  let tempExists = true;
+  try {
+    let bytes: number;
+    try {
+      bytes = (yield { op: 'copyFile', from: r.origin, to: r.temp }) as number;
+    } catch (err) {
+      if (isFsError(err, 'EEXIST')) tempExists = false;
+      throw err;
+    }
+    yield { op: 'setAttributes', path: r.temp, mode: r.originEntry.mode, mtimeNs: r.originEntry.mtimeNs };
+    if (!sameFile((yield { op: 'lstat', path: r.origin }) as Entry | null, r.originEntry)) {
+      return { status: 'skipped', reason: SKIP_REASON.changedDuringTransfer };
+    }
+    const replaced = (yield { op: 'lstat', path: r.dest }) as Entry | null;
+    if (!stillAsExpected(replaced, r.expected)) return { status: 'skipped', reason: SKIP_REASON.modifiedSinceScan };
+    if (r.versioned && replaced !== null && (replaced.kind === 'file' || replaced.kind === 'symlink')) {
+      if (!((yield { op: 'setAside', entry: replaced }) as boolean)) return { status: 'skipped', reason: SKIP_REASON.modifiedSinceScan };
+    }
+    // RACE: a write to `dest` between the re-verify above and this rename is replaced
+    // (with versioning: after the old version moved aside). POSIX has no compare-and-swap rename.
+    yield { op: 'rename', from: r.temp, to: r.dest };
+    tempExists = false;
+    const landed = (yield { op: 'lstat', path: r.dest }) as Entry | null;
+    if (landed === null) return { status: 'skipped', reason: SKIP_REASON.modifiedSinceScan }; // RACE: removed right after the rename
+    return { status: 'landed', entry: landed, bytes };
+  } finally {
+    if (tempExists) {
+      try {
+        yield { op: 'unlink', path: r.temp };
+      } catch {
+        // The original error matters more; a leftover temp is removed by the next generation.
+      }
+    }
+  }
+}
+
+/** Runs a protocol against asynchronous steps; errors of a step are thrown into the protocol at that step. */
+export async function driveAsync<T>(protocol: Generator<CopyStep, T, unknown>, perform: (step: CopyStep) => Promise<unknown>): Promise<T> {
+  let next = protocol.next();
+  while (!next.done) {
+    let answer: unknown;
+    try {
+      answer = await perform(next.value);
+    } catch (err) {
+      next = protocol.throw(err);
+      continue;
+    }
+    next = protocol.next(answer);
+  }
+  return next.value;
+}
+
+/** The same, with synchronous steps (the copy workers). */
+export function driveSync<T>(protocol: Generator<CopyStep, T, unknown>, perform: (step: CopyStep) => unknown): T {
+  let next = protocol.next();
+  while (!next.done) {
+    let answer: unknown;
+    try {
+      answer = perform(next.value);
+    } catch (err) {
+      next = protocol.throw(err);
+      continue;
+    }
+    next = protocol.next(answer);
+  }
+  return next.value;
+}
+
+/**
+ * Verify-before-write (DESIGN principle 4): is what is on disk now still what
+ * the planner saw? Files: size, mtime, inode and mode (a chmod is a change
+ * too, SPEC §3); links: text, mtime and inode; directories: inode (their
+ * mtime moves with their contents). A problem entry never matches: conduit
+ * does not write over what it cannot identify.
+ */
+export function stillAsExpected(current: Entry | null, expected: Entry | null): boolean {
+  if (current === null || expected === null) return current === expected;
+  if (current.kind !== expected.kind) return false;
+  switch (current.kind) {
+    case 'file':
+      return sameFile(current, expected as FileEntry);
+    case 'symlink': {
+      const e = expected as SymlinkEntry;
+      return current.linkTarget === e.linkTarget && current.mtimeNs === e.mtimeNs && current.ino === e.ino;
+    }
+    case 'dir':
+      return current.ino === (expected as { ino: number }).ino;
+    case 'problem':
+      return false;
+  }
+}
+
+/** The origin is still the file the planner saw (after a copy: it did not change while being read). */
+export function sameFile(current: Entry | null, expected: FileEntry): boolean {
+  return (
+    current !== null &&
+    current.kind === 'file' &&
+    current.size === expected.size &&
+    current.mtimeNs === expected.mtimeNs &&
+    current.ino === expected.ino &&
+    current.mode === expected.mode
+  );
+}
