@@ -19,7 +19,7 @@ import { isFsError } from '../fs/file-system.js';
 export type CopyStep =
   /** → `Entry | null` (null: nothing there, ENOENT or ENOTDIR). */
   | { readonly op: 'lstat'; readonly path: string }
-  /** → bytes written; the destination must not exist. */
+  /** → nothing the protocol uses; the destination must not exist. */
   | { readonly op: 'copyFile'; readonly from: string; readonly to: string }
   /** → nothing; on a regular file conduit has just created. */
   | { readonly op: 'setAttributes'; readonly path: string; readonly mode: number; readonly mtimeNs: bigint }
@@ -62,9 +62,8 @@ export function* copyViaTemp(r: CopyRequest): Generator<CopyStep, WriteResult, u
   // braces. Only EEXIST means the temp name was someone else's: leave it alone.
   let tempExists = true;
   try {
-    let bytes: number;
     try {
-      bytes = (yield { op: 'copyFile', from: r.origin, to: r.temp }) as number;
+      yield { op: 'copyFile', from: r.origin, to: r.temp };
     } catch (err) {
       if (isFsError(err, 'EEXIST')) tempExists = false;
       throw err;
@@ -84,7 +83,8 @@ export function* copyViaTemp(r: CopyRequest): Generator<CopyStep, WriteResult, u
     tempExists = false;
     const landed = (yield { op: 'lstat', path: r.dest }) as Entry | null;
     if (landed === null) return { status: 'skipped', reason: SKIP_REASON.modifiedSinceScan }; // RACE: removed right after the rename
-    return { status: 'landed', entry: landed, bytes };
+    // The renamed temporary is what was written: its size is the bytes transferred.
+    return { status: 'landed', entry: landed, bytes: landed.kind === 'file' ? landed.size : 0 };
   } finally {
     if (tempExists) {
       try {

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { isAbsolute, join, relative } from 'node:path';
 import { conflictStamp } from '../core/conflict-name.js';
 import { filesToHash } from '../core/content-check.js';
@@ -13,12 +14,14 @@ import type {
   ConduitRow, ConflictInput, EntrySummary, GenerationCommit, GenerationCounters, GenerationEventInput, GenerationRecord, Store,
 } from '../db/store.js';
 import { isFsError, type FileSystem } from '../fs/file-system.js';
+import { NodeFileSystem } from '../fs/node-file-system.js';
 import { runBounded } from './bounded.js';
 import { buildRules, pathPattern } from './filters.js';
 import { scanRoot, type ScanOptions, type ScanResult } from './scan.js';
 import { replicateDirectoryTimes } from './directory-times.js';
 import { createThrottle } from './throttle.js';
-import { executePlan, type TransferProgress } from './transfer.js';
+import { executePlan, POOLED_COPY_MAX_BYTES, type TransferProgress } from './transfer.js';
+import { CopyPool } from './copy-pool.js';
 import { pruneVersions, versionStamp, versionsDirFor } from './versioning.js';
 
 /**
@@ -203,17 +206,25 @@ async function generate(
   const bytesTotal = plan.actions.reduce((n, a) => n + (a.op === 'copy' ? a.entry.size : 0), 0);
   let actionsDone = 0;
   let bytesDone = 0;
-  const outcomes = await executePlan(plan, {
-    fs, roots, parallelTransfers: conduit.parallelTransfers, throttle: createThrottle(conduit.bandwidthLimitMbps),
-    signal: request.signal, cutSignal: request.cutSignal,
-    versioning: conduit.versioning ? { dir: conduit.versioning.dir, stamp: versionStamp(startedAt) } : null,
-    onProgress: (p: TransferProgress) => {
-      if (!p.done) return;
-      actionsDone++;
-      bytesDone += p.bytes;
-      progress({ phase: 'transferring', actionsDone, actionsTotal: plan.actions.length, bytesDone, bytesTotal });
-    },
-  });
+  const throttle = createThrottle(conduit.bandwidthLimitMbps);
+  const copyPool = copyWorkersFor(fs, plan, conduit, throttle !== undefined);
+  let outcomes: Outcome[];
+  try {
+    outcomes = await executePlan(plan, {
+      fs, roots, parallelTransfers: conduit.parallelTransfers, throttle,
+      signal: request.signal, cutSignal: request.cutSignal,
+      versioning: conduit.versioning ? { dir: conduit.versioning.dir, stamp: versionStamp(startedAt) } : null,
+      ...(copyPool ? { copyPool } : {}),
+      onProgress: (p: TransferProgress) => {
+        if (!p.done) return;
+        actionsDone++;
+        bytesDone += p.bytes;
+        progress({ phase: 'transferring', actionsDone, actionsTotal: plan.actions.length, bytesDone, bytesTotal });
+      },
+    });
+  } finally {
+    await copyPool?.close();
+  }
   progress({ phase: 'recording', actionsDone, actionsTotal: plan.actions.length, bytesDone, bytesTotal });
   if (conduit.versioning) await pruneOldVersions(fs, conduit.versioning, roots, (request.now ?? (() => new Date()))());
   if (conduit.mode === 'mirror' && request.signal?.aborted !== true) {
@@ -236,6 +247,22 @@ async function generate(
     status, state: status === 'completed' ? 'current' : 'failed', errorMessage, counters, events, conflicts,
     baseline: changes, written, scanned,
   };
+}
+
+/** Below this many small-file copies the copy workers' start-up (~50 ms) is not worth it. */
+const COPY_WORKERS_FROM = 32;
+
+/**
+ * Copy workers (copy-pool.ts) for a plan with many small files on the real
+ * disk: the same copy protocol, run synchronously off the main thread. As
+ * many workers as cores, never more than `parallelTransfers`.
+ */
+function copyWorkersFor(fs: FileSystem, plan: Plan, conduit: ConduitRow, throttled: boolean): CopyPool | undefined {
+  if (!(fs instanceof NodeFileSystem) || throttled || conduit.versioning) return undefined;
+  let small = 0;
+  for (const a of plan.actions) if (a.op === 'copy' && a.entry.size <= POOLED_COPY_MAX_BYTES) small++;
+  if (small < COPY_WORKERS_FROM) return undefined;
+  return CopyPool.start(Math.min(conduit.parallelTransfers, availableParallelism()));
 }
 
 /** Filter rules for this conduit: include/exclude, index rules with both roots' `.conduitignore`, and the versioning directory. */

@@ -1,7 +1,6 @@
 import { ancestorsOf, comparePaths, depthOf, parentOf, type Entry, type ProblemEntry, type Snapshot } from '../core/entry.js';
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startModuleWorker } from './module-worker.js';
 import { isFsError, type FileSystem } from '../fs/file-system.js';
 import { NodeFileSystem } from '../fs/node-file-system.js';
 import { compileFilter, isConduitTempName, type PathFilter } from './filters.js';
@@ -502,17 +501,10 @@ export async function stopScanWorkers(): Promise<void> {
   await Promise.all(idleWorkers.splice(0).map((w) => w.terminate()));
 }
 
-/**
- * The worker runs compiled JavaScript next to this file (`dist/`). When this
- * file is itself TypeScript source (under vitest, which transforms only its
- * own thread's imports), Node 20 cannot load the worker's `.ts` file, so the
- * worker first registers module hooks that transpile TypeScript with the
- * project's own `typescript` package (a dev dependency) and map NodeNext's
- * `.js` specifiers back to the `.ts` sources.
- */
+/** A scan worker (scan-worker.ts), from dist/ or, under vitest, from the TypeScript sources (module-worker.ts). */
 function startScanWorker(): Worker {
   const here = import.meta.url;
-  const worker = here.endsWith('.ts') ? startTypeScriptWorker(here) : new Worker(new URL('./scan-worker.js', here));
+  const worker = startModuleWorker(here, 'scan-worker');
   // An idle worker that dies (it should not) must not be handed out again.
   worker.once('exit', () => {
     const at = idleWorkers.indexOf(worker);
@@ -521,35 +513,4 @@ function startScanWorker(): Worker {
   return worker;
 }
 
-function startTypeScriptWorker(here: string): Worker {
-  const typescriptUrl = pathToFileURL(createRequire(here).resolve('typescript')).href;
-  const bootstrap = `
-    const { register } = require('node:module');
-    register(${JSON.stringify(TS_HOOKS_URL)}, { data: { typescriptUrl: ${JSON.stringify(typescriptUrl)} } });
-    import(${JSON.stringify(new URL('./scan-worker.ts', here).href)});
-  `;
-  return new Worker(bootstrap, { eval: true });
-}
 
-/** Module hooks for running the worker from TypeScript sources (see startScanWorker). */
-const TS_HOOKS_URL = `data:text/javascript,${encodeURIComponent(`
-  import { readFileSync, existsSync } from 'node:fs';
-  import { fileURLToPath } from 'node:url';
-  let ts;
-  export async function initialize({ typescriptUrl }) { ts = (await import(typescriptUrl)).default; }
-  export async function resolve(specifier, context, next) {
-    if (specifier.endsWith('.js') && context.parentURL && context.parentURL.endsWith('.ts') && (specifier.startsWith('.') || specifier.startsWith('/'))) {
-      const asTs = new URL(specifier.slice(0, -3) + '.ts', context.parentURL);
-      if (!existsSync(fileURLToPath(new URL(specifier, context.parentURL))) && existsSync(fileURLToPath(asTs))) {
-        return { url: asTs.href, shortCircuit: true };
-      }
-    }
-    return next(specifier, context);
-  }
-  export async function load(url, context, next) {
-    if (!url.startsWith('file:') || !url.endsWith('.ts')) return next(url, context);
-    const source = readFileSync(fileURLToPath(url), 'utf8');
-    const out = ts.transpileModule(source, { fileName: fileURLToPath(url), compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, experimentalDecorators: true, useDefineForClassFields: false } });
-    return { format: 'module', source: out.outputText, shortCircuit: true };
-  }
-`)}`;

@@ -16,7 +16,9 @@ import {
   type Stage,
   type SymlinkAction,
 } from '../core/plan.js';
-import { FsError, isFsError, type FileSystem, type Throttle } from '../fs/file-system.js';
+import { FsError, isFsError, type FileSystem, type FsErrorCode, type Throttle } from '../fs/file-system.js';
+import type { CopyPool } from './copy-pool.js';
+import type { CopyItemResult } from './copy-sync.js';
 import { runBounded } from './bounded.js';
 import { tempNameFor } from './temp-name.js';
 import { moveToVersions } from './versioning.js';
@@ -56,7 +58,19 @@ export interface TransferContext {
   readonly onProgress?: (progress: TransferProgress) => void;
   /** Random part of temporary names; injectable so tests can name them. */
   readonly randomSuffix?: () => string;
+  /**
+   * Copy workers for small files on the real disk (copy-pool.ts): they run
+   * the same copy protocol synchronously, ~3x faster per file. Used only when
+   * there is no throttle and no versioning; everything else stays here.
+   */
+  readonly copyPool?: CopyPool;
 }
+
+/** Files up to this size may go to the copy workers; bigger ones use the async kernel copy, cut-able between files. */
+export const POOLED_COPY_MAX_BYTES = 4 * 1024 * 1024;
+/** A batch sent to one copy worker: small enough that a stop request waits for little. */
+const POOL_BATCH_FILES = 64;
+const POOL_BATCH_BYTES = 16 * 1024 * 1024;
 
 export { SKIP_REASON, stillAsExpected } from './copy-protocol.js';
 
@@ -68,9 +82,12 @@ export async function executePlan(plan: Pick<Plan, 'actions'>, context: Transfer
   for (const stage of STAGES) {
     const indices = actions.flatMap((action, index) => (action.stage === stage ? [index] : []));
     for (const wave of wavesOf(stage, indices, actions)) {
-      const results = await runBounded(wave, context.parallelTransfers, (index) => run.execute(actions[index]!), { signal: context.signal });
+      const pooled = stage === 'transfer' ? wave.filter((index) => run.suitsCopyPool(actions[index]!)) : [];
+      if (pooled.length > 0) await run.copyThroughPool(pooled, actions, outcomes);
+      const rest = pooled.length > 0 ? wave.filter((index) => outcomes[index] === undefined && !run.suitsCopyPool(actions[index]!)) : wave;
+      const results = await runBounded(rest, context.parallelTransfers, (index) => run.execute(actions[index]!), { signal: context.signal });
       results.forEach((result, k) => {
-        const index = wave[k]!;
+        const index = rest[k]!;
         outcomes[index] = result.started ? result.value : skipped(actions[index]!, SKIP_REASON.interrupted);
       });
     }
@@ -123,6 +140,62 @@ class PlanRun {
   constructor(private readonly context: TransferContext) {
     this.fs = context.fs;
     this.random = context.randomSuffix ?? uniqueSuffix;
+  }
+
+  suitsCopyPool(action: Action): action is CopyAction {
+    const c = this.context;
+    return c.copyPool !== undefined && !c.throttle && !c.versioning && action.op === 'copy' && action.entry.size <= POOLED_COPY_MAX_BYTES;
+  }
+
+  /** Small-file copies through the copy workers, in batches; batches not started when a stop arrives stay without an outcome (interrupted). */
+  async copyThroughPool(indices: readonly number[], actions: readonly Action[], outcomes: Array<Outcome | undefined>): Promise<void> {
+    const pool = this.context.copyPool!;
+    const batches: number[][] = [];
+    let batch: number[] = [];
+    let batchBytes = 0;
+    for (const index of indices) {
+      const size = (actions[index] as CopyAction).entry.size;
+      if (batch.length > 0 && (batch.length >= POOL_BATCH_FILES || batchBytes + size > POOL_BATCH_BYTES)) {
+        batches.push(batch);
+        batch = [];
+        batchBytes = 0;
+      }
+      batch.push(index);
+      batchBytes += size;
+    }
+    if (batch.length > 0) batches.push(batch);
+    await runBounded(batches, pool.size, async (group) => {
+      const copies = group.map((index) => actions[index] as CopyAction);
+      let results: CopyItemResult[];
+      try {
+        results = await pool.copy(copies.map((a) => this.copyRequest(a)));
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        results = copies.map((a) => ({ ok: false, error: { code: 'EOTHER', op: 'copy', path: a.path, message } }));
+      }
+      group.forEach((index, k) => {
+        const outcome = this.pooledOutcome(copies[k]!, results[k]!);
+        outcomes[index] = outcome;
+        this.context.onProgress?.({ action: outcome.action, bytes: outcome.status === 'applied' ? outcome.bytes : 0, done: true });
+      });
+    }, { signal: this.context.signal });
+  }
+
+  private copyRequest(action: CopyAction): CopyRequest {
+    const dest = this.abs(action.to, action.path);
+    return {
+      origin: this.abs(action.from, action.path), originEntry: action.entry, dest, expected: action.expected,
+      temp: join(dirname(dest), tempNameFor(basename(dest), this.random())), versioned: false,
+    };
+  }
+
+  private pooledOutcome(action: CopyAction, item: CopyItemResult): Outcome {
+    if (!item.ok) {
+      const e = item.error;
+      return { action, status: 'failed', problem: problemOf(new FsError(e.code as FsErrorCode, e.op, e.path, e.message), action.path, action.op), landed: [] };
+    }
+    if (item.result.status === 'skipped') return skipped(action, item.result.reason);
+    return applied(action, [{ side: action.to, path: action.path, entry: item.result.entry }], item.result.bytes);
   }
 
   /** Never throws: every failure becomes the action's Outcome, with the original error. */

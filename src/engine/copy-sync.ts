@@ -1,0 +1,48 @@
+import { isFsError } from '../fs/file-system.js';
+import { NodeFileSystem } from '../fs/node-file-system.js';
+import { copyViaTemp, driveSync, type CopyRequest, type CopyStep, type WriteResult } from './copy-protocol.js';
+
+/** An FsError as plain data (a class does not survive the structured clone). */
+export interface CopyFailure {
+  readonly code: string;
+  readonly op: string;
+  readonly path: string;
+  readonly message: string;
+}
+
+export type CopyItemResult = { readonly ok: true; readonly result: WriteResult } | { readonly ok: false; readonly error: CopyFailure };
+
+const defaultFs = new NodeFileSystem();
+
+/**
+ * The copy protocol driven synchronously on the real disk: what a copy worker
+ * does for each file of a batch (kept apart from the worker's message loop so
+ * tests can run it directly). Never throws: a failure is the item's result.
+ */
+export function copySync(request: CopyRequest, fs: NodeFileSystem = defaultFs): CopyItemResult {
+  try {
+    return { ok: true, result: driveSync(copyViaTemp(request), (step) => perform(fs, step)) };
+  } catch (err) {
+    if (isFsError(err)) return { ok: false, error: { code: err.code, op: err.op, path: err.path, message: err.message } };
+    return { ok: false, error: { code: 'EOTHER', op: 'copy', path: request.origin, message: err instanceof Error ? err.message : String(err) } };
+  }
+}
+
+
+function perform(fs: NodeFileSystem, step: CopyStep): unknown {
+  switch (step.op) {
+    case 'lstat':
+      return fs.lstatOrNullSync(step.path);
+    case 'copyFile':
+      return fs.copyFileSync(step.from, step.to);
+    case 'setAttributes':
+      return fs.setCreatedFileAttributesSync(step.path, step.mode, step.mtimeNs);
+    case 'rename':
+      return fs.renameSync(step.from, step.to);
+    case 'unlink':
+      return fs.unlinkSync(step.path);
+    case 'setAside':
+      // transfer.ts never sends a versioned copy here; failing loudly beats copying without the version.
+      throw new Error('copy workers do not keep versions: versioned conduits copy on the main thread');
+  }
+}

@@ -1,0 +1,108 @@
+import fs from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { FileEntry } from '../../src/core/entry.js';
+import type { CopyAction } from '../../src/core/plan.js';
+import { SKIP_REASON } from '../../src/engine/copy-protocol.js';
+import { CopyPool } from '../../src/engine/copy-pool.js';
+import { copySync } from '../../src/engine/copy-sync.js';
+import { executePlan } from '../../src/engine/transfer.js';
+import { NodeFileSystem } from '../../src/fs/node-file-system.js';
+
+/**
+ * The copy workers run the same copy protocol as the main thread, but
+ * synchronously on the real disk. These tests drive that path directly
+ * (copySync) and through executePlan with a real CopyPool.
+ */
+const node = new NodeFileSystem();
+let dir: string;
+const src = (p: string) => join(dir, 'source', p);
+const dst = (p: string) => join(dir, 'target', p);
+const temps = (root: string) => fs.readdirSync(root, { recursive: true }).map(String).filter((n) => n.includes('.conduit-tmp-'));
+const entryOf = (path: string) => node.lstatSync(path) as FileEntry;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'conduit-copyworkers-'));
+  fs.mkdirSync(join(dir, 'source'));
+  fs.mkdirSync(join(dir, 'target'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+function request(name: string, overrides: Partial<Parameters<typeof copySync>[0]> = {}) {
+  return { origin: src(name), originEntry: entryOf(src(name)), dest: dst(name), expected: null, temp: dst(`.${name}.conduit-tmp-test`), versioned: false, ...overrides };
+}
+
+describe('the copy protocol, driven synchronously (copy workers)', () => {
+  it('lands the file with its bytes, mode and mtime, and leaves no temporary', () => {
+    fs.writeFileSync(src('a.txt'), 'hello there');
+    fs.chmodSync(src('a.txt'), 0o640);
+    fs.utimesSync(src('a.txt'), 1_600_000_000.123456, 1_600_000_000.123456);
+    const item = copySync(request('a.txt'));
+    expect(item).toMatchObject({ ok: true, result: { status: 'landed', bytes: 11 } });
+    expect(fs.readFileSync(dst('a.txt'), 'utf8')).toBe('hello there');
+    const s = fs.lstatSync(src('a.txt'), { bigint: true });
+    const t = fs.lstatSync(dst('a.txt'), { bigint: true });
+    expect(Number(t.mode & 0o7777n)).toBe(0o640);
+    expect(t.mtimeNs > s.mtimeNs ? t.mtimeNs - s.mtimeNs : s.mtimeNs - t.mtimeNs).toBeLessThanOrEqual(1000n);
+    expect(temps(join(dir, 'target'))).toEqual([]);
+  });
+
+  it('skips, without clobbering it, a destination that appeared since the scan', () => {
+    fs.writeFileSync(src('a.txt'), 'from the source');
+    fs.writeFileSync(dst('a.txt'), 'written on the target meanwhile');
+    expect(copySync(request('a.txt'))).toEqual({ ok: true, result: { status: 'skipped', reason: SKIP_REASON.modifiedSinceScan } });
+    expect(fs.readFileSync(dst('a.txt'), 'utf8')).toBe('written on the target meanwhile');
+    expect(temps(join(dir, 'target'))).toEqual([]);
+  });
+
+  it('throws away a copy whose origin is not the file the planner saw (changed during transfer)', () => {
+    fs.writeFileSync(src('a.txt'), 'version one');
+    const planned = entryOf(src('a.txt'));
+    fs.writeFileSync(src('a.txt'), 'version two, longer');
+    expect(copySync(request('a.txt', { originEntry: planned }))).toEqual({ ok: true, result: { status: 'skipped', reason: SKIP_REASON.changedDuringTransfer } });
+    expect(fs.existsSync(dst('a.txt'))).toBe(false);
+    expect(temps(join(dir, 'target'))).toEqual([]);
+  });
+
+  it('reports a vanished origin as that file\'s error, with no temporary left', () => {
+    fs.writeFileSync(src('a.txt'), 'soon gone');
+    const req = request('a.txt');
+    fs.unlinkSync(src('a.txt'));
+    const item = copySync(req);
+    expect(item.ok).toBe(false);
+    expect(!item.ok && item.error).toMatchObject({ code: 'ENOENT', op: 'copyFile' });
+    expect(temps(join(dir, 'target'))).toEqual([]);
+  });
+});
+
+describe('executePlan with copy workers', () => {
+  it('copies many small files through the pool, identical and with no temporary left; a stale destination is skipped', async () => {
+    const actions: CopyAction[] = [];
+    for (let i = 0; i < 150; i++) {
+      const name = `f${String(i).padStart(3, '0')}.txt`;
+      fs.writeFileSync(src(name), `file ${i} `.repeat(i + 1));
+      actions.push({ op: 'copy', stage: 'transfer', path: name, from: 'source', to: 'target', entry: entryOf(src(name)), expected: null });
+    }
+    fs.writeFileSync(dst('f007.txt'), 'the target wrote this after the scan');
+    const pool = CopyPool.start(2);
+    let outcomes;
+    try {
+      outcomes = await executePlan({ actions }, { fs: node, roots: { source: join(dir, 'source'), target: join(dir, 'target') }, parallelTransfers: 4, copyPool: pool });
+    } finally {
+      await pool.close();
+    }
+    expect(outcomes.filter((o) => o.status === 'applied')).toHaveLength(149);
+    expect(outcomes[7]).toMatchObject({ status: 'skipped', reason: SKIP_REASON.modifiedSinceScan });
+    expect(fs.readFileSync(dst('f007.txt'), 'utf8')).toBe('the target wrote this after the scan');
+    for (let i = 0; i < 150; i++) {
+      if (i === 7) continue;
+      const name = `f${String(i).padStart(3, '0')}.txt`;
+      expect(fs.readFileSync(dst(name), 'utf8')).toBe(`file ${i} `.repeat(i + 1));
+    }
+    const bytes = outcomes.reduce((n, o) => n + (o.status === 'applied' ? o.bytes : 0), 0);
+    expect(bytes).toBe(actions.filter((_, i) => i !== 7).reduce((n, a) => n + a.entry.size, 0));
+    expect(temps(join(dir, 'target'))).toEqual([]);
+  });
+});
