@@ -148,14 +148,16 @@ async function generate(
   const roots = { source: conduit.source, target: conduit.target };
   const overlap = rootsOverlap(roots.source, roots.target);
   if (overlap) throw new Refusal(overlap, 'failed');
+  progress({ phase: 'scanning', actionsDone: 0, actionsTotal: 0, bytesDone: 0, bytesTotal: 0 });
+  const options = await scanOptionsFor(fs, conduit, request.onlyPaths);
+  // The scans run in workers: start them first, and load the baseline on this thread meanwhile.
+  const scans = Promise.all([scanRoot(fs, roots.source, options), scanRoot(fs, roots.target, options)]);
+  scans.catch(() => undefined); // awaited below; a load failure must not leave it unhandled
   // The whole index judges deletions (the guard); a partial scan is reconciled only against
   // the part of the index it can speak for, or every unscanned path would look deleted.
   const fullBaseline = store.loadBaseline(conduit.id);
   const baseline = request.onlyPaths ? baselineWithin(fullBaseline, request.onlyPaths) : fullBaseline;
-  progress({ phase: 'scanning', actionsDone: 0, actionsTotal: 0, bytesDone: 0, bytesTotal: 0 });
-
-  const options = await scanOptionsFor(fs, conduit, request.onlyPaths);
-  let [source, target] = await Promise.all([scanRoot(fs, roots.source, options), scanRoot(fs, roots.target, options)]);
+  let [source, target] = await scans;
   const scanned = source.visited + target.visited;
 
   // Guards on the roots (SPEC §4): an unmounted drive must never look like "everything was deleted".

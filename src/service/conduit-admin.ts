@@ -5,6 +5,9 @@ import { checkTargetsApart, mergeConduitPatch, validateConduit } from '../config
 import type { ConduitState } from '../core/vocabulary.js';
 import { StoreError } from '../db/store.js';
 import type { ConduitRow, Store } from '../db/store.js';
+import { requireConduit, UnknownConduitError } from './require-conduit.js';
+
+export { requireConduit, UnknownConduitError };
 
 /**
  * Managing conduits: validate fully, check against what the store holds,
@@ -13,23 +16,11 @@ import type { ConduitRow, Store } from '../db/store.js';
  * `ConfigError` (bad input, field named) or `UnknownConduitError`.
  */
 
-export class UnknownConduitError extends Error {
-  constructor(readonly conduitName: string) {
-    super(`no conduit named ${JSON.stringify(conduitName)}`);
-    this.name = 'UnknownConduitError';
-  }
-}
-
 export interface ManageOptions {
   /** Relative roots resolve against this folder (the CWD for the CLI). */
   readonly baseDir: string;
 }
 
-export function requireConduit(store: Store, name: string): ConduitRow {
-  const row = store.getConduit(name);
-  if (!row) throw new UnknownConduitError(name);
-  return row;
-}
 
 export function addConduit(store: Store, input: unknown, options: ManageOptions): ConduitRow {
   const spec = validateConduit(input, options);

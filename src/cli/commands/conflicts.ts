@@ -1,4 +1,4 @@
-import { requireConduit } from '../../service/conduit-admin.js';
+import { requireConduit } from '../../service/require-conduit.js';
 import type { CommandContext } from '../context.js';
 import { conflictsTable } from '../generation-format.js';
 

@@ -1,7 +1,7 @@
 import { runGeneration } from '../../engine/generation.js';
 import { prewarmScanWorkers } from '../../engine/scan.js';
 import { NodeFileSystem } from '../../fs/node-file-system.js';
-import { requireConduit } from '../../service/conduit-admin.js';
+import { requireConduit } from '../../service/require-conduit.js';
 import { exitCodeOf } from '../../service/exit-code.js';
 import { runAndVerify } from '../../service/foreground-verify.js';
 import { generationView } from '../../service/views.js';

@@ -1,5 +1,5 @@
 import { EVENT_ACTIONS, type EventAction } from '../../core/vocabulary.js';
-import { requireConduit } from '../../service/conduit-admin.js';
+import { requireConduit } from '../../service/require-conduit.js';
 import { generationView } from '../../service/views.js';
 import type { CommandContext } from '../context.js';
 import { eventsTable, generationSummary } from '../generation-format.js';

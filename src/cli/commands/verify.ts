@@ -1,5 +1,5 @@
 import { NodeFileSystem } from '../../fs/node-file-system.js';
-import { requireConduit } from '../../service/conduit-admin.js';
+import { requireConduit } from '../../service/require-conduit.js';
 import { verifyOnDemand } from '../../service/verifier.js';
 import type { CommandContext } from '../context.js';
 import { UsageError } from '../usage-error.js';
