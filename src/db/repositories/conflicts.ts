@@ -2,26 +2,6 @@ import type Database from 'better-sqlite3';
 import type { ConflictKind, Resolution, Severity } from '../../core/vocabulary.js';
 import { type ConflictInput, type ConflictRecord, type EntrySummary, StoreError } from '../store.js';
 
-/** A `sync_conflict` row joined with its conduit's name. */
-interface ConflictDbRow {
-  id: number;
-  conduit: string;
-  path: string;
-  kind: string;
-  severity: string;
-  resolution: string;
-  generation: number;
-  detected_at: string;
-  resolved_at: string | null;
-  source_kind: string | null;
-  source_size: number | null;
-  source_mtime: string | null;
-  target_kind: string | null;
-  target_size: number | null;
-  target_mtime: string | null;
-  conflict_copy: string | null;
-}
-
 /** The columns a conflict input writes, as named parameters. */
 interface ConflictParams {
   kind: string;
@@ -33,6 +13,17 @@ interface ConflictParams {
   target_size: number | null;
   target_mtime: string | null;
   conflict_copy: string | null;
+}
+
+/** A `sync_conflict` row joined with its conduit's name: the written columns plus identity and resolution. */
+interface ConflictDbRow extends ConflictParams {
+  id: number;
+  conduit: string;
+  path: string;
+  resolution: string;
+  generation: number;
+  detected_at: string;
+  resolved_at: string | null;
 }
 
 /** Where and when a generation saw its conflicts. */
