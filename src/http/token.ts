@@ -21,12 +21,17 @@ export function tokenFilePath(databasePath: string): string {
  * file exists but is empty or unreadable: a silently regenerated token would
  * lock out every client that knows the old one.
  */
-export function loadOrCreateToken(databasePath: string, env: NodeJS.ProcessEnv): string {
+/** The token an admin has configured — `CONDUIT_API_TOKEN`, else an existing token file — without creating one. */
+export function configuredToken(databasePath: string, env: NodeJS.ProcessEnv): string | undefined {
   const fromEnv = env['CONDUIT_API_TOKEN'];
   if (fromEnv !== undefined && fromEnv.trim() !== '') return fromEnv.trim();
+  return readTokenFile(tokenFilePath(databasePath));
+}
+
+export function loadOrCreateToken(databasePath: string, env: NodeJS.ProcessEnv): string {
+  const configured = configuredToken(databasePath, env);
+  if (configured !== undefined) return configured;
   const file = tokenFilePath(databasePath);
-  const existing = readTokenFile(file);
-  if (existing !== undefined) return existing;
   const token = randomBytes(32).toString('hex');
   mkdirSync(dirname(file), { recursive: true });
   try {

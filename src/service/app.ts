@@ -2,7 +2,8 @@ import { configBaseDir, configDatabase, CONFIG_DEFAULTS, placed, readConfigJson,
 import type { Store } from '../db/store.js';
 import { NodeFileSystem } from '../fs/node-file-system.js';
 import { startHttpServer, type RunningHttpServer } from '../http/server.js';
-import { loadOrCreateToken } from '../http/token.js';
+import { configuredToken, isLoopbackHost, loadOrCreateToken, tokenFilePath } from '../http/token.js';
+import { ConfigError, describeValue } from '../config/config-error.js';
 import type { Logger } from '../log.js';
 import { importConduits } from './conduit-admin.js';
 import { ConduitRuntime, type RuntimeOptions } from './conduit-runtime.js';
@@ -43,8 +44,14 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
   const raw = file === undefined ? undefined : readConfigJson(file);
   // Checked once before the database is even opened (a bad file must not create one), and again
   // below against the stored conduits (targets must not overlap those the file does not replace).
-  if (file !== undefined) placed(file, () => validateConfig(raw, { baseDir: configBaseDir(file) }));
+  const preliminary = file === undefined ? null : placed(file, () => validateConfig(raw, { baseDir: configBaseDir(file) }));
   const store = await options.openStore(file === undefined ? null : configDatabase(raw, configBaseDir(file)));
+  const host = options.host ?? preliminary?.api.host ?? CONFIG_DEFAULTS.api.host;
+  // SPEC §12: a non-loopback bind needs a token the admin has configured (one generated now would be
+  // known to nobody); refused before the config is imported or anything runs.
+  if (!isLoopbackHost(host) && configuredToken(store.path, options.env) === undefined) {
+    throw new ConfigError('--host', `expected a loopback address (127.0.0.1, ::1, localhost) unless an API token is configured (CONDUIT_API_TOKEN, or the file ${tokenFilePath(store.path)}), got ${describeValue(host)}`);
+  }
   let config: ConduitConfig | null = null;
   if (file !== undefined) {
     config = placed(file, () => validateConfig(raw, { baseDir: configBaseDir(file), existing: store.listConduits() }));
@@ -61,12 +68,12 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
 
   let http: RunningHttpServer | null = null;
   try {
-    const host = options.host ?? config?.api.host ?? CONFIG_DEFAULTS.api.host;
     const port = options.port ?? config?.api.port ?? CONFIG_DEFAULTS.api.port;
     const token = loadOrCreateToken(store.path, options.env);
     http = await startHttpServer(service, { host, port, token, logger: log });
   } catch (error) {
     await service.stop();
+    if (error instanceof ConfigError) throw error; // a bad --host/--port: exit 2 with the field named
     throw new Error(`cannot start the HTTP API: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
 

@@ -11,6 +11,9 @@ import type { CommandContext } from '../context.js';
 export async function run(context: CommandContext, [file = '']: string[]): Promise<void> {
   const raw = readConfigJson(file);
   const baseDir = configBaseDir(file);
+  // Validated once before the database is opened, so a bad file never creates one; then again
+  // against the stored conduits (targets must not overlap those the file does not replace).
+  placed(file, () => validateConfig(raw, { baseDir }));
   const store = await context.openStore(configDatabase(raw, baseDir));
   const config = placed(file, () => validateConfig(raw, { baseDir, existing: store.listConduits() }));
   const result = importConduits(store, config.conduits);
