@@ -21,22 +21,32 @@ export type CopyStep =
   | { readonly op: 'lstat'; readonly path: string }
   /** → nothing the protocol uses; the destination must not exist. */
   | { readonly op: 'copyFile'; readonly from: string; readonly to: string }
-  /** → nothing; on a regular file conduit has just created. */
-  | { readonly op: 'setAttributes'; readonly path: string; readonly mode: number; readonly mtimeNs: bigint }
+  /** → nothing; the link must not exist. */
+  | { readonly op: 'symlink'; readonly linkTarget: string; readonly path: string }
+  /** → nothing; on a file or link conduit has just created (`mode` only for files: links have none). */
+  | { readonly op: 'setAttributes'; readonly path: string; readonly mode?: number; readonly mtimeNs: bigint }
   /** → `true` when the old version moved to the versions directory, `false` when it changed meanwhile. */
   | { readonly op: 'setAside'; readonly entry: FileEntry | SymlinkEntry }
   | { readonly op: 'rename'; readonly from: string; readonly to: string }
   | { readonly op: 'unlink'; readonly path: string };
 
-export interface CopyRequest {
-  readonly origin: string;
-  readonly originEntry: FileEntry;
+/** Where a write lands: the destination, what it held at scan time (null: nothing), the temporary beside it. */
+interface TempWrite {
   readonly dest: string;
-  /** What the destination held at scan time (null: nothing). */
   readonly expected: Entry | null;
   readonly temp: string;
   /** Versioning is on: a file or link being replaced moves aside first. */
   readonly versioned: boolean;
+}
+
+export interface CopyRequest extends TempWrite {
+  readonly origin: string;
+  readonly originEntry: FileEntry;
+}
+
+export interface LinkRequest extends TempWrite {
+  /** The link text, verbatim, and the origin link's mtime. */
+  readonly link: SymlinkEntry;
 }
 
 /** The reasons of `skipped` outcomes, spelled once. */
@@ -51,44 +61,68 @@ export type WriteResult =
   | { readonly status: 'landed'; readonly entry: Entry; readonly bytes: number }
   | { readonly status: 'skipped'; readonly reason: string };
 
+const MODIFIED: WriteResult = { status: 'skipped', reason: SKIP_REASON.modifiedSinceScan };
+
 export function* copyViaTemp(r: CopyRequest): Generator<CopyStep, WriteResult, unknown> {
   // An early look saves a wasted copy over a destination that changed since the scan. When the
   // planner expects nothing there (the common case of a new file) the re-verify just before the
   // rename is the guard that matters, so the extra lstat is skipped on that hot path.
-  if (r.expected !== null && !stillAsExpected((yield { op: 'lstat', path: r.dest }) as Entry | null, r.expected)) {
-    return { status: 'skipped', reason: SKIP_REASON.modifiedSinceScan };
-  }
-  // A failed copy removes its own partial destination; the unlink below is the belt to those
-  // braces. Only EEXIST means the temp name was someone else's: leave it alone.
-  let tempExists = true;
-  try {
-    try {
-      yield { op: 'copyFile', from: r.origin, to: r.temp };
-    } catch (err) {
-      if (isFsError(err, 'EEXIST')) tempExists = false;
-      throw err;
-    }
+  if (r.expected !== null && !stillAsExpected((yield { op: 'lstat', path: r.dest }) as Entry | null, r.expected)) return MODIFIED;
+  return yield* throughTemp(r, function* fill() {
+    yield { op: 'copyFile', from: r.origin, to: r.temp };
     yield { op: 'setAttributes', path: r.temp, mode: r.originEntry.mode, mtimeNs: r.originEntry.mtimeNs };
     if (!sameFile((yield { op: 'lstat', path: r.origin }) as Entry | null, r.originEntry)) {
       return { status: 'skipped', reason: SKIP_REASON.changedDuringTransfer };
     }
-    const replaced = (yield { op: 'lstat', path: r.dest }) as Entry | null;
-    if (!stillAsExpected(replaced, r.expected)) return { status: 'skipped', reason: SKIP_REASON.modifiedSinceScan };
-    if (r.versioned && replaced !== null && (replaced.kind === 'file' || replaced.kind === 'symlink')) {
-      if (!((yield { op: 'setAside', entry: replaced }) as boolean)) return { status: 'skipped', reason: SKIP_REASON.modifiedSinceScan };
+    return null;
+  });
+}
+
+/** A symbolic link, the same way: created under a temporary name with the origin's text, then renamed over the path. */
+export function* linkViaTemp(r: LinkRequest): Generator<CopyStep, WriteResult, unknown> {
+  if (!stillAsExpected((yield { op: 'lstat', path: r.dest }) as Entry | null, r.expected)) return MODIFIED;
+  return yield* throughTemp(r, function* fill() {
+    yield { op: 'symlink', linkTarget: r.link.linkTarget, path: r.temp };
+    yield { op: 'setAttributes', path: r.temp, mtimeNs: r.link.mtimeNs };
+    return null;
+  });
+}
+
+/**
+ * The part every write shares: `fill` creates the temporary (a result from
+ * it ends the write); then re-verify the destination, set the old version
+ * aside (versioning) and rename over it. The temporary is removed on every
+ * path that does not rename it, except when creating it met EEXIST: then the
+ * name was someone else's.
+ */
+function* throughTemp(w: TempWrite, fill: () => Generator<CopyStep, WriteResult | null, unknown>): Generator<CopyStep, WriteResult, unknown> {
+  let tempIsOurs = true;
+  try {
+    let early: WriteResult | null;
+    try {
+      early = yield* fill();
+    } catch (err) {
+      if (isFsError(err, 'EEXIST')) tempIsOurs = false;
+      throw err;
+    }
+    if (early !== null) return early;
+    const replaced = (yield { op: 'lstat', path: w.dest }) as Entry | null;
+    if (!stillAsExpected(replaced, w.expected)) return MODIFIED;
+    if (w.versioned && replaced !== null && (replaced.kind === 'file' || replaced.kind === 'symlink')) {
+      if (!((yield { op: 'setAside', entry: replaced }) as boolean)) return MODIFIED;
     }
     // RACE: a write to `dest` between the re-verify above and this rename is replaced
     // (with versioning: after the old version moved aside). POSIX has no compare-and-swap rename.
-    yield { op: 'rename', from: r.temp, to: r.dest };
-    tempExists = false;
-    const landed = (yield { op: 'lstat', path: r.dest }) as Entry | null;
-    if (landed === null) return { status: 'skipped', reason: SKIP_REASON.modifiedSinceScan }; // RACE: removed right after the rename
+    yield { op: 'rename', from: w.temp, to: w.dest };
+    tempIsOurs = false;
+    const landed = (yield { op: 'lstat', path: w.dest }) as Entry | null;
+    if (landed === null) return MODIFIED; // RACE: removed right after the rename
     // The renamed temporary is what was written: its size is the bytes transferred.
     return { status: 'landed', entry: landed, bytes: landed.kind === 'file' ? landed.size : 0 };
   } finally {
-    if (tempExists) {
+    if (tempIsOurs) {
       try {
-        yield { op: 'unlink', path: r.temp };
+        yield { op: 'unlink', path: w.temp };
       } catch {
         // The original error matters more; a leftover temp is removed by the next generation.
       }

@@ -36,11 +36,14 @@ function perform(fs: NodeFileSystem, step: CopyStep): unknown {
     case 'copyFile':
       return fs.copyFileSync(step.from, step.to);
     case 'setAttributes':
+      if (step.mode === undefined) throw new Error('copy workers write files only: links are written on the main thread');
       return fs.setCreatedFileAttributesSync(step.path, step.mode, step.mtimeNs);
     case 'rename':
       return fs.renameSync(step.from, step.to);
     case 'unlink':
       return fs.unlinkSync(step.path);
+    case 'symlink':
+      throw new Error('copy workers write files only: links are written on the main thread');
     case 'setAside':
       // transfer.ts never sends a versioned copy here; failing loudly beats copying without the version.
       throw new Error('copy workers do not keep versions: versioned conduits copy on the main thread');

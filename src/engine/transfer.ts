@@ -22,7 +22,7 @@ import type { CopyItemResult } from './copy-sync.js';
 import { runBounded } from './bounded.js';
 import { tempNameFor } from './temp-name.js';
 import { moveToVersions } from './versioning.js';
-import { copyViaTemp, driveAsync, SKIP_REASON, stillAsExpected, type CopyRequest, type WriteResult } from './copy-protocol.js';
+import { copyViaTemp, driveAsync, linkViaTemp, SKIP_REASON, stillAsExpected, type CopyRequest, type CopyStep, type LinkRequest, type WriteResult } from './copy-protocol.js';
 
 /**
  * Runs a Plan against the two roots: stage by stage (plan.ts `STAGES`),
@@ -248,7 +248,7 @@ class PlanRun {
   }
 
   private async symlink(action: SymlinkAction): Promise<Outcome> {
-    const result = await this.writeLinkViaTemp({ linkEntry: action.entry, side: action.to, relPath: action.path, expected: action.expected });
+    const result = await this.writeLinkViaTemp(action, { linkEntry: action.entry, side: action.to, relPath: action.path, expected: action.expected });
     if (result.status === 'skipped') return skipped(action, result.reason);
     return applied(action, [{ side: action.to, path: action.path, entry: result.entry }], 0);
   }
@@ -327,7 +327,7 @@ class PlanRun {
         result =
           entry.kind === 'file'
             ? await this.writeFileViaTemp(action, { origin: aside, originEntry: entry, side, relPath: copyPath, expected: null, bytesBefore: bytes })
-            : await this.writeLinkViaTemp({ linkEntry: entry, side, relPath: copyPath, expected: null });
+            : await this.writeLinkViaTemp(action, { linkEntry: entry, side, relPath: copyPath, expected: null });
       } catch (err) {
         if (isFsError(err, 'ABORTED')) throw err;
         throw new ActionFailure(problemOf(err, copyPath, action.op));
@@ -354,7 +354,22 @@ class PlanRun {
       origin: w.origin, originEntry: w.originEntry, dest, expected: w.expected,
       temp: join(dirname(dest), tempNameFor(basename(dest), this.random())), versioned: Boolean(this.context.versioning),
     };
-    return driveAsync(copyViaTemp(request), (step) => {
+    return driveAsync(copyViaTemp(request), this.stepsFor(action, w.side, w.relPath, w.bytesBefore));
+  }
+
+  /** The same protocol for a link: created under a temporary name, then renamed over the path. */
+  private writeLinkViaTemp(action: Action, w: { linkEntry: SymlinkEntry; side: Side; relPath: string; expected: Entry | null }): Promise<WriteResult> {
+    const dest = this.abs(w.side, w.relPath);
+    const request: LinkRequest = {
+      link: w.linkEntry, dest, expected: w.expected,
+      temp: join(dirname(dest), tempNameFor(basename(dest), this.random())), versioned: Boolean(this.context.versioning),
+    };
+    return driveAsync(linkViaTemp(request), this.stepsFor(action, w.side, w.relPath, 0));
+  }
+
+  /** Each protocol step on this run's FileSystem; copies report their progress for `action`. */
+  private stepsFor(action: Action, side: Side, relPath: string, bytesBefore: number): (step: CopyStep) => Promise<unknown> {
+    return (step) => {
       switch (step.op) {
         case 'lstat':
           return this.lstatOrNull(step.path);
@@ -362,46 +377,20 @@ class PlanRun {
           return this.fs.copyFile(step.from, step.to, {
             throttle: this.context.throttle,
             signal: this.context.cutSignal,
-            onProgress: (n) => this.context.onProgress?.({ action, bytes: w.bytesBefore + n, done: false }),
+            onProgress: (n) => this.context.onProgress?.({ action, bytes: bytesBefore + n, done: false }),
           });
+        case 'symlink':
+          return this.fs.symlink(step.linkTarget, step.path);
         case 'setAttributes':
-          return this.fs.setAttributes(step.path, { mode: step.mode, mtimeNs: step.mtimeNs });
+          return this.fs.setAttributes(step.path, step.mode === undefined ? { mtimeNs: step.mtimeNs } : { mode: step.mode, mtimeNs: step.mtimeNs });
         case 'setAside':
-          return this.setAside(w.side, w.relPath, step.entry);
+          return this.setAside(side, relPath, step.entry);
         case 'rename':
           return this.fs.rename(step.from, step.to);
         case 'unlink':
           return this.fs.unlink(step.path);
       }
-    });
-  }
-
-  /** Same as `writeFileViaTemp` for a link: created under a temporary name, then renamed over the path. */
-  private async writeLinkViaTemp(w: { linkEntry: SymlinkEntry; side: Side; relPath: string; expected: Entry | null }): Promise<WriteResult> {
-    const dest = this.abs(w.side, w.relPath);
-    if (!stillAsExpected(await this.lstatOrNull(dest), w.expected)) return { status: 'skipped', reason: SKIP_REASON.modifiedSinceScan };
-    const temp = join(dirname(dest), tempNameFor(basename(dest), this.random()));
-    let tempExists = false;
-    try {
-      await this.fs.symlink(w.linkEntry.linkTarget, temp);
-      tempExists = true;
-      await this.fs.setAttributes(temp, { mtimeNs: w.linkEntry.mtimeNs });
-      const replaced = await this.lstatOrNull(dest);
-      if (!stillAsExpected(replaced, w.expected)) return { status: 'skipped', reason: SKIP_REASON.modifiedSinceScan };
-      if (!(await this.setAsideBeforeReplacing(w.side, w.relPath, replaced))) return { status: 'skipped', reason: SKIP_REASON.modifiedSinceScan };
-      await this.fs.rename(temp, dest);
-      tempExists = false;
-      return { status: 'landed', entry: await this.fs.lstat(dest), bytes: 0 };
-    } finally {
-      if (tempExists) await this.fs.unlink(temp).catch(() => undefined);
-    }
-  }
-
-  /** With versioning on, a file or link about to be replaced moves to the versions dir first; false when it changed meanwhile. */
-  private async setAsideBeforeReplacing(side: Side, relPath: string, replaced: Entry | null): Promise<boolean> {
-    if (!this.context.versioning || replaced === null) return true;
-    if (replaced.kind !== 'file' && replaced.kind !== 'symlink') return true;
-    return this.setAside(side, relPath, replaced);
+    };
   }
 
   private async setAside(side: Side, relPath: string, entry: FileEntry | SymlinkEntry): Promise<boolean> {

@@ -101,6 +101,27 @@ describe('executePlan: each action', () => {
     expect(w.temps()).toEqual([]);
   });
 
+  it('symlink never replaces a destination that changed since the scan, before or during the write', async () => {
+    const w = world();
+    await w.mem.symlink('new-text', '/src/early');
+    await w.mem.symlink('new-text', '/src/late');
+    w.mem.writeFile('/dst/early', 'planned');
+    const early = w.symlink('early');
+    w.mem.writeFile('/dst/early', 'edited after the scan, before the write');
+    const late = w.symlink('late'); // the planner saw nothing at /dst/late
+    // After the temporary link exists, before the re-verify (an edit after the re-verify is the documented RACE).
+    w.fs.afterOp('symlink', (p) => p.includes('.late.conduit-tmp-'), async () => {
+      w.mem.writeFile('/dst/late', 'appeared while the link was being made');
+    }, { times: 1 });
+    const outcomes = await w.run([early, late]);
+    expect(statuses(outcomes)).toEqual([
+      `symlink early: skipped (${SKIP_REASON.modifiedSinceScan})`,
+      `symlink late: skipped (${SKIP_REASON.modifiedSinceScan})`,
+    ]);
+    expect(w.trees().target).toEqual({ early: 'edited after the scan, before the write', late: 'appeared while the link was being made' });
+    expect(w.temps()).toEqual([]);
+  });
+
   it('mkdir creates the directory with the origin mode, or the default without one', async () => {
     const w = world();
     w.mem.mkdirp('/src/private', 0o750);
