@@ -5,8 +5,16 @@ import { bytes } from './format.js';
  * A one-line progress bar on stderr for `conduit run` on a terminal: files,
  * bytes and rate. Silent when stderr is not a TTY or with `--json`.
  */
-export function progressBar(stream: NodeJS.WriteStream, now: () => number = Date.now): { update(p: GenerationProgress): void; done(): void } {
-  if (!stream.isTTY) return { update() {}, done() {} };
+export interface ProgressReporter {
+  update(p: GenerationProgress): void;
+  done(): void;
+}
+
+/** Reports nothing: `--json`, or stderr is not a terminal. */
+export const SILENT: ProgressReporter = { update() {}, done() {} };
+
+export function progressBar(stream: NodeJS.WriteStream, now: () => number = Date.now): ProgressReporter {
+  if (!stream.isTTY) return SILENT;
   const started = now();
   let last = 0;
   let drawn = false;

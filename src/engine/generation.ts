@@ -5,7 +5,7 @@ import { filesToHash } from '../core/content-check.js';
 import type { Baseline, Entry, FileEntry, Side, Snapshot } from '../core/entry.js';
 import { nextBaseline, type BaselineChanges } from '../core/next-baseline.js';
 import { baselineWithin } from '../core/scope.js';
-import type { Action, Conflict, Landed, Outcome, Plan } from '../core/plan.js';
+import { actionSide, type Action, type Conflict, type Landed, type Outcome, type Plan } from '../core/plan.js';
 import { reconcile } from '../core/reconcile.js';
 import { rootEmptied, rootsOverlap, rootUnavailable, tooManyDeletes } from '../core/safety.js';
 import type { ConduitState, GenerationStatus, Trigger, VerificationStatus } from '../core/vocabulary.js';
@@ -409,17 +409,9 @@ function scanEvents(scan: ScanResult, side: Side): GenerationEventInput[] {
   return events;
 }
 
-function targetSideOf(action: Action): Side {
-  switch (action.op) {
-    case 'copy': case 'symlink': case 'mkdir': return action.to;
-    case 'delete': case 'rmdir': return action.side;
-    case 'conflict_copy': return action.loser;
-  }
-}
-
 function eventOf(action: Action, bytes: number, message: string | null): GenerationEventInput {
   const text = action.op === 'conflict_copy' ? `saved as ${action.copyPath}${message ? `; ${message}` : ''}` : message;
-  return { side: targetSideOf(action), path: action.path, action: action.op, bytes, message: text };
+  return { side: actionSide(action), path: action.path, action: action.op, bytes, message: text };
 }
 
 function eventOfOutcome(outcome: Outcome): GenerationEventInput {
@@ -428,9 +420,9 @@ function eventOfOutcome(outcome: Outcome): GenerationEventInput {
     case 'applied':
       return eventOf(a, outcome.bytes, null);
     case 'skipped':
-      return { side: targetSideOf(a), path: a.path, action: 'skip', bytes: 0, message: `${a.op}: ${outcome.reason}` };
+      return { side: actionSide(a), path: a.path, action: 'skip', bytes: 0, message: `${a.op}: ${outcome.reason}` };
     case 'failed':
-      return { side: targetSideOf(a), path: a.path, action: 'error', bytes: 0, message: errorEventMessage(a.op.replace('_', '-'), outcome.problem.message) };
+      return { side: actionSide(a), path: a.path, action: 'error', bytes: 0, message: errorEventMessage(a.op.replace('_', '-'), outcome.problem.message) };
   }
 }
 

@@ -7,7 +7,7 @@ import { runAndVerify } from '../../service/foreground-verify.js';
 import { generationView } from '../../service/views.js';
 import type { CommandContext } from '../context.js';
 import { generationSummary } from '../generation-format.js';
-import { progressBar } from '../progress-bar.js';
+import { progressBar, SILENT } from '../progress-bar.js';
 import { UsageError } from '../usage-error.js';
 
 /**
@@ -23,7 +23,7 @@ export async function run(context: CommandContext, [name = '']: string[], flags:
   const store = await context.openStore();
   const conduit = requireConduit(store, name);
   if (!conduit.enabled) throw new UsageError(`conduit "${name}" is disabled; enable it first (conduit enable ${name})`);
-  const bar = context.json ? progressBar({ isTTY: false } as NodeJS.WriteStream) : progressBar(process.stderr);
+  const bar = context.json ? SILENT : progressBar(process.stderr);
   const stop = new AbortController();
   const onSignal = () => stop.abort();
   process.once('SIGINT', onSignal);
