@@ -3,6 +3,9 @@ import { dirname } from 'node:path';
 import { parseSchedule } from '../config/schedule.js';
 import type { Side } from '../core/entry.js';
 import type { Landed } from '../core/plan.js';
+import { describeHolder, isConduitBusy } from '../db/lease.js';
+import { HeldLease, holdLease, leaseTiming, tryHoldLease, type LeaseTiming } from '../db/lease-keeper.js';
+import { thisProcess } from '../db/lease-holder.js';
 import type { ConduitRow, ConflictRecord, GenerationRecord, Store } from '../db/store.js';
 import { runGeneration, type GenerationProgress } from '../engine/generation.js';
 import { isConduitTempName } from '../engine/filters.js';
@@ -37,6 +40,8 @@ export interface RuntimeOptions {
   readonly rootPollMs?: number;
   /** After a stop is asked, transfers in flight are cut after this long. Default 10 s (SPEC §9). */
   readonly cutAfterMs?: number;
+  /** Lease TTL and heartbeat (src/db/lease-keeper.ts); default from CONDUIT_LEASE_TTL_MS, else 30 s. */
+  readonly leaseTiming?: LeaseTiming;
 }
 
 export class ConduitDisabledError extends Error {
@@ -89,6 +94,16 @@ export class ConduitRuntime implements ConduitService {
   private readonly stopRequested = new AbortController();
   private readonly cut = new AbortController();
   private stopped = false;
+  private readonly timing: LeaseTiming;
+  /**
+   * The `service` leases this process holds: it schedules and watches only
+   * these conduits. The enabled ones another `serve` holds stand by, asked
+   * for again every heartbeat, and are taken over when that lease is
+   * released or expires.
+   */
+  private readonly serviceLeases = new Map<string, HeldLease>();
+  private readonly standby = new Set<string>();
+  private standbyTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly options: RuntimeOptions) {
     this.store = options.store;
@@ -97,6 +112,7 @@ export class ConduitRuntime implements ConduitService {
     this.aggregatorOptions = { ...DEFAULT_AGGREGATOR_OPTIONS, ...options.aggregator };
     this.fullScanEveryMs = options.fullScanEveryMs ?? 10 * 60_000;
     this.cutAfterMs = options.cutAfterMs ?? 10_000;
+    this.timing = options.leaseTiming ?? leaseTiming();
     this.scheduler = new Scheduler({
       maxConcurrent: () => this.options.maxConcurrentConduits,
       facts: (name) => this.factsOf(name),
@@ -106,16 +122,25 @@ export class ConduitRuntime implements ConduitService {
         return row !== undefined && existsSync(row.source) && existsSync(row.target);
       },
       onError: (name, error) => this.log.error({ conduit: name, err: error }, 'scheduled generation could not run'),
+      // Another process runs the conduit: its automatic runs come back once the lease is free.
+      isBusy: isConduitBusy,
+      busyRetryMs: Math.min(2_000, this.timing.renewEveryMs),
       ...(options.rootPollMs !== undefined ? { rootPollMs: options.rootPollMs } : {}),
     });
   }
 
-  /** Arms every enabled conduit: watchers first (so the first generation's writes are seen), then schedules. */
+  /**
+   * Arms every enabled conduit whose service lease this process gets:
+   * watchers first (so the first generation's writes are seen), then
+   * schedules. The others stand by.
+   */
   async start(): Promise<void> {
-    const rows = this.store.listConduits().filter((row) => row.enabled);
+    const rows = this.store.listConduits().filter((row) => row.enabled && this.claim(row));
     await Promise.all(rows.map((row) => this.ensureWatch(row)));
     for (const row of rows) this.armSchedule(row);
-    this.log.info({ conduits: rows.map((r) => `${r.name} (${r.schedule})`) }, 'service started');
+    this.standbyTimer = setInterval(() => this.claimStandby(), this.timing.renewEveryMs);
+    this.standbyTimer.unref();
+    this.log.info({ conduits: rows.map((r) => `${r.name} (${r.schedule})`), standingBy: [...this.standby] }, 'service started');
   }
 
   setMaxConcurrentConduits(n: number): void {
@@ -134,11 +159,16 @@ export class ConduitRuntime implements ConduitService {
     this.scheduler.stop();
     this.stopRequested.abort();
     const cutTimer = setTimeout(() => this.cut.abort(), this.cutAfterMs);
+    if (this.standbyTimer !== null) clearInterval(this.standbyTimer);
+    this.standbyTimer = null;
     await this.scheduler.idle();
     clearTimeout(cutTimer);
     for (const v of this.verifications) clearTimeout(v.timer);
     this.verifications.clear();
     await Promise.all([...this.watches.keys()].map((name) => this.closeWatch(name)));
+    // Last: another serve on the database may take these conduits over now.
+    for (const name of [...this.serviceLeases.keys()]) this.releaseService(name);
+    this.standby.clear();
   }
 
   // ------------------------------------------------------------ ConduitService
@@ -167,8 +197,11 @@ export class ConduitRuntime implements ConduitService {
       this.armedSchedules.delete(name);
       this.scheduler.forget(name);
       void this.closeWatch(name);
+      this.releaseService(name);
+      this.standby.delete(name);
       return;
     }
+    if (!this.claim(row)) return;
     void this.ensureWatch(row).then(() => this.armSchedule(row)).catch((error: unknown) => {
       this.log.error({ conduit: name, err: error }, 'could not start watching the conduit');
     });
@@ -187,6 +220,72 @@ export class ConduitRuntime implements ConduitService {
     return [this.store.path, dirname(this.store.path)];
   }
 
+  heldElsewhere(name: string): string | null {
+    const row = this.store.getConduit(name);
+    const holder = row ? this.store.leaseHolder(row.id, 'generation', thisProcess()) : null;
+    return holder && !holder.self ? describeHolder(holder) : null;
+  }
+
+  // ------------------------------------------------------------ service leases
+
+  /** Takes (or keeps) the conduit's service lease; false, and the conduit stands by, when another process holds it. */
+  private claim(row: ConduitRow): boolean {
+    if (this.serviceLeases.has(row.name)) return true;
+    const held = tryHoldLease(this.store, row.id, 'service', { timing: this.timing, onLost: () => this.lostService(row.name) });
+    if (held instanceof HeldLease) {
+      this.serviceLeases.set(row.name, held);
+      this.standby.delete(row.name);
+      if (held.tookOverFrom) this.log.info({ conduit: row.name, from: describeHolder(held.tookOverFrom) }, 'took the conduit over: its previous service lease had expired or its process was gone');
+      return true;
+    }
+    if (!this.standby.has(row.name)) {
+      this.log.info({ conduit: row.name, holder: describeHolder(held.busy) }, 'conduit held by another process: leaving it alone until its service lease is released or expires');
+    }
+    this.standby.add(row.name);
+    return false;
+  }
+
+  /** Every heartbeat: ask again for the conduits another process serves; arm the ones we get. */
+  private claimStandby(): void {
+    if (this.stopped) return;
+    for (const name of [...this.standby]) {
+      let row: ConduitRow | undefined;
+      try {
+        row = this.store.getConduit(name);
+        if (!row || !row.enabled) {
+          this.standby.delete(name);
+          continue;
+        }
+        if (!this.claim(row)) continue;
+      } catch (error) {
+        this.log.warn({ conduit: name, err: error }, 'could not ask for the conduit\'s service lease; trying again at the next heartbeat');
+        continue;
+      }
+      const claimed = row;
+      void this.ensureWatch(claimed).then(() => this.armSchedule(claimed)).catch((error: unknown) => {
+        this.log.error({ conduit: name, err: error }, 'could not start watching the conduit');
+      });
+    }
+  }
+
+  /** A heartbeat found our service lease taken over (this process stalled): stop scheduling and watching the conduit. */
+  private lostService(name: string): void {
+    this.serviceLeases.delete(name);
+    if (this.stopped) return;
+    this.log.warn({ conduit: name }, 'lost the conduit\'s service lease to another process: no longer scheduling or watching it');
+    this.armedSchedules.delete(name);
+    this.scheduler.forget(name);
+    void this.closeWatch(name);
+    this.standby.add(name);
+  }
+
+  private releaseService(name: string): void {
+    const lease = this.serviceLeases.get(name);
+    if (!lease) return;
+    this.serviceLeases.delete(name);
+    lease.release();
+  }
+
   // ------------------------------------------------------------ scheduling
 
   private factsOf(name: string): ConduitFacts {
@@ -194,7 +293,8 @@ export class ConduitRuntime implements ConduitService {
     if (!row || !row.enabled) return { schedule: null, lastStartedAt: null };
     const last = row.syncGeneration > 0 ? this.store.getGeneration(row.id, row.syncGeneration) : undefined;
     return {
-      schedule: parseSchedule(row.schedule),
+      // A conduit another serve holds runs here only when asked (the API), like a manual one.
+      schedule: parseSchedule(this.serviceLeases.has(name) ? row.schedule : 'manual'),
       lastStartedAt: last ? Date.parse(last.startedAt) : null,
       lastUnfinished: last?.status === 'interrupted' || last?.status === 'running',
     };
@@ -208,11 +308,24 @@ export class ConduitRuntime implements ConduitService {
     this.scheduler.arm(row.name, { initial });
   }
 
-  /** One generation, as the scheduler asked for it. */
+  /**
+   * One generation, as the scheduler asked for it, under the conduit's
+   * generation lease: when another process (a CLI run, another serve) holds
+   * it, ConduitBusyError before anything of this run is touched.
+   */
   private async runOne(name: string, request: SchedulerRequest): Promise<RunReport> {
     const conduit = this.store.getConduit(name);
     if (!conduit) throw new UnknownConduitError(name);
     if (!conduit.enabled) throw new ConduitDisabledError(name);
+    const lease = holdLease(this.store, conduit.id, 'generation', { timing: this.timing });
+    try {
+      return await this.runLeased(name, request, conduit, lease);
+    } finally {
+      lease.release();
+    }
+  }
+
+  private async runLeased(name: string, request: SchedulerRequest, conduit: ConduitRow, lease: HeldLease): Promise<RunReport> {
     const w = this.watches.get(name);
     // The fast path needs a full generation of this process behind it, not too long ago.
     const fast = request.paths !== null && w !== undefined && w.fullDoneAt !== null && Date.now() - w.fullDoneAt < this.fullScanEveryMs;
@@ -250,7 +363,7 @@ export class ConduitRuntime implements ConduitService {
     try {
       result = await runGeneration(this.store, this.fs, {
         conduit, trigger: request.trigger, dryRun: request.dryRun, force: request.force,
-        signal: this.stopRequested.signal, cutSignal: this.cut.signal,
+        signal: this.stopRequested.signal, cutSignal: this.cut.signal, lease,
         ...(onlyPaths ? { onlyPaths } : {}),
         verification: 'waiting_watcher', onProgress,
       });
