@@ -173,39 +173,46 @@ export class SqliteStore implements Store {
 
   acquireLease(conduitId: number, kind: LeaseKind, holder: LeaseHolder, ttlMs: number): LeaseAcquisition {
     return this.write(() => {
-      const conduit = this.conduits.getById(conduitId);
-      if (!conduit) throw new StoreError('not_found', `conduit #${conduitId} not found`);
+      const acquisition = this.acquireOne(conduitId, kind, holder, ttlMs, this.leases.now());
+      if (!acquisition) throw new StoreError('not_found', `conduit #${conduitId} not found`);
+      return acquisition;
+    });
+  }
+
+  acquireLeases(conduitIds: readonly number[], kind: LeaseKind, holder: LeaseHolder, ttlMs: number): Map<number, LeaseAcquisition> {
+    return this.write(() => {
       const now = this.leases.now();
-      const row = this.leases.get(conduitId, kind);
-      const state: LeaseState = row ? leaseState(row, now, holder, isProcessAlive) : 'free';
-      if (state === 'live') return { acquired: false, holder: holderView(row!, conduit.name, holder) };
-      let tookOverFrom: LeaseHolderView | null = null;
-      if (row && state !== 'free') {
-        tookOverFrom = holderView(row, conduit.name, holder);
-        if (row.generationId !== null) {
-          const why = `${goneMessage(row, state)}; pid ${holder.pid} on host ${holder.host} took the conduit over`;
-          if (this.history.markInterrupted({ id: row.generationId, conduitId, runnerPid: row.holderPid, why }, now)) {
-            this.conduits.recordInterrupted(conduitId);
-          }
-        }
+      const out = new Map<number, LeaseAcquisition>();
+      for (const id of conduitIds) {
+        const acquisition = this.acquireOne(id, kind, holder, ttlMs, now);
+        if (acquisition) out.set(id, acquisition);
       }
-      const token = (row?.token ?? 0) + 1;
-      const expiresAt = later(now, ttlMs);
-      this.leases.hold(conduitId, kind, token, holder, now, expiresAt);
-      return { acquired: true, fence: { conduitId, kind, token, holderId: holder.id }, expiresAt, tookOverFrom };
+      return out;
     });
   }
 
   renewLease(fence: LeaseFence, ttlMs: number): string | null {
+    const { expiresAt, lost } = this.renewLeases([fence], ttlMs);
+    return lost.length === 0 ? expiresAt : null;
+  }
+
+  renewLeases(fences: readonly LeaseFence[], ttlMs: number): { expiresAt: string; lost: LeaseFence[] } {
     return this.write(() => {
       const now = this.leases.now();
       const expiresAt = later(now, ttlMs);
-      return this.leases.renew(fence, now, expiresAt) ? expiresAt : null;
+      return { expiresAt, lost: fences.filter((fence) => !this.leases.renew(fence, now, expiresAt)) };
     });
   }
 
   releaseLease(fence: LeaseFence): boolean {
-    return this.write(() => this.leases.release(fence, this.leases.now()));
+    return this.releaseLeases([fence]) === 1;
+  }
+
+  releaseLeases(fences: readonly LeaseFence[]): number {
+    return this.write(() => {
+      const now = this.leases.now();
+      return fences.filter((fence) => this.leases.release(fence, now)).length;
+    });
   }
 
   leaseHolder(conduitId: number, kind: LeaseKind, asker: LeaseHolder): LeaseHolderView | null {
@@ -214,6 +221,33 @@ export class SqliteStore implements Store {
       if (!row || leaseState(row, this.leases.now(), asker, isProcessAlive) !== 'live') return null;
       return holderView(row, this.conduits.getById(conduitId)?.name ?? `#${conduitId}`, asker);
     });
+  }
+
+  /**
+   * One acquire at `now` (DB clock), inside the caller's transaction; undefined
+   * for an unknown conduit. A lease whose holder is gone is taken over, and
+   * the generation it ran is marked interrupted.
+   */
+  private acquireOne(conduitId: number, kind: LeaseKind, holder: LeaseHolder, ttlMs: number, now: string): LeaseAcquisition | undefined {
+    const conduit = this.conduits.getById(conduitId);
+    if (!conduit) return undefined;
+    const row = this.leases.get(conduitId, kind);
+    const state: LeaseState = row ? leaseState(row, now, holder, isProcessAlive) : 'free';
+    if (state === 'live') return { acquired: false, holder: holderView(row!, conduit.name, holder) };
+    let tookOverFrom: LeaseHolderView | null = null;
+    if (row && state !== 'free') {
+      tookOverFrom = holderView(row, conduit.name, holder);
+      if (row.generationId !== null) {
+        const why = `${goneMessage(row, state)}; pid ${holder.pid} on host ${holder.host} took the conduit over`;
+        if (this.history.markInterrupted({ id: row.generationId, conduitId, runnerPid: row.holderPid, why }, now)) {
+          this.conduits.recordInterrupted(conduitId);
+        }
+      }
+    }
+    const token = (row?.token ?? 0) + 1;
+    const expiresAt = later(now, ttlMs);
+    this.leases.hold(conduitId, kind, token, holder, now, expiresAt);
+    return { acquired: true, fence: { conduitId, kind, token, holderId: holder.id }, expiresAt, tookOverFrom };
   }
 
   /** StoreError('lease_lost') unless `fence` is still the lease's current token and holder; the caller holds the transaction. */

@@ -189,10 +189,16 @@ export interface Store {
    * for an unknown conduit.
    */
   acquireLease(conduitId: number, kind: LeaseKind, holder: LeaseHolder, ttlMs: number): LeaseAcquisition;
+  /** `acquireLease` for many conduits in one transaction (a serve's service leases); unknown conduits are left out. */
+  acquireLeases(conduitIds: readonly number[], kind: LeaseKind, holder: LeaseHolder, ttlMs: number): Map<number, LeaseAcquisition>;
   /** Moves the expiry to `ttlMs` from now; null when the fence no longer holds the lease (taken over). */
   renewLease(fence: LeaseFence, ttlMs: number): string | null;
+  /** `renewLease` for many leases in one transaction; `lost`: the fences that no longer hold theirs. */
+  renewLeases(fences: readonly LeaseFence[], ttlMs: number): { expiresAt: string; lost: LeaseFence[] };
   /** Lets the lease go (its row and token stay); false when the fence no longer held it. */
   releaseLease(fence: LeaseFence): boolean;
+  /** `releaseLease` for many leases in one transaction; returns how many were still held. */
+  releaseLeases(fences: readonly LeaseFence[]): number;
   /** Who holds the conduit's lease of `kind` live, as `asker` judges it; null when it is free. */
   leaseHolder(conduitId: number, kind: LeaseKind, asker: LeaseHolder): LeaseHolderView | null;
 

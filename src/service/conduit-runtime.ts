@@ -4,7 +4,7 @@ import { parseSchedule } from '../config/schedule.js';
 import type { Side } from '../core/entry.js';
 import type { Landed } from '../core/plan.js';
 import { describeHolder, isConduitBusy } from '../db/lease.js';
-import { HeldLease, holdLease, leaseTiming, tryHoldLease, type LeaseTiming } from '../db/lease-keeper.js';
+import { holdLease, leaseTiming, type HeldLease, type LeaseTiming } from '../db/lease-keeper.js';
 import { thisProcess } from '../db/lease-holder.js';
 import type { ConduitRow, ConflictRecord, GenerationRecord, Store } from '../db/store.js';
 import { runGeneration, type GenerationProgress } from '../engine/generation.js';
@@ -17,6 +17,7 @@ import { watch, type WatchEvent, type Watcher } from '../watch/watcher.js';
 import { UnknownConduitError } from './conduit-admin.js';
 import type { ConduitService, LiveEvent, RunningGeneration, SyncRequestOptions } from './conduit-service.js';
 import { resolveConflict, type ResolveChoice } from './resolve-conflict.js';
+import { ServiceLeases } from './service-leases.js';
 import { Scheduler, type ConduitFacts, type RunReport, type SchedulerRequest } from './scheduler.js';
 import { failed, finalCheck, namePaths, VerificationTracker } from './verifier.js';
 import { generationView } from './views.js';
@@ -101,9 +102,7 @@ export class ConduitRuntime implements ConduitService {
    * for again every heartbeat, and are taken over when that lease is
    * released or expires.
    */
-  private readonly serviceLeases = new Map<string, HeldLease>();
-  private readonly standby = new Set<string>();
-  private standbyTimer: NodeJS.Timeout | null = null;
+  private readonly serviceLeases: ServiceLeases;
 
   constructor(private readonly options: RuntimeOptions) {
     this.store = options.store;
@@ -113,6 +112,13 @@ export class ConduitRuntime implements ConduitService {
     this.fullScanEveryMs = options.fullScanEveryMs ?? 10 * 60_000;
     this.cutAfterMs = options.cutAfterMs ?? 10_000;
     this.timing = options.leaseTiming ?? leaseTiming();
+    this.serviceLeases = new ServiceLeases(this.store, this.timing, thisProcess(), {
+      gained: (name, from) => this.gainedService(name, from === null ? null : describeHolder(from)),
+      lost: (name) => this.lostService(name),
+      standingBy: (name, holder) => this.log.info({ conduit: name, holder: describeHolder(holder) },
+        'conduit held by another process: leaving it alone until its service lease is released or expires'),
+      failed: (error) => this.log.warn({ err: error }, 'could not renew the service leases; trying again at the next heartbeat'),
+    });
     this.scheduler = new Scheduler({
       maxConcurrent: () => this.options.maxConcurrentConduits,
       facts: (name) => this.factsOf(name),
@@ -135,12 +141,11 @@ export class ConduitRuntime implements ConduitService {
    * schedules. The others stand by.
    */
   async start(): Promise<void> {
-    const rows = this.store.listConduits().filter((row) => row.enabled && this.claim(row));
+    const rows = this.serviceLeases.claim(this.store.listConduits().filter((row) => row.enabled));
     await Promise.all(rows.map((row) => this.ensureWatch(row)));
     for (const row of rows) this.armSchedule(row);
-    this.standbyTimer = setInterval(() => this.claimStandby(), this.timing.renewEveryMs);
-    this.standbyTimer.unref();
-    this.log.info({ conduits: rows.map((r) => `${r.name} (${r.schedule})`), standingBy: [...this.standby] }, 'service started');
+    this.serviceLeases.start();
+    this.log.info({ conduits: rows.map((r) => `${r.name} (${r.schedule})`), standingBy: this.serviceLeases.standingBy() }, 'service started');
   }
 
   setMaxConcurrentConduits(n: number): void {
@@ -159,16 +164,13 @@ export class ConduitRuntime implements ConduitService {
     this.scheduler.stop();
     this.stopRequested.abort();
     const cutTimer = setTimeout(() => this.cut.abort(), this.cutAfterMs);
-    if (this.standbyTimer !== null) clearInterval(this.standbyTimer);
-    this.standbyTimer = null;
     await this.scheduler.idle();
     clearTimeout(cutTimer);
     for (const v of this.verifications) clearTimeout(v.timer);
     this.verifications.clear();
     await Promise.all([...this.watches.keys()].map((name) => this.closeWatch(name)));
     // Last: another serve on the database may take these conduits over now.
-    for (const name of [...this.serviceLeases.keys()]) this.releaseService(name);
-    this.standby.clear();
+    this.serviceLeases.stop();
   }
 
   // ------------------------------------------------------------ ConduitService
@@ -197,11 +199,10 @@ export class ConduitRuntime implements ConduitService {
       this.armedSchedules.delete(name);
       this.scheduler.forget(name);
       void this.closeWatch(name);
-      this.releaseService(name);
-      this.standby.delete(name);
+      this.serviceLeases.forget(name);
       return;
     }
-    if (!this.claim(row)) return;
+    if (this.serviceLeases.claim([row]).length === 0) return;
     void this.ensureWatch(row).then(() => this.armSchedule(row)).catch((error: unknown) => {
       this.log.error({ conduit: name, err: error }, 'could not start watching the conduit');
     });
@@ -228,62 +229,27 @@ export class ConduitRuntime implements ConduitService {
 
   // ------------------------------------------------------------ service leases
 
-  /** Takes (or keeps) the conduit's service lease; false, and the conduit stands by, when another process holds it. */
-  private claim(row: ConduitRow): boolean {
-    if (this.serviceLeases.has(row.name)) return true;
-    const held = tryHoldLease(this.store, row.id, 'service', { timing: this.timing, onLost: () => this.lostService(row.name) });
-    if (held instanceof HeldLease) {
-      this.serviceLeases.set(row.name, held);
-      this.standby.delete(row.name);
-      if (held.tookOverFrom) this.log.info({ conduit: row.name, from: describeHolder(held.tookOverFrom) }, 'took the conduit over: its previous service lease had expired or its process was gone');
-      return true;
-    }
-    if (!this.standby.has(row.name)) {
-      this.log.info({ conduit: row.name, holder: describeHolder(held.busy) }, 'conduit held by another process: leaving it alone until its service lease is released or expires');
-    }
-    this.standby.add(row.name);
-    return false;
-  }
-
-  /** Every heartbeat: ask again for the conduits another process serves; arm the ones we get. */
-  private claimStandby(): void {
+  /** A heartbeat got the conduit's service lease (its holder let it go, died or stalled): arm it here. */
+  private gainedService(name: string, from: string | null): void {
     if (this.stopped) return;
-    for (const name of [...this.standby]) {
-      let row: ConduitRow | undefined;
-      try {
-        row = this.store.getConduit(name);
-        if (!row || !row.enabled) {
-          this.standby.delete(name);
-          continue;
-        }
-        if (!this.claim(row)) continue;
-      } catch (error) {
-        this.log.warn({ conduit: name, err: error }, 'could not ask for the conduit\'s service lease; trying again at the next heartbeat');
-        continue;
-      }
-      const claimed = row;
-      void this.ensureWatch(claimed).then(() => this.armSchedule(claimed)).catch((error: unknown) => {
-        this.log.error({ conduit: name, err: error }, 'could not start watching the conduit');
-      });
+    const row = this.store.getConduit(name);
+    if (!row || !row.enabled) {
+      this.serviceLeases.forget(name);
+      return;
     }
+    this.log.info({ conduit: name, from: from ?? undefined }, 'took the conduit over: it is scheduled and watched here now');
+    void this.ensureWatch(row).then(() => this.armSchedule(row)).catch((error: unknown) => {
+      this.log.error({ conduit: name, err: error }, 'could not start watching the conduit');
+    });
   }
 
   /** A heartbeat found our service lease taken over (this process stalled): stop scheduling and watching the conduit. */
   private lostService(name: string): void {
-    this.serviceLeases.delete(name);
     if (this.stopped) return;
     this.log.warn({ conduit: name }, 'lost the conduit\'s service lease to another process: no longer scheduling or watching it');
     this.armedSchedules.delete(name);
     this.scheduler.forget(name);
     void this.closeWatch(name);
-    this.standby.add(name);
-  }
-
-  private releaseService(name: string): void {
-    const lease = this.serviceLeases.get(name);
-    if (!lease) return;
-    this.serviceLeases.delete(name);
-    lease.release();
   }
 
   // ------------------------------------------------------------ scheduling
@@ -294,7 +260,7 @@ export class ConduitRuntime implements ConduitService {
     const last = row.syncGeneration > 0 ? this.store.getGeneration(row.id, row.syncGeneration) : undefined;
     return {
       // A conduit another serve holds runs here only when asked (the API), like a manual one.
-      schedule: parseSchedule(this.serviceLeases.has(name) ? row.schedule : 'manual'),
+      schedule: parseSchedule(this.serviceLeases.holds(name) ? row.schedule : 'manual'),
       lastStartedAt: last ? Date.parse(last.startedAt) : null,
       lastUnfinished: last?.status === 'interrupted' || last?.status === 'running',
     };

@@ -140,7 +140,8 @@ describe('the lease under conduit serve', () => {
       const first = await serve(['--config', area.config], SHORT_LEASE);
       await generationsAfter('', 1);
       const second = await serve(['--db', area.db], SHORT_LEASE);
-      await generationsAfter(new Date().toISOString(), 2);
+      const whileBoth = await generationsAfter(new Date().toISOString(), 2);
+      expect(new Set(whileBoth.map((g) => g.runner_pid))).toEqual(new Set([first.child.pid]));
 
       await first.stop('SIGKILL');
       const killedAt = new Date().toISOString();
