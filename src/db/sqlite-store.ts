@@ -138,9 +138,12 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Marks `interrupted` every `running` generation whose process has exited
-   * (SPEC §7), and moves its conduit from `syncing` to `failed`. Runs of live
-   * processes, this one's included, are left alone.
+   * Marks `interrupted` every `running` generation whose runner is gone
+   * (SPEC §7), and moves its conduit from `syncing` to `failed`. A generation
+   * run under a lease is judged by it (released, expired, or its holder's pid
+   * gone in this pid space), so a run on another host sharing the database is
+   * never taken for dead by its pid; one from before leases, by its pid.
+   * Runs of live holders, this process included, are left alone.
    */
   markInterrupted(): number {
     const orphans = this.read(() => {
