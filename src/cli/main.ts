@@ -73,11 +73,12 @@ function buildProgram(): Command {
   defineCommand(program, 'remove <name>', 'forget a conduit and its history (never touches the synced folders)', () => import('./commands/remove.js'));
   defineCommand(program, 'import <file>', 'create or update conduits from a config file, all or nothing', () => import('./commands/import.js'));
   defineCommand(program, 'export', 'print every conduit as a config file that import accepts', () => import('./commands/export.js'));
-  defineCommand(program, 'run <name>', 'run one generation now (exit 0 done, 1 errors, 3 refused by a safety guard)', () => import('./commands/run.js'), {
+  defineCommand(program, 'run <name>', 'run one generation now (exit 0 done, 1 errors, 3 refused by a safety guard, 4 busy: another process runs it; 130/143 stopped by SIGINT/SIGTERM)', () => import('./commands/run.js'), {
     flags: (c) => c
       .option('--dry-run', 'plan and report without changing any file or the baseline')
       .option('--force', 'allow, once, a deletion a safety guard refused (never a missing root)')
-      .option('--verify', 'wait for the watcher to confirm what the generation wrote (SPEC §8); exit 1 if it does not'),
+      .option('--verify', 'wait for the watcher to confirm what the generation wrote (SPEC §8); exit 1 if it does not')
+      .option('--wait', 'when another process is running the conduit, wait for it to finish instead of exiting 4'),
   });
   defineCommand(program, 'verify <name>', 'check a generation against the disk and the index now, and record verified or failed:<reason>', () => import('./commands/verify.js'), {
     flags: (c) => c.option('--generation <n>', 'which generation (default: the latest one that is not a dry run)'),
@@ -130,6 +131,11 @@ function report(error: unknown): number {
     // `conduit` alone prints the help (to stderr): no command given is bad usage.
     if (error.code !== 'commander.help') writeError(error.message.replace(/^error: /, ''));
     return EXIT.badInput;
+  }
+  // Another process holds the conduit's lease: one line naming it, nothing was changed.
+  if (error instanceof Error && error.name === 'ConduitBusyError') {
+    writeError(error.message);
+    return EXIT.busy;
   }
   if (error instanceof ConfigError || error instanceof UsageError || isUserError(error)) {
     writeError((error as Error).message);

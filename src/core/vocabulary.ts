@@ -39,5 +39,9 @@ export type Resolution = (typeof RESOLUTIONS)[number];
 export const SEVERITIES = ['low', 'medium', 'high'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
-/** Exit codes of the CLI (SPEC §11). */
-export const EXIT = { ok: 0, failed: 1, badInput: 2, refused: 3 } as const;
+/**
+ * Exit codes of the CLI (SPEC §11), plus `busy`: another process holds the
+ * conduit's lease, nothing was run. A run stopped by a signal exits 128 + its
+ * number (130 SIGINT, 143 SIGTERM), as shells expect.
+ */
+export const EXIT = { ok: 0, failed: 1, badInput: 2, refused: 3, busy: 4 } as const;

@@ -2,13 +2,17 @@ import type Database from 'better-sqlite3';
 import type { Baseline, BaselineEntry } from '../core/entry.js';
 import type { ConduitState, EventAction, Resolution, Trigger, VerificationStatus } from '../core/vocabulary.js';
 import type { ConduitSpec } from '../config/conduit-spec.js';
+import { leaseState, type LeaseAcquisition, type LeaseFence, type LeaseHolder, type LeaseHolderView, type LeaseKind, type LeaseRecord, type LeaseState } from './lease.js';
+import { thisProcess } from './lease-holder.js';
+import { isProcessAlive } from './process-alive.js';
 import { BaselineRepository } from './repositories/baseline.js';
 import { ConduitRepository } from './repositories/conduits.js';
 import { ConflictRepository } from './repositories/conflicts.js';
-import { HistoryRepository } from './repositories/history.js';
+import { exitedMessage, HistoryRepository } from './repositories/history.js';
+import { LeaseRepository } from './repositories/leases.js';
 import { busyAsStoreError } from './sqlite-errors.js';
-import type {
-  ConduitRow, ConflictRecord, GenerationCommit, GenerationEventRecord, GenerationRecord, Store,
+import {
+  type ConduitRow, type ConflictRecord, type GenerationCommit, type GenerationEventRecord, type GenerationRecord, type Store, StoreError,
 } from './store.js';
 
 const DEFAULT_HISTORY_LIMIT = 20;
@@ -29,6 +33,7 @@ export class SqliteStore implements Store {
   private readonly baseline: BaselineRepository;
   private readonly history: HistoryRepository;
   private readonly conflicts: ConflictRepository;
+  private readonly leases: LeaseRepository;
   /** One transaction wrapper for every write, built once (better-sqlite3 nests it as a savepoint if need be). */
   private readonly transaction: Database.Transaction<(work: () => unknown) => unknown>;
 
@@ -37,6 +42,7 @@ export class SqliteStore implements Store {
     this.baseline = new BaselineRepository(db);
     this.history = new HistoryRepository(db);
     this.conflicts = new ConflictRepository(db);
+    this.leases = new LeaseRepository(db);
     this.transaction = db.transaction((work: () => unknown) => work());
   }
 
@@ -80,9 +86,11 @@ export class SqliteStore implements Store {
 
   // generations
 
-  beginGeneration(conduitId: number, trigger: Trigger, dryRun: boolean, startedAt: string): { id: number; generation: number } {
+  beginGeneration(conduitId: number, trigger: Trigger, dryRun: boolean, startedAt: string, fence?: LeaseFence): { id: number; generation: number } {
     return this.write(() => {
+      if (fence) this.requireFence(fence, 'no generation was begun');
       const { id, generation } = this.history.begin(conduitId, trigger, dryRun, startedAt);
+      if (fence) this.leases.attachGeneration(fence, id);
       this.conduits.recordStarted(conduitId, generation, dryRun);
       return { id, generation };
     });
@@ -91,6 +99,9 @@ export class SqliteStore implements Store {
   commitGeneration(commit: GenerationCommit): void {
     this.write(() => {
       const handle = this.history.handle(commit.conduitId, commit.generationId);
+      // Kleppmann's fencing, inside the commit's own transaction: a holder that stalled
+      // past its lease and was taken over records nothing over its successor.
+      if (commit.fence) this.requireFence(commit.fence, `the results of its generation ${handle.generation} were not recorded (it reads interrupted)`);
       this.history.finish(commit);
       const context = {
         conduitId: commit.conduitId,
@@ -127,12 +138,27 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Marks `interrupted` every `running` generation whose process has exited
-   * (SPEC §7), and moves its conduit from `syncing` to `failed`. Runs of live
-   * processes, this one's included, are left alone.
+   * Marks `interrupted` every `running` generation whose runner is gone
+   * (SPEC §7), and moves its conduit from `syncing` to `failed`. A generation
+   * run under a lease is judged by it (released, expired, or its holder's pid
+   * gone in this pid space), so a run on another host sharing the database is
+   * never taken for dead by its pid; one from before leases, by its pid.
+   * Runs of live holders, this process included, are left alone.
    */
   markInterrupted(): number {
-    const orphans = this.read(() => this.history.findOrphans());
+    const orphans = this.read(() => {
+      const now = this.leases.now();
+      const me = thisProcess();
+      const leaseOf = new Map<number, LeaseRecord>();
+      for (const lease of this.leases.generationLeases()) if (lease.generationId !== null) leaseOf.set(lease.generationId, lease);
+      return this.history.findOrphans((running) => {
+        const lease = leaseOf.get(running.id);
+        // Rows from before leases (or whose lease moved on, marked at the takeover): the pid rule.
+        if (!lease) return isProcessAlive(running.runnerPid) ? null : exitedMessage(running.runnerPid);
+        const state = leaseState(lease, now, me, isProcessAlive);
+        return state === 'live' ? null : goneMessage(lease, state);
+      });
+    });
     if (orphans.length === 0) return 0;
     return this.write(() => {
       const now = this.now();
@@ -144,6 +170,98 @@ export class SqliteStore implements Store {
       }
       return marked;
     });
+  }
+
+  // leases
+
+  acquireLease(conduitId: number, kind: LeaseKind, holder: LeaseHolder, ttlMs: number): LeaseAcquisition {
+    return this.write(() => {
+      const acquisition = this.acquireOne(conduitId, kind, holder, ttlMs, this.leases.now());
+      if (!acquisition) throw new StoreError('not_found', `conduit #${conduitId} not found`);
+      return acquisition;
+    });
+  }
+
+  acquireLeases(conduitIds: readonly number[], kind: LeaseKind, holder: LeaseHolder, ttlMs: number): Map<number, LeaseAcquisition> {
+    return this.write(() => {
+      const now = this.leases.now();
+      const out = new Map<number, LeaseAcquisition>();
+      for (const id of conduitIds) {
+        const acquisition = this.acquireOne(id, kind, holder, ttlMs, now);
+        if (acquisition) out.set(id, acquisition);
+      }
+      return out;
+    });
+  }
+
+  renewLease(fence: LeaseFence, ttlMs: number): string | null {
+    const { expiresAt, lost } = this.renewLeases([fence], ttlMs);
+    return lost.length === 0 ? expiresAt : null;
+  }
+
+  renewLeases(fences: readonly LeaseFence[], ttlMs: number): { expiresAt: string; lost: LeaseFence[] } {
+    return this.write(() => {
+      const now = this.leases.now();
+      const expiresAt = later(now, ttlMs);
+      return { expiresAt, lost: fences.filter((fence) => !this.leases.renew(fence, now, expiresAt)) };
+    });
+  }
+
+  releaseLease(fence: LeaseFence): boolean {
+    return this.releaseLeases([fence]) === 1;
+  }
+
+  releaseLeases(fences: readonly LeaseFence[]): number {
+    return this.write(() => {
+      const now = this.leases.now();
+      return fences.filter((fence) => this.leases.release(fence, now)).length;
+    });
+  }
+
+  leaseHolder(conduitId: number, kind: LeaseKind, asker: LeaseHolder): LeaseHolderView | null {
+    return this.read(() => {
+      const row = this.leases.get(conduitId, kind);
+      if (!row || leaseState(row, this.leases.now(), asker, isProcessAlive) !== 'live') return null;
+      return holderView(row, this.conduits.getById(conduitId)?.name ?? `#${conduitId}`, asker);
+    });
+  }
+
+  /**
+   * One acquire at `now` (DB clock), inside the caller's transaction; undefined
+   * for an unknown conduit. A lease whose holder is gone is taken over, and
+   * the generation it ran is marked interrupted.
+   */
+  private acquireOne(conduitId: number, kind: LeaseKind, holder: LeaseHolder, ttlMs: number, now: string): LeaseAcquisition | undefined {
+    const conduit = this.conduits.getById(conduitId);
+    if (!conduit) return undefined;
+    const row = this.leases.get(conduitId, kind);
+    const state: LeaseState = row ? leaseState(row, now, holder, isProcessAlive) : 'free';
+    if (state === 'live') return { acquired: false, holder: holderView(row!, conduit.name, holder) };
+    let tookOverFrom: LeaseHolderView | null = null;
+    if (row && state !== 'free') {
+      tookOverFrom = holderView(row, conduit.name, holder);
+      if (row.generationId !== null) {
+        const why = `${goneMessage(row, state)}; pid ${holder.pid} on host ${holder.host} took the conduit over`;
+        if (this.history.markInterrupted({ id: row.generationId, conduitId, runnerPid: row.holderPid, why }, now)) {
+          this.conduits.recordInterrupted(conduitId);
+        }
+      }
+    }
+    const token = (row?.token ?? 0) + 1;
+    const expiresAt = later(now, ttlMs);
+    this.leases.hold(conduitId, kind, token, holder, now, expiresAt);
+    return { acquired: true, fence: { conduitId, kind, token, holderId: holder.id }, expiresAt, tookOverFrom };
+  }
+
+  /** StoreError('lease_lost') unless `fence` is still the lease's current token and holder; the caller holds the transaction. */
+  private requireFence(fence: LeaseFence, consequence: string): void {
+    const row = this.leases.get(fence.conduitId, fence.kind);
+    if (row && row.token === fence.token && row.holderId === fence.holderId) return;
+    const name = this.conduits.getById(fence.conduitId)?.name ?? `#${fence.conduitId}`;
+    if (!row) throw new StoreError('lease_lost', `conduit ${name} was removed while this process held its lease; ${consequence}`);
+    // The row keeps its last holder after a release: name the successor either way.
+    throw new StoreError('lease_lost', `conduit ${name}: this process lost its lease (it stalled past the lease's expiry, and pid ` +
+      `${row.holderPid ?? '?'} on host ${row.holderHost ?? '?'} took the conduit over at ${row.acquiredAt ?? '?'}); ${consequence}`);
   }
 
   // baseline
@@ -187,5 +305,30 @@ export class SqliteStore implements Store {
 
   private write<T>(work: () => T): T {
     return busyAsStoreError(this.path, () => this.transaction.immediate(work) as T);
+  }
+}
+
+/** `iso` plus `ms`, as UTC ISO-8601. */
+function later(iso: string, ms: number): string {
+  return new Date(Date.parse(iso) + ms).toISOString();
+}
+
+function holderView(row: LeaseRecord, conduit: string, asker: LeaseHolder): LeaseHolderView {
+  return {
+    conduitId: row.conduitId, conduit, kind: row.kind, token: row.token, pid: row.holderPid, host: row.holderHost,
+    acquiredAt: row.acquiredAt, expiresAt: row.expiresAt, generationId: row.generationId, self: row.holderId === asker.id,
+  };
+}
+
+/** Why the generation run under a lease that no longer keeps anyone out reads `interrupted`. */
+function goneMessage(lease: LeaseRecord, state: Exclude<LeaseState, 'live'>): string {
+  const runner = `the process running it (pid ${lease.holderPid ?? 'unknown'} on host ${lease.holderHost ?? 'unknown'})`;
+  switch (state) {
+    case 'holder_gone':
+      return `interrupted: ${runner} exited before it finished`;
+    case 'expired':
+      return `interrupted: ${runner} stopped renewing its lease, which expired at ${lease.expiresAt ?? 'an unknown time'}`;
+    case 'free':
+      return `interrupted: ${runner} let its lease go before the generation finished`;
   }
 }

@@ -3,6 +3,7 @@ import type {
   ConduitState, ConflictKind, EventAction, GenerationStatus, Resolution, Severity, Trigger, VerificationStatus,
 } from '../core/vocabulary.js';
 import type { ConduitSpec } from '../config/conduit-spec.js';
+import type { LeaseAcquisition, LeaseFence, LeaseHolder, LeaseHolderView, LeaseKind } from './lease.js';
 
 /**
  * The domain interface of conduit's SQLite store. The engine, the service,
@@ -130,6 +131,12 @@ export interface GenerationCommit {
   /** The conduit's state after the generation, and its last error (null clears it). */
   readonly conduitState: ConduitState;
   readonly lastSyncError: string | null;
+  /**
+   * The generation lease the generation runs under (src/db/lease.ts). The
+   * commit is refused with StoreError('lease_lost'), and nothing of it is
+   * written, unless this is still the lease's current token and holder.
+   */
+  readonly fence?: LeaseFence;
   /** Whether this generation counts into total_syncs / files_synced / bytes_transferred and last_sync_completed_at (not for dry runs or refusals). */
   readonly countsTowardTotals: boolean;
 }
@@ -153,16 +160,47 @@ export interface Store {
   setConduitState(id: number, state: ConduitState, lastSyncError?: string | null): void;
 
   // generations
-  /** Allocates the next generation number and inserts a `running` row. */
-  beginGeneration(conduitId: number, trigger: Trigger, dryRun: boolean, startedAt: string): { id: number; generation: number };
+  /**
+   * Allocates the next generation number and inserts a `running` row. With a
+   * fence: only while it holds the conduit's generation lease (else
+   * StoreError('lease_lost')), and the lease records the generation, so that
+   * a takeover can mark it `interrupted`.
+   */
+  beginGeneration(conduitId: number, trigger: Trigger, dryRun: boolean, startedAt: string, fence?: LeaseFence): { id: number; generation: number };
   commitGeneration(commit: GenerationCommit): void;
   listGenerations(conduitId: number, options?: { limit?: number; before?: number }): GenerationRecord[];
   getGeneration(conduitId: number, generation: number): GenerationRecord | undefined;
   getGenerationById(id: number): GenerationRecord | undefined;
   listEvents(generationId: number, options?: { action?: EventAction; limit?: number; offset?: number }): GenerationEventRecord[];
   setVerification(generationId: number, status: VerificationStatus, verifiedAt: string | null): void;
-  /** Marks every `running` generation `interrupted` (and its conduit out of `syncing`); returns how many. */
+  /**
+   * Marks `interrupted` every `running` generation whose runner is gone (its
+   * lease released, expired, or its process dead), and its conduit out of
+   * `syncing`; returns how many.
+   */
   markInterrupted(): number;
+
+  // leases (src/db/lease.ts)
+  /**
+   * Takes the conduit's lease of `kind` for `holder` until `ttlMs` from now,
+   * unless someone (this holder included) holds it live. A lease whose holder
+   * is gone is taken over, and the generation it ran is marked `interrupted`.
+   * The token grows by one on every acquire. Throws StoreError('not_found')
+   * for an unknown conduit.
+   */
+  acquireLease(conduitId: number, kind: LeaseKind, holder: LeaseHolder, ttlMs: number): LeaseAcquisition;
+  /** `acquireLease` for many conduits in one transaction (a serve's service leases); unknown conduits are left out. */
+  acquireLeases(conduitIds: readonly number[], kind: LeaseKind, holder: LeaseHolder, ttlMs: number): Map<number, LeaseAcquisition>;
+  /** Moves the expiry to `ttlMs` from now; null when the fence no longer holds the lease (taken over). */
+  renewLease(fence: LeaseFence, ttlMs: number): string | null;
+  /** `renewLease` for many leases in one transaction; `lost`: the fences that no longer hold theirs. */
+  renewLeases(fences: readonly LeaseFence[], ttlMs: number): { expiresAt: string; lost: LeaseFence[] };
+  /** Lets the lease go (its row and token stay); false when the fence no longer held it. */
+  releaseLease(fence: LeaseFence): boolean;
+  /** `releaseLease` for many leases in one transaction; returns how many were still held. */
+  releaseLeases(fences: readonly LeaseFence[]): number;
+  /** Who holds the conduit's lease of `kind` live, as `asker` judges it; null when it is free. */
+  leaseHolder(conduitId: number, kind: LeaseKind, asker: LeaseHolder): LeaseHolderView | null;
 
   // baseline
   loadBaseline(conduitId: number): Baseline;
@@ -181,7 +219,8 @@ export interface Store {
   resolveConflict(id: number, resolution: Resolution, resolvedAt: string): void;
 }
 
-export type StoreErrorCode = 'duplicate_name' | 'not_found' | 'schema' | 'busy';
+/** `lease_lost`: a fenced write of a holder whose lease was taken over (nothing of it was written). */
+export type StoreErrorCode = 'duplicate_name' | 'not_found' | 'schema' | 'busy' | 'lease_lost';
 
 export class StoreError extends Error {
   constructor(readonly code: StoreErrorCode, message: string) {

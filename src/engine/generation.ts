@@ -13,6 +13,9 @@ import { errorEventMessage } from '../db/error-event.js';
 import type {
   ConduitRow, ConflictInput, EntrySummary, GenerationCommit, GenerationCounters, GenerationEventInput, GenerationRecord, Store,
 } from '../db/store.js';
+import { holdLease, type HeldLease } from '../db/lease-keeper.js';
+import type { LeaseFence } from '../db/lease.js';
+import { StoreError } from '../db/store.js';
 import { isFsError, type FileSystem } from '../fs/file-system.js';
 import { NodeFileSystem } from '../fs/node-file-system.js';
 import { runBounded } from './bounded.js';
@@ -37,8 +40,15 @@ export interface GenerationRequest {
   readonly dryRun?: boolean;
   /** Accept a refused deletion or an emptied root, once (SPEC §4). */
   readonly force?: boolean;
-  /** Stop starting new work (SIGINT/SIGTERM); the generation ends `interrupted`. */
+  /** Stop starting new work (SIGINT/SIGTERM); the generation ends `interrupted` (a string `reason` becomes its error message). */
   readonly signal?: AbortSignal;
+  /**
+   * The conduit's generation lease, when the caller took it (`run --wait`,
+   * the service). Without one, runGeneration takes it itself, and throws
+   * ConduitBusyError before anything is recorded when another process holds
+   * it (SPEC §4: one generation per conduit at a time, across processes).
+   */
+  readonly lease?: HeldLease;
   /** Also cut copies in flight. */
   readonly cutSignal?: AbortSignal;
   /** The watcher fast path: scan only these relative paths on both sides. */
@@ -74,13 +84,25 @@ class Refusal extends Error {
   }
 }
 
-export async function runGeneration(store: Store, fs: FileSystem, request: GenerationRequest): Promise<GenerationResult> {
+export async function runGeneration(store: Store, fs: FileSystem, given: GenerationRequest): Promise<GenerationResult> {
+  const lease = given.lease ?? holdLease(store, given.conduit.id, 'generation');
+  try {
+    // A lease taken over under us (this process stalled) stops the generation like a stop request.
+    const signal = given.signal ? AbortSignal.any([given.signal, lease.lost]) : lease.lost;
+    return await runUnderLease(store, fs, { ...given, signal }, lease.fence);
+  } finally {
+    if (!given.lease) lease.release();
+  }
+}
+
+/** One generation, its beginning and its commit fenced by the lease's token (sqlite-store.ts `requireFence`). */
+async function runUnderLease(store: Store, fs: FileSystem, request: GenerationRequest, fence: LeaseFence): Promise<GenerationResult> {
   const now = request.now ?? (() => new Date());
   const conduit = request.conduit;
   const dryRun = request.dryRun === true;
   const startedAt = now();
   const previousState = conduit.state;
-  const { id: generationId, generation } = store.beginGeneration(conduit.id, request.trigger, dryRun, startedAt.toISOString());
+  const { id: generationId, generation } = store.beginGeneration(conduit.id, request.trigger, dryRun, startedAt.toISOString(), fence);
   if (!dryRun) store.setConduitState(conduit.id, 'syncing');
   const progress = (p: Omit<GenerationProgress, 'conduit' | 'generation'>) =>
     request.onProgress?.({ conduit: conduit.name, generation, ...p });
@@ -104,6 +126,7 @@ export async function runGeneration(store: Store, fs: FileSystem, request: Gener
       conduitState: dryRun ? previousState : outcome.state,
       lastSyncError: dryRun ? conduit.lastSyncError : outcome.errorMessage,
       countsTowardTotals: !dryRun && (outcome.status === 'completed' || outcome.status === 'completed_with_errors'),
+      fence,
     });
     if (verification === 'verified') store.setVerification(generationId, 'verified', now().toISOString());
     return { record: store.getGenerationById(generationId)!, written: outcome.written, scanned: outcome.scanned };
@@ -118,6 +141,8 @@ export async function runGeneration(store: Store, fs: FileSystem, request: Gener
   try {
     return finish(await generate(store, fs, request, startedAt, progress));
   } catch (error) {
+    // Taken over: the successor marked this generation interrupted; nothing more of it may be recorded.
+    if (error instanceof StoreError && error.code === 'lease_lost') throw error;
     if (error instanceof Refusal) return stopped('refused', error.state, 'guard', error.message);
     return stopped('failed', 'failed', 'sync', error instanceof Error ? error.message : String(error));
   }
@@ -242,7 +267,7 @@ async function generate(
   const firstError = events.find((e) => e.action === 'error');
   const status: GenerationStatus = interrupted ? 'interrupted' : counters.errorsEncountered > 0 ? 'completed_with_errors' : 'completed';
   const errorMessage = interrupted
-    ? 'interrupted: the service stopped before the generation finished'
+    ? (typeof request.signal?.reason === 'string' ? request.signal.reason : 'interrupted: the service stopped before the generation finished')
     : firstError ? `${counters.errorsEncountered} error(s); first: ${firstError.path}: ${firstError.message}` : null;
   const written = outcomes.flatMap((o) => (o.status === 'applied' ? o.landed : []));
   return {

@@ -92,7 +92,8 @@ export async function executePlan(plan: Pick<Plan, 'actions'>, context: Transfer
       });
     }
   }
-  return outcomes.map((outcome, index) => outcome ?? skipped(actions[index]!, SKIP_REASON.interrupted));
+  // Array.from, not map: map skips the holes that batches never started (a stop) leave in `outcomes`.
+  return Array.from(outcomes, (outcome, index) => outcome ?? skipped(actions[index]!, SKIP_REASON.interrupted));
 }
 
 /**

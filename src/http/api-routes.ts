@@ -4,6 +4,7 @@ import type { ConduitSpec } from '../config/conduit-spec.js';
 import { describeValue } from '../config/config-error.js';
 import { pathsOverlap, realPathOfExistingPart } from '../config/paths.js';
 import { mergeConduitPatch, validateConduit } from '../config/validate-conduit.js';
+import { isConduitBusy } from '../db/lease.js';
 import {
   addConduit, editConduit, removeConduit, requireConduit,
 } from '../service/conduit-admin.js';
@@ -61,11 +62,23 @@ export function registerApiRoutes(app: FastifyInstance, service: ConduitService)
     const conduit = requireConduit(store, request.params.name);
     const options = parseInput(runBody, request.body, 'body');
     if (!conduit.enabled) throw new HttpError(409, `conduit "${conduit.name}" is disabled; enable it first (PATCH {"enabled": true})`);
+    // One generation per conduit at a time, across processes (SPEC §4): another process runs it now.
+    const elsewhere = service.heldElsewhere(conduit.name);
+    if (elsewhere !== null) throw busy(elsewhere);
     const alreadyRunning = service.running().some((r) => r.conduit === conduit.name);
+    // RACE: another process may take the lease between the check above and the run; the run then
+    // fails with ConduitBusyError (a 409 when waited for, a log line otherwise) and changes nothing.
     const done = service.requestSync(conduit.name, { trigger: 'api', dryRun: options.dryRun === true, force: options.force === true });
-    if (options.wait === true) return generationView(await done);
+    if (options.wait === true) {
+      return generationView(await done.catch((error: unknown) => {
+        throw isConduitBusy(error) ? busy(error.message) : error;
+      }));
+    }
     // Not waited for: the outcome reaches clients as `generation_finished` on /api/events.
-    done.catch((error: unknown) => request.log.error({ err: error, conduit: conduit.name }, 'requested generation failed'));
+    done.catch((error: unknown) => {
+      if (isConduitBusy(error)) request.log.info({ conduit: conduit.name, holder: error.message }, 'requested generation not run: the conduit is busy');
+      else request.log.error({ err: error, conduit: conduit.name }, 'requested generation failed');
+    });
     return reply.code(202).send({ conduit: conduit.name, requested: true, followsRunningGeneration: alreadyRunning });
   });
 
@@ -106,6 +119,11 @@ export function registerApiRoutes(app: FastifyInstance, service: ConduitService)
     if (!store.getConflict(id)) throw notFound(`no conflict with id ${id} (see GET /api/conflicts)`);
     return service.resolveConflict(id, choice);
   });
+}
+
+/** 409: the conduit's lease is held by another process; nothing was started. */
+function busy(holder: string): HttpError {
+  return new HttpError(409, `${holder}; nothing was started (try again when it has finished)`);
 }
 
 function objectBody(body: unknown): Record<string, unknown> {

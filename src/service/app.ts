@@ -1,4 +1,5 @@
 import { configBaseDir, configDatabase, CONFIG_DEFAULTS, placed, readConfigJson, validateConfig, type ConduitConfig } from '../config/config-file.js';
+import { leaseTiming } from '../db/lease-keeper.js';
 import type { Store } from '../db/store.js';
 import { NodeFileSystem } from '../fs/node-file-system.js';
 import { startHttpServer, type RunningHttpServer } from '../http/server.js';
@@ -40,6 +41,8 @@ export interface RunningApp {
 
 export async function startApp(options: AppOptions): Promise<RunningApp> {
   const log = options.logger;
+  // A bad CONDUIT_LEASE_TTL_MS is bad input: exit 2 before anything is opened.
+  const timing = leaseTiming(options.env);
   const file = options.configFile;
   const raw = file === undefined ? undefined : readConfigJson(file);
   // Checked once before the database is even opened (a bad file must not create one), and again
@@ -60,7 +63,7 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
   }
 
   const service = new ConduitRuntime({
-    store, fs: new NodeFileSystem(), logger: log,
+    store, fs: new NodeFileSystem(), logger: log, leaseTiming: timing,
     maxConcurrentConduits: config?.maxConcurrentConduits ?? CONFIG_DEFAULTS.maxConcurrentConduits,
     ...options.runtime,
   });

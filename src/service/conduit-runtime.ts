@@ -3,6 +3,9 @@ import { dirname } from 'node:path';
 import { parseSchedule } from '../config/schedule.js';
 import type { Side } from '../core/entry.js';
 import type { Landed } from '../core/plan.js';
+import { describeHolder, isConduitBusy } from '../db/lease.js';
+import { holdLease, leaseTiming, type HeldLease, type LeaseTiming } from '../db/lease-keeper.js';
+import { thisProcess } from '../db/lease-holder.js';
 import type { ConduitRow, ConflictRecord, GenerationRecord, Store } from '../db/store.js';
 import { runGeneration, type GenerationProgress } from '../engine/generation.js';
 import { isConduitTempName } from '../engine/filters.js';
@@ -14,6 +17,7 @@ import { watch, type WatchEvent, type Watcher } from '../watch/watcher.js';
 import { UnknownConduitError } from './conduit-admin.js';
 import type { ConduitService, LiveEvent, RunningGeneration, SyncRequestOptions } from './conduit-service.js';
 import { resolveConflict, type ResolveChoice } from './resolve-conflict.js';
+import { ServiceLeases } from './service-leases.js';
 import { Scheduler, type ConduitFacts, type RunReport, type SchedulerRequest } from './scheduler.js';
 import { failed, finalCheck, namePaths, VerificationTracker } from './verifier.js';
 import { generationView } from './views.js';
@@ -37,6 +41,8 @@ export interface RuntimeOptions {
   readonly rootPollMs?: number;
   /** After a stop is asked, transfers in flight are cut after this long. Default 10 s (SPEC §9). */
   readonly cutAfterMs?: number;
+  /** Lease TTL and heartbeat (src/db/lease-keeper.ts); default from CONDUIT_LEASE_TTL_MS, else 30 s. */
+  readonly leaseTiming?: LeaseTiming;
 }
 
 export class ConduitDisabledError extends Error {
@@ -89,6 +95,14 @@ export class ConduitRuntime implements ConduitService {
   private readonly stopRequested = new AbortController();
   private readonly cut = new AbortController();
   private stopped = false;
+  private readonly timing: LeaseTiming;
+  /**
+   * The `service` leases this process holds: it schedules and watches only
+   * these conduits. The enabled ones another `serve` holds stand by, asked
+   * for again every heartbeat, and are taken over when that lease is
+   * released or expires.
+   */
+  private readonly serviceLeases: ServiceLeases;
 
   constructor(private readonly options: RuntimeOptions) {
     this.store = options.store;
@@ -97,6 +111,14 @@ export class ConduitRuntime implements ConduitService {
     this.aggregatorOptions = { ...DEFAULT_AGGREGATOR_OPTIONS, ...options.aggregator };
     this.fullScanEveryMs = options.fullScanEveryMs ?? 10 * 60_000;
     this.cutAfterMs = options.cutAfterMs ?? 10_000;
+    this.timing = options.leaseTiming ?? leaseTiming();
+    this.serviceLeases = new ServiceLeases(this.store, this.timing, thisProcess(), {
+      gained: (name, from) => this.gainedService(name, from === null ? null : describeHolder(from)),
+      lost: (name) => this.lostService(name),
+      standingBy: (name, holder) => this.log.info({ conduit: name, holder: describeHolder(holder) },
+        'conduit held by another process: leaving it alone until its service lease is released or expires'),
+      failed: (error) => this.log.warn({ err: error }, 'could not renew the service leases; trying again at the next heartbeat'),
+    });
     this.scheduler = new Scheduler({
       maxConcurrent: () => this.options.maxConcurrentConduits,
       facts: (name) => this.factsOf(name),
@@ -106,16 +128,24 @@ export class ConduitRuntime implements ConduitService {
         return row !== undefined && existsSync(row.source) && existsSync(row.target);
       },
       onError: (name, error) => this.log.error({ conduit: name, err: error }, 'scheduled generation could not run'),
+      // Another process runs the conduit: its automatic runs come back once the lease is free.
+      isBusy: isConduitBusy,
+      busyRetryMs: Math.min(2_000, this.timing.renewEveryMs),
       ...(options.rootPollMs !== undefined ? { rootPollMs: options.rootPollMs } : {}),
     });
   }
 
-  /** Arms every enabled conduit: watchers first (so the first generation's writes are seen), then schedules. */
+  /**
+   * Arms every enabled conduit whose service lease this process gets:
+   * watchers first (so the first generation's writes are seen), then
+   * schedules. The others stand by.
+   */
   async start(): Promise<void> {
-    const rows = this.store.listConduits().filter((row) => row.enabled);
+    const rows = this.serviceLeases.claim(this.store.listConduits().filter((row) => row.enabled));
     await Promise.all(rows.map((row) => this.ensureWatch(row)));
     for (const row of rows) this.armSchedule(row);
-    this.log.info({ conduits: rows.map((r) => `${r.name} (${r.schedule})`) }, 'service started');
+    this.serviceLeases.start();
+    this.log.info({ conduits: rows.map((r) => `${r.name} (${r.schedule})`), standingBy: this.serviceLeases.standingBy() }, 'service started');
   }
 
   setMaxConcurrentConduits(n: number): void {
@@ -139,6 +169,8 @@ export class ConduitRuntime implements ConduitService {
     for (const v of this.verifications) clearTimeout(v.timer);
     this.verifications.clear();
     await Promise.all([...this.watches.keys()].map((name) => this.closeWatch(name)));
+    // Last: another serve on the database may take these conduits over now.
+    this.serviceLeases.stop();
   }
 
   // ------------------------------------------------------------ ConduitService
@@ -167,8 +199,10 @@ export class ConduitRuntime implements ConduitService {
       this.armedSchedules.delete(name);
       this.scheduler.forget(name);
       void this.closeWatch(name);
+      this.serviceLeases.forget(name);
       return;
     }
+    if (this.serviceLeases.claim([row]).length === 0) return;
     void this.ensureWatch(row).then(() => this.armSchedule(row)).catch((error: unknown) => {
       this.log.error({ conduit: name, err: error }, 'could not start watching the conduit');
     });
@@ -187,6 +221,37 @@ export class ConduitRuntime implements ConduitService {
     return [this.store.path, dirname(this.store.path)];
   }
 
+  heldElsewhere(name: string): string | null {
+    const row = this.store.getConduit(name);
+    const holder = row ? this.store.leaseHolder(row.id, 'generation', thisProcess()) : null;
+    return holder && !holder.self ? describeHolder(holder) : null;
+  }
+
+  // ------------------------------------------------------------ service leases
+
+  /** A heartbeat got the conduit's service lease (its holder let it go, died or stalled): arm it here. */
+  private gainedService(name: string, from: string | null): void {
+    if (this.stopped) return;
+    const row = this.store.getConduit(name);
+    if (!row || !row.enabled) {
+      this.serviceLeases.forget(name);
+      return;
+    }
+    this.log.info({ conduit: name, from: from ?? undefined }, 'took the conduit over: it is scheduled and watched here now');
+    void this.ensureWatch(row).then(() => this.armSchedule(row)).catch((error: unknown) => {
+      this.log.error({ conduit: name, err: error }, 'could not start watching the conduit');
+    });
+  }
+
+  /** A heartbeat found our service lease taken over (this process stalled): stop scheduling and watching the conduit. */
+  private lostService(name: string): void {
+    if (this.stopped) return;
+    this.log.warn({ conduit: name }, 'lost the conduit\'s service lease to another process: no longer scheduling or watching it');
+    this.armedSchedules.delete(name);
+    this.scheduler.forget(name);
+    void this.closeWatch(name);
+  }
+
   // ------------------------------------------------------------ scheduling
 
   private factsOf(name: string): ConduitFacts {
@@ -194,7 +259,8 @@ export class ConduitRuntime implements ConduitService {
     if (!row || !row.enabled) return { schedule: null, lastStartedAt: null };
     const last = row.syncGeneration > 0 ? this.store.getGeneration(row.id, row.syncGeneration) : undefined;
     return {
-      schedule: parseSchedule(row.schedule),
+      // A conduit another serve holds runs here only when asked (the API), like a manual one.
+      schedule: parseSchedule(this.serviceLeases.holds(name) ? row.schedule : 'manual'),
       lastStartedAt: last ? Date.parse(last.startedAt) : null,
       lastUnfinished: last?.status === 'interrupted' || last?.status === 'running',
     };
@@ -208,11 +274,24 @@ export class ConduitRuntime implements ConduitService {
     this.scheduler.arm(row.name, { initial });
   }
 
-  /** One generation, as the scheduler asked for it. */
+  /**
+   * One generation, as the scheduler asked for it, under the conduit's
+   * generation lease: when another process (a CLI run, another serve) holds
+   * it, ConduitBusyError before anything of this run is touched.
+   */
   private async runOne(name: string, request: SchedulerRequest): Promise<RunReport> {
     const conduit = this.store.getConduit(name);
     if (!conduit) throw new UnknownConduitError(name);
     if (!conduit.enabled) throw new ConduitDisabledError(name);
+    const lease = holdLease(this.store, conduit.id, 'generation', { timing: this.timing });
+    try {
+      return await this.runLeased(name, request, conduit, lease);
+    } finally {
+      lease.release();
+    }
+  }
+
+  private async runLeased(name: string, request: SchedulerRequest, conduit: ConduitRow, lease: HeldLease): Promise<RunReport> {
     const w = this.watches.get(name);
     // The fast path needs a full generation of this process behind it, not too long ago.
     const fast = request.paths !== null && w !== undefined && w.fullDoneAt !== null && Date.now() - w.fullDoneAt < this.fullScanEveryMs;
@@ -250,7 +329,7 @@ export class ConduitRuntime implements ConduitService {
     try {
       result = await runGeneration(this.store, this.fs, {
         conduit, trigger: request.trigger, dryRun: request.dryRun, force: request.force,
-        signal: this.stopRequested.signal, cutSignal: this.cut.signal,
+        signal: this.stopRequested.signal, cutSignal: this.cut.signal, lease,
         ...(onlyPaths ? { onlyPaths } : {}),
         verification: 'waiting_watcher', onProgress,
       });

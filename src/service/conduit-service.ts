@@ -13,7 +13,9 @@ export interface ConduitService {
   readonly store: Store;
   /**
    * Request a generation now. One generation per conduit at a time: a request
-   * while one runs coalesces into exactly one follow-up. Resolves with the
+   * while one runs coalesces into exactly one follow-up; a request while
+   * another process runs the conduit rejects with ConduitBusyError (its
+   * automatic triggers are retried when the lease is free). Resolves with the
    * generation that satisfied the request once it has finished (its record,
    * whatever its status: a refusal is a record too).
    */
@@ -31,6 +33,12 @@ export interface ConduitService {
    * (WAL files, the API token file). The API refuses them with a 400.
    */
   protectedPaths(): readonly string[];
+  /**
+   * When another process holds the conduit's generation lease (a CLI run,
+   * another serve): the line naming it ("conduit m1 is running in pid 4242 on
+   * host h1 since 06:57:19Z"); null when the conduit is free or runs here.
+   */
+  heldElsewhere(name: string): string | null;
 }
 
 export interface SyncRequestOptions {

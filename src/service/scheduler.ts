@@ -19,7 +19,11 @@ import { backoffMs, nextRunAt } from './schedule-timing.js';
  *   requests from a person (`manual`, `api`) never wait;
  * - a conduit refused because a root is gone (`waiting_for_source`) is
  *   polled cheaply (one existence check of its roots every few seconds) and
- *   runs by itself when they are back.
+ *   runs by itself when they are back;
+ * - a run that finds the conduit busy (another process holds its lease,
+ *   `deps.isBusy`) is no failure: its requests are refused, and an
+ *   automatically scheduled conduit asks again every `busyRetryMs` with a
+ *   full generation until the lease is free.
  *
  * Timers use the global `setTimeout` and `Date.now` at call time, so vitest's
  * fake timers drive it in tests.
@@ -58,6 +62,10 @@ export interface SchedulerDeps {
   onError(name: string, error: unknown): void;
   /** How often a `waiting_for_source` conduit's roots are checked; default 3 s. */
   readonly rootPollMs?: number;
+  /** Whether `run` failed because another process runs the conduit (nothing was started). */
+  isBusy?(error: unknown): boolean;
+  /** How soon an automatic conduit found busy asks again; default 2 s. */
+  readonly busyRetryMs?: number;
 }
 
 export const FULL_SCHEDULED: SchedulerRequest = { trigger: 'schedule', dryRun: false, force: false, paths: null };
@@ -87,10 +95,11 @@ class Slot {
   retryTimer: NodeJS.Timeout | null = null;
   pollTimer: NodeJS.Timeout | null = null;
   deferTimer: NodeJS.Timeout | null = null;
+  busyTimer: NodeJS.Timeout | null = null;
 
   clearTimers(): void {
-    for (const timer of [this.scheduleTimer, this.retryTimer, this.pollTimer, this.deferTimer]) if (timer !== null) clearTimeout(timer);
-    this.scheduleTimer = this.retryTimer = this.pollTimer = this.deferTimer = null;
+    for (const timer of [this.scheduleTimer, this.retryTimer, this.pollTimer, this.deferTimer, this.busyTimer]) if (timer !== null) clearTimeout(timer);
+    this.scheduleTimer = this.retryTimer = this.pollTimer = this.deferTimer = this.busyTimer = null;
   }
 }
 
@@ -195,7 +204,8 @@ export class Scheduler {
   /** A request of the scheduler's own: nobody awaits it, failures are reported. */
   private fire(name: string, request: SchedulerRequest): void {
     this.request(name, request).catch((error: unknown) => {
-      if (!this.stopping) this.deps.onError(name, error);
+      // Busy is no error: afterBusy asks again.
+      if (!this.stopping && this.deps.isBusy?.(error) !== true) this.deps.onError(name, error);
     });
   }
 
@@ -240,7 +250,8 @@ export class Scheduler {
       },
       (error: unknown) => {
         for (const waiter of pending.waiters) waiter.reject(error);
-        this.afterFailure(name, slot);
+        if (this.deps.isBusy?.(error) === true) this.afterBusy(name, slot);
+        else this.afterFailure(name, slot);
       },
     ).finally(() => {
       slot.running = false;
@@ -282,6 +293,17 @@ export class Scheduler {
       }, wait);
     }
     this.arm(name, { initial: false });
+  }
+
+  /** Another process runs the conduit: an automatic one asks again soon, with a full generation (what changed meanwhile is in it). */
+  private afterBusy(name: string, slot: Slot): void {
+    if (this.stopping || slot.busyTimer !== null) return;
+    const facts = this.deps.facts(name);
+    if (facts.schedule === null || facts.schedule.kind === 'manual') return;
+    slot.busyTimer = setTimeout(() => {
+      slot.busyTimer = null;
+      this.fire(name, FULL_SCHEDULED);
+    }, this.deps.busyRetryMs ?? 2_000);
   }
 
   /** Until the roots are back: a cheap existence check every few seconds, then a full generation. */

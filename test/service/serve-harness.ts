@@ -79,12 +79,15 @@ export interface Served {
   readonly exited: Promise<number | null>;
 }
 
-export async function startServe(area: ServeArea, args: readonly string[] = ['--config', area.config]): Promise<Served> {
+export async function startServe(
+  area: ServeArea, args: readonly string[] = ['--config', area.config], options: { env?: Record<string, string> } = {},
+): Promise<Served> {
   ensureBuilt();
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && k !== 'CONDUIT_DB') env[k] = v;
   env['CONDUIT_API_TOKEN'] = API_TOKEN;
   env['CONDUIT_LOG_LEVEL'] = 'debug';
+  Object.assign(env, options.env);
   const child = spawn(process.execPath, [join(repoRoot, 'bin/conduit.js'), 'serve', '--port', '0', ...args], { cwd: area.dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
   const log: string[] = [];
   let partial = '';

@@ -61,6 +61,11 @@ export interface OrphanGeneration {
   readonly runnerPid: number | null;
 }
 
+/** Why a generation whose process exited reads `interrupted`. */
+export function exitedMessage(pid: number | null): string {
+  return `interrupted: the process running it (pid ${pid ?? 'unknown'}) exited before it finished`;
+}
+
 /** At most this many errors are attached to a GenerationRecord (the events keep them all). */
 const MAX_ERRORS = 1000;
 /** SQLite's "no limit". */
@@ -225,19 +230,26 @@ export class HistoryRepository {
   }
 
   /**
-   * The `running` generations whose process is gone. Generations of live
-   * processes (this one included) are not orphans: never clobber a run in
-   * progress. A plain read, so an open with nothing to fix takes no write lock.
+   * The `running` generations whose runner is gone. `runnerGone` judges a
+   * row (the store asks the conduit's lease); without it, a row is an orphan
+   * when its pid no longer exists here (the rule for rows from before
+   * leases). Generations of live runners (this process included) are not
+   * orphans: never clobber a run in progress. A plain read, so an open with
+   * nothing to fix takes no write lock.
    */
-  findOrphans(): OrphanGeneration[] {
-    return this.selectRunning.all().filter((row) => !isProcessAlive(row.runner_pid))
-      .map((row) => ({ id: row.id, conduitId: row.conduit_id, runnerPid: row.runner_pid }));
+  findOrphans(runnerGone?: (running: OrphanGeneration) => string | null): Array<OrphanGeneration & { readonly why: string }> {
+    const out: Array<OrphanGeneration & { readonly why: string }> = [];
+    for (const row of this.selectRunning.all()) {
+      const running: OrphanGeneration = { id: row.id, conduitId: row.conduit_id, runnerPid: row.runner_pid };
+      const why = runnerGone ? runnerGone(running) : isProcessAlive(row.runner_pid) ? null : exitedMessage(row.runner_pid);
+      if (why !== null) out.push({ ...running, why });
+    }
+    return out;
   }
 
   /** Marks an orphan `interrupted` unless it finished meanwhile; the caller holds the transaction. */
-  markInterrupted(orphan: OrphanGeneration, now: string): boolean {
-    const why = `interrupted: the process running it (pid ${orphan.runnerPid ?? 'unknown'}) exited before it finished`;
-    return this.markRowInterrupted.run(now, why, orphan.id).changes > 0;
+  markInterrupted(orphan: OrphanGeneration & { readonly why?: string }, now: string): boolean {
+    return this.markRowInterrupted.run(now, orphan.why ?? exitedMessage(orphan.runnerPid), orphan.id).changes > 0;
   }
 
   private toRecord(row: GenerationDbRow): GenerationRecord {

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { runGeneration } from '../../../src/engine/generation.js';
 import { NodeFileSystem } from '../../../src/fs/node-file-system.js';
 import { openStore } from '../../../src/db/open-store.js';
+import { describeHolder } from '../../../src/db/lease.js';
+import { thisProcess } from '../../../src/db/lease-holder.js';
 import type { GenerationRecord, Store } from '../../../src/db/store.js';
 import { requireConduit } from '../../../src/service/conduit-admin.js';
 import type {
@@ -101,6 +103,11 @@ export async function createDirectService(): Promise<DirectService> {
     },
     running: () => [...running.values()],
     protectedPaths: () => [databasePath, dataDir],
+    heldElsewhere(name) {
+      const row = store.getConduit(name);
+      const holder = row ? store.leaseHolder(row.id, 'generation', thisProcess()) : null;
+      return holder && !holder.self ? describeHolder(holder) : null;
+    },
     close() {
       store.close();
       rmSync(dataDir, { recursive: true, force: true });
