@@ -12,9 +12,10 @@ fileSystemContract('MemoryFileSystem', async () => {
     writeFile: async (path, content) => fs.writeFile(path, content),
     readFile: async (path) => fs.readFile(path),
     mtimeToleranceNs: 0n,
+    syncOps: fs,
     cleanup: async () => undefined,
   };
-});
+}, { syncOps: true });
 
 describe('MemoryFileSystem helpers', () => {
   it('snapshot lists files by content, directories with a trailing slash, links by text', async () => {
