@@ -52,8 +52,7 @@ export interface SchedulerDeps {
   maxConcurrent(): number;
   facts(name: string): ConduitFacts;
   run(name: string, request: SchedulerRequest): Promise<RunReport>;
-  /** Both roots exist again (a cheap check: no scan). */
-  /** Asked through the filesystem seam, so it may answer later. */
+  /** Both roots exist again (a cheap check: no scan). Asked through the filesystem seam, so it may answer later. */
   rootsPresent(name: string): boolean | Promise<boolean>;
   /** A scheduled request failed outside any generation (e.g. the database was busy). */
   onError(name: string, error: unknown): void;
@@ -292,7 +291,7 @@ export class Scheduler {
     const check = (): void => {
       slot.pollTimer = null;
       if (this.stopping || !this.slots.has(name)) return;
-      void Promise.resolve(this.deps.rootsPresent(name)).catch(() => false).then((present) => {
+      void Promise.resolve().then(() => this.deps.rootsPresent(name)).catch(() => false).then((present) => {
         if (this.stopping || !this.slots.has(name) || slot.pollTimer !== null) return;
         if (present) this.fire(name, FULL_SCHEDULED);
         else slot.pollTimer = setTimeout(check, this.deps.rootPollMs ?? 3_000);
