@@ -1,15 +1,17 @@
 import type { Worker } from 'node:worker_threads';
+import type { CopyBatches } from '../fs/file-system.js';
 import type { CopyRequest } from './copy-protocol.js';
 import type { CopyItemResult } from './copy-sync.js';
 import type { CopyBatchReply } from './copy-worker.js';
 import { startModuleWorker } from './module-worker.js';
 
 /**
- * A few copy workers (copy-worker.ts) for one transfer: `copy` sends a batch
- * of small-file copies to a free worker and resolves with one result per
- * file, in order. At most `size` batches run at once; more wait their turn.
+ * A few copy workers (copy-worker.ts) for one transfer: NodeFileSystem's
+ * `openCopyBatches`. `copy` sends a batch of small-file copies to a free
+ * worker and resolves with one result per file, in order. At most `size`
+ * batches run at once; more wait their turn.
  */
-export class CopyPool {
+export class CopyPool implements CopyBatches {
   private readonly idle: Worker[] = [];
   private readonly waiting: Array<(worker: Worker) => void> = [];
   private readonly all: Worker[] = [];
@@ -25,6 +27,10 @@ export class CopyPool {
     worker.once('exit', () => this.dead.add(worker));
     this.all.push(worker);
     return worker;
+  }
+
+  get concurrency(): number {
+    return this.size;
   }
 
   static start(size: number): CopyPool {

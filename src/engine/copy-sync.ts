@@ -1,5 +1,4 @@
-import { isFsError } from '../fs/file-system.js';
-import { NodeFileSystem } from '../fs/node-file-system.js';
+import { isFsError, type SyncCopyOps } from '../fs/file-system.js';
 import { copyViaTemp, driveSync, type CopyRequest, type CopyStep, type WriteResult } from './copy-protocol.js';
 
 /** An FsError as plain data (a class does not survive the structured clone). */
@@ -12,14 +11,14 @@ export interface CopyFailure {
 
 export type CopyItemResult = { readonly ok: true; readonly result: WriteResult } | { readonly ok: false; readonly error: CopyFailure };
 
-const defaultFs = new NodeFileSystem();
-
 /**
- * The copy protocol driven synchronously on the real disk: what a copy worker
- * does for each file of a batch (kept apart from the worker's message loop so
- * tests can run it directly). Never throws: a failure is the item's result.
+ * The copy protocol driven synchronously, next to the disk: what one item of
+ * a copy batch (`FileSystem.openCopyBatches`) is — in node's copy workers
+ * over a NodeFileSystem, inline in the in-memory filesystem (kept apart from
+ * the worker's message loop so tests can run it directly). Never throws: a
+ * failure is the item's result.
  */
-export function copySync(request: CopyRequest, fs: NodeFileSystem = defaultFs): CopyItemResult {
+export function copySync(request: CopyRequest, fs: SyncCopyOps): CopyItemResult {
   try {
     return { ok: true, result: driveSync(copyViaTemp(request), (step) => perform(fs, step)) };
   } catch (err) {
@@ -29,7 +28,7 @@ export function copySync(request: CopyRequest, fs: NodeFileSystem = defaultFs): 
 }
 
 
-function perform(fs: NodeFileSystem, step: CopyStep): unknown {
+function perform(fs: SyncCopyOps, step: CopyStep): unknown {
   switch (step.op) {
     case 'lstat':
       return fs.lstatOrNullSync(step.path);

@@ -16,15 +16,13 @@ import type {
 import { holdLease, type HeldLease } from '../db/lease-keeper.js';
 import type { LeaseFence } from '../db/lease.js';
 import { StoreError } from '../db/store.js';
-import { isFsError, type FileSystem } from '../fs/file-system.js';
-import { NodeFileSystem } from '../fs/node-file-system.js';
+import { isFsError, type CopyBatches, type FileSystem } from '../fs/file-system.js';
 import { runBounded } from './bounded.js';
 import { buildRules, pathPattern } from './filters.js';
 import { scanRoot, type ScanOptions, type ScanResult } from './scan.js';
 import { replicateDirectoryTimes } from './directory-times.js';
 import { createThrottle } from './throttle.js';
 import { executePlan, POOLED_COPY_MAX_BYTES, type TransferProgress } from './transfer.js';
-import { CopyPool } from './copy-pool.js';
 import { pruneVersions, versionStamp, versionsDirFor } from './versioning.js';
 
 /**
@@ -280,16 +278,18 @@ async function generate(
 const COPY_WORKERS_FROM = 32;
 
 /**
- * Copy workers (copy-pool.ts) for a plan with many small files on the real
- * disk: the same copy protocol, run synchronously off the main thread. As
- * many workers as cores, never more than `parallelTransfers`.
+ * Batched copies (`FileSystem.openCopyBatches`) for a plan with many small
+ * files: the same copy protocol, run next to the disk (node: synchronously in
+ * copy workers off the main thread). As many workers as cores, never more
+ * than `parallelTransfers`. The filesystem may refuse (null: a decorator that
+ * must see each step); the plan then copies file by file, as small plans do.
  */
-function copyWorkersFor(fs: FileSystem, plan: Plan, conduit: ConduitRow, throttled: boolean): CopyPool | undefined {
-  if (!(fs instanceof NodeFileSystem) || throttled || conduit.versioning) return undefined;
+function copyWorkersFor(fs: FileSystem, plan: Plan, conduit: ConduitRow, throttled: boolean): CopyBatches | undefined {
+  if (throttled || conduit.versioning) return undefined;
   let small = 0;
   for (const a of plan.actions) if (a.op === 'copy' && a.entry.size <= POOLED_COPY_MAX_BYTES) small++;
   if (small < COPY_WORKERS_FROM) return undefined;
-  return CopyPool.start(Math.min(conduit.parallelTransfers, availableParallelism()));
+  return fs.openCopyBatches(Math.min(conduit.parallelTransfers, availableParallelism())) ?? undefined;
 }
 
 /** Filter rules for this conduit: include/exclude, index rules with both roots' `.conduitignore`, and the versioning directory. */

@@ -1,34 +1,36 @@
 import { parentPort } from 'node:worker_threads';
 import { NodeFileSystem } from '../fs/node-file-system.js';
 import { walkCollected, type ScanOptions } from './scan.js';
+import type { ScanReply } from './scan-pool.js';
 import { packEntries, transferablesOf } from './snapshot-codec.js';
-import type { ScanReply } from './scan.js';
 
 /**
- * The scan worker (scan.ts, `scanRoot`): answers one request at a time with
- * a walk of one root, using its own NodeFileSystem, and sends the entries
- * back packed (snapshot-codec.ts) so they cross cheaply. It stays alive
- * between requests (scan.ts keeps idle workers), so later scans skip the
- * start-up and run already-optimised code.
+ * A scan worker (scan-pool.ts, behind NodeFileSystem's `walkTree`): answers
+ * one request at a time with a walk of one root, through its own
+ * NodeFileSystem (the same edge to the disk, byte names included, as the main
+ * thread), and sends the entries back packed (snapshot-codec.ts) so they cross
+ * cheaply. It stays alive between requests (scan-pool.ts keeps idle workers),
+ * so later scans skip the start-up and run already-optimised code.
  */
 interface ScanRequest {
   readonly root: string;
   readonly options: ScanOptions;
 }
 
+const disk = new NodeFileSystem();
 const port = parentPort;
-if (port === null) throw new Error('scan-worker.ts must run as a worker_threads Worker (see scanRoot in scan.ts)');
+if (port === null) throw new Error('scan-worker.ts must run as a worker_threads Worker (see scan-pool.ts)');
 port.on('message', ({ root, options }: ScanRequest) => {
   let reply: ScanReply;
   let transfer: ArrayBuffer[] = [];
   try {
     // Packed straight from the walk's arrays: no Map is built only to be iterated again.
-    const result = walkCollected(new NodeFileSystem(), root, options);
+    const result = walkCollected(disk, root, options);
     const packed = packEntries(result.paths, result.list);
     transfer = transferablesOf(packed);
     reply = { ok: true, root: result.root, rootMessage: result.rootMessage, staleTemps: result.staleTemps, visited: result.visited, packed };
   } catch (err) {
-    // A bug, not a disk problem (those are entries): hand it over with its stack so scanRoot can rethrow it.
+    // A bug, not a disk problem (those are entries): hand it over with its stack so walkTree can rethrow it.
     reply = { ok: false, message: err instanceof Error ? err.message : String(err), stack: err instanceof Error ? err.stack : undefined };
   }
   port.postMessage(reply, transfer);

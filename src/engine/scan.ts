@@ -1,10 +1,6 @@
 import { ancestorsOf, comparePaths, depthOf, parentOf, type Entry, type ProblemEntry, type Snapshot } from '../core/entry.js';
-import type { Worker } from 'node:worker_threads';
-import { startModuleWorker } from './module-worker.js';
 import { isFsError, type FileSystem } from '../fs/file-system.js';
-import { NodeFileSystem } from '../fs/node-file-system.js';
 import { compileFilter, isConduitTempName, type PathFilter } from './filters.js';
-import { unpackSnapshot, type PackedSnapshot } from './snapshot-codec.js';
 
 /** The filter rules of SPEC §5, in a form that can cross a worker boundary (see filters.ts). */
 export interface FilterRules {
@@ -58,7 +54,7 @@ export interface ScanResult {
  *   entries.
  */
 
-/** The two calls a walk needs; NodeFileSystem, MemoryFileSystem and the fault decorator all provide them. */
+/** The two calls a walk needs, made next to the disk (node's scan worker, the in-memory filesystem, a decorator walking through its hooks). */
 export type WalkOps = Pick<FileSystem, 'readdirSync' | 'lstatSync'>;
 
 export function walk(ops: WalkOps, root: string, options: ScanOptions): ScanResult {
@@ -388,129 +384,14 @@ function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** What the scan worker sends back (scan-worker.ts). */
-export type ScanReply =
-  | {
-      readonly ok: true;
-      readonly root: RootState;
-      readonly rootMessage: string | undefined;
-      readonly staleTemps: readonly string[];
-      readonly visited: number;
-      readonly packed: PackedSnapshot;
-    }
-  | { readonly ok: false; readonly message: string; readonly stack: string | undefined };
-
 /**
- * Scan one root. With the real disk (NodeFileSystem) the walk runs in a
- * worker thread: the synchronous calls that make it fast then block only that
- * thread, the service's event loop stays free, and the two roots of a conduit
- * scan in parallel on two cores. Any other FileSystem (in-memory, fault
- * injecting) is walked inline, where its fakes and hooks live.
+ * Scan one root: the filesystem's own `walkTree` (node: in a scan worker,
+ * scan-pool.ts; memory: inline; a decorator: forwarded, or walked through its
+ * hooks). The engine never asks which filesystem it has.
  */
-export async function scanRoot(fs: FileSystem, root: string, options: ScanOptions): Promise<ScanResult> {
-  if (!(fs instanceof NodeFileSystem)) return walk(fs, root, options);
-  return scanInWorker(root, options);
+export function scanRoot(fs: FileSystem, root: string, options: ScanOptions): Promise<ScanResult> {
+  return fs.walkTree(root, options);
 }
 
-/** Walk a root on the real disk inside a worker thread (always, whatever `scanRoot` would choose). */
-export function scanInWorker(root: string, options: ScanOptions): Promise<ScanResult> {
-  return new Promise<ScanResult>((resolve, reject) => {
-    const worker = acquireWorker();
-    const onMessage = (reply: ScanReply): void => {
-      detach();
-      releaseWorker(worker, reply.ok ? reply.packed.count : 0);
-      if (!reply.ok) {
-        const err = new Error(`scan of ${root} failed in the scan worker: ${reply.message}`);
-        if (reply.stack !== undefined) err.stack = `${err.message}\n--- in the worker ---\n${reply.stack}`;
-        reject(err);
-        return;
-      }
-      try {
-        const entries = unpackSnapshot(reply.packed);
-        resolve({ root: reply.root, rootMessage: reply.rootMessage, entries, staleTemps: reply.staleTemps, visited: reply.visited });
-      } catch (err) {
-        reject(err);
-      }
-    };
-    const onError = (err: Error): void => {
-      detach();
-      reject(new Error(`scan of ${root}: the scan worker crashed: ${err.message}`, { cause: err }));
-    };
-    const onExit = (code: number): void => {
-      detach();
-      reject(new Error(`scan of ${root}: the scan worker exited (code ${code}) without an answer`));
-    };
-    const detach = (): void => {
-      worker.off('message', onMessage).off('error', onError).off('exit', onExit);
-    };
-    worker.on('message', onMessage).on('error', onError).on('exit', onExit);
-    // Only plain data crosses: the rules are already plain (FilterRules), onlyPaths an array of strings.
-    worker.postMessage({ root, options: { rules: options.rules, onlyPaths: options.onlyPaths } });
-  });
-}
-
-/**
- * Idle scan workers, kept so that the next scan skips the worker start-up
- * (~40-60 ms measured) and runs code the JIT has already optimised. Two:
- * one per root of the conduit being synced. Idle workers are unref'd, so they
- * never keep the process alive.
- */
-const IDLE_WORKERS_KEPT = 2;
-const idleWorkers: Worker[] = [];
-
-/**
- * A worker that has just walked more entries than this is stopped rather than
- * kept: its heap (the walk's paths, entries and garbage, ~60 MB per 200,000
- * entries) would otherwise stay resident beside the main thread's snapshots
- * for the rest of the generation, and for as long as the worker idles. The
- * next scan then pays a worker start-up (~40-60 ms), small against a walk of
- * that size (~1 s). Measured on the 200,000-file no-op (bench noop-tiny):
- * peak RSS of `conduit run` ~466 MB with the workers kept, ~345 MB stopped.
- */
-const RETIRE_AFTER_ENTRIES = 50_000;
-
-function acquireWorker(): Worker {
-  const worker = idleWorkers.pop() ?? startScanWorker();
-  worker.ref();
-  return worker;
-}
-
-function releaseWorker(worker: Worker, entries: number): void {
-  if (idleWorkers.length >= IDLE_WORKERS_KEPT || entries > RETIRE_AFTER_ENTRIES) {
-    void worker.terminate();
-    return;
-  }
-  worker.unref();
-  idleWorkers.push(worker);
-}
-
-/**
- * Start the idle scan workers now, so a one-shot command (`conduit run`) can
- * overlap their start-up with its other preparations (config, database).
- */
-export function prewarmScanWorkers(): void {
-  while (idleWorkers.length < IDLE_WORKERS_KEPT) {
-    const worker = startScanWorker();
-    worker.unref();
-    idleWorkers.push(worker);
-  }
-}
-
-/** Stop the idle scan workers (tests, shutdown). Workers busy with a scan finish it first and are then stopped. */
-export async function stopScanWorkers(): Promise<void> {
-  await Promise.all(idleWorkers.splice(0).map((w) => w.terminate()));
-}
-
-/** A scan worker (scan-worker.ts), from dist/ or, under vitest, from the TypeScript sources (module-worker.ts). */
-function startScanWorker(): Worker {
-  const here = import.meta.url;
-  const worker = startModuleWorker(here, 'scan-worker');
-  // An idle worker that dies (it should not) must not be handed out again.
-  worker.once('exit', () => {
-    const at = idleWorkers.indexOf(worker);
-    if (at >= 0) idleWorkers.splice(at, 1);
-  });
-  return worker;
-}
-
-
+// The node implementation's scan workers live in scan-pool.ts; these stay importable from here.
+export { prewarmScanWorkers, scanInWorker, stopScanWorkers } from './scan-pool.js';

@@ -16,8 +16,7 @@ import {
   type Stage,
   type SymlinkAction,
 } from '../core/plan.js';
-import { FsError, isFsError, type FileSystem, type FsErrorCode, type Throttle } from '../fs/file-system.js';
-import type { CopyPool } from './copy-pool.js';
+import { FsError, isFsError, type CopyBatches, type FileSystem, type FsErrorCode, type Throttle } from '../fs/file-system.js';
 import type { CopyItemResult } from './copy-sync.js';
 import { runBounded } from './bounded.js';
 import { tempNameFor } from './temp-name.js';
@@ -59,11 +58,12 @@ export interface TransferContext {
   /** Random part of temporary names; injectable so tests can name them. */
   readonly randomSuffix?: () => string;
   /**
-   * Copy workers for small files on the real disk (copy-pool.ts): they run
-   * the same copy protocol synchronously, ~3x faster per file. Used only when
-   * there is no throttle and no versioning; everything else stays here.
+   * Batched copies of small files (`FileSystem.openCopyBatches`; node: copy
+   * workers running the same copy protocol synchronously, ~3x faster per
+   * file). Used only when there is no throttle and no versioning; everything
+   * else stays here.
    */
-  readonly copyPool?: CopyPool;
+  readonly copyPool?: CopyBatches;
 }
 
 /** Files up to this size may go to the copy workers; bigger ones use the async kernel copy, cut-able between files. */
@@ -165,7 +165,7 @@ class PlanRun {
       batchBytes += size;
     }
     if (batch.length > 0) batches.push(batch);
-    await runBounded(batches, pool.size, async (group) => {
+    await runBounded(batches, pool.concurrency, async (group) => {
       const copies = group.map((index) => actions[index] as CopyAction);
       let results: CopyItemResult[];
       try {

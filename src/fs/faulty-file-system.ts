@@ -1,5 +1,7 @@
 import type { Entry } from '../core/entry.js';
-import { FsError, type CopyOptions, type FileSystem, type FsErrorCode } from './file-system.js';
+import { walk, type ScanOptions, type ScanResult } from '../engine/scan.js';
+import type { WatchEvent, Watcher, WatchOptions } from '../watch/watcher.js';
+import { FsError, type CopyBatches, type CopyOptions, type FileSystem, type FsErrorCode } from './file-system.js';
 
 /**
  * A decorator that injects faults into another `FileSystem`: make one
@@ -11,8 +13,40 @@ import { FsError, type CopyOptions, type FileSystem, type FsErrorCode } from './
  * touches: both paths of `copyFile` and `rename`, the link's path for
  * `symlink` (its text is not a path). A string matches exactly; a predicate
  * sees each path in turn. Rules are checked in the order they were added.
+ *
+ * The capabilities (FileSystem's doc) are forwarded to the inner filesystem —
+ * its production path: node's scan and copy workers, chokidar — unless that
+ * would lose a rule:
+ * - `walkTree` walks inline, through this decorator's own `readdirSync` and
+ *   `lstatSync`, whenever a rule concerns those two (or `inlineWalks` is set,
+ *   to log every name a walk looks at); otherwise it is forwarded.
+ * - `openCopyBatches` is refused (null) while any rule concerns a per-file
+ *   operation (lstat, copyFile, setAttributes, rename, unlink, ...): a batch
+ *   runs the whole copy protocol next to the disk (in node's copy workers),
+ *   out of this decorator's reach, so the engine then copies file by file
+ *   through it and every such rule applies exactly as on a small plan. With
+ *   no such rule the batches are forwarded, each logged as one `copyBatch`
+ *   call naming every origin, temporary and destination (a rule on
+ *   `copyBatch` fails or hooks a whole batch, as a dead worker would).
+ *   The choice is made when the engine opens its batches, at the start of a
+ *   transfer: add per-file rules before the generation runs.
+ * - `watch` is forwarded and logged.
+ * Together: a fault injected here always reaches the copy or the walk it
+ * names, and a decorator with no rules leaves the production path in place.
  */
-export type FsOp = keyof FileSystem;
+/** The capabilities' own names, as rules and the call log know them. */
+type CapabilityOp = 'walkTree' | 'copyBatch' | 'watch';
+export type FsOp = Exclude<keyof FileSystem, 'walkTree' | 'openCopyBatches' | 'watch'> | CapabilityOp;
+
+/** The walk's own calls (see `walkTree`). */
+const WALK_OPS: ReadonlySet<FsOp> = new Set(['readdirSync', 'lstatSync']);
+/** Everything that is neither a capability nor a walk call: a rule on any of these refuses copy batches. */
+const isPerFileOp = (op: FsOp): boolean => !WALK_OPS.has(op) && op !== 'walkTree' && op !== 'copyBatch' && op !== 'watch';
+
+export interface FaultyFileSystemOptions {
+  /** Always walk through this decorator's own readdirSync/lstatSync, so `calls` shows every name a walk looked at. */
+  readonly inlineWalks?: boolean;
+}
 export type PathMatcher = string | ((path: string) => boolean);
 export type Hook = (path: string) => void | Promise<void>;
 
@@ -42,7 +76,14 @@ export class FaultyFileSystem implements FileSystem {
   /** Every call, in order, including ones that failed. */
   readonly calls: FsCall[] = [];
 
-  constructor(readonly inner: FileSystem) {}
+  private readonly inlineWalks: boolean;
+
+  constructor(
+    readonly inner: FileSystem,
+    options: FaultyFileSystemOptions = {},
+  ) {
+    this.inlineWalks = options.inlineWalks === true;
+  }
 
   /** Make `op` throw `FsError(code)` on a matching path, `times` times (default: every time). Before the inner call: nothing happens on disk. */
   failOn(op: FsOp, match: PathMatcher, code: FsErrorCode, options: { readonly times?: number } = {}): this {
@@ -105,6 +146,33 @@ export class FaultyFileSystem implements FileSystem {
   }
   hash(path: string, signal?: AbortSignal): Promise<string> {
     return this.run('hash', [path], () => this.inner.hash(path, signal));
+  }
+
+  // ---- capabilities ----
+
+  walkTree(root: string, options: ScanOptions): Promise<ScanResult> {
+    const inline = this.inlineWalks || this.hasLiveRule((op) => WALK_OPS.has(op));
+    return this.run('walkTree', [root], async () => (inline ? walk(this, root, options) : this.inner.walkTree(root, options)));
+  }
+
+  openCopyBatches(workers: number): CopyBatches | null {
+    if (this.hasLiveRule(isPerFileOp)) return null;
+    const batches = this.inner.openCopyBatches(workers);
+    if (batches === null) return null;
+    return {
+      concurrency: batches.concurrency,
+      copy: (requests) => this.run('copyBatch', requests.flatMap((r) => [r.origin, r.temp, r.dest]), () => batches.copy(requests)),
+      close: () => batches.close(),
+    };
+  }
+
+  watch(roots: readonly string[], options: WatchOptions, onEvents: (events: readonly WatchEvent[]) => void): Watcher {
+    return this.runSync('watch', roots, () => this.inner.watch(roots, options, onEvents));
+  }
+
+  /** Whether any rule that can still fire concerns an operation `concerns` accepts. */
+  private hasLiveRule(concerns: (op: FsOp) => boolean): boolean {
+    return [this.failures, this.befores, this.afters].some((rules) => rules.some((rule) => rule.remaining > 0 && concerns(rule.op)));
   }
 
   private async run<T>(op: FsOp, paths: readonly string[], call: () => Promise<T>): Promise<T> {

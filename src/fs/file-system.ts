@@ -1,10 +1,36 @@
 import type { Entry } from '../core/entry.js';
+import type { CopyRequest } from '../engine/copy-protocol.js';
+import type { CopyItemResult } from '../engine/copy-sync.js';
+import type { ScanOptions, ScanResult } from '../engine/scan.js';
+import type { WatchEvent, Watcher, WatchOptions } from '../watch/watcher.js';
 
 /**
- * The one narrow seam through which the engine reaches a disk. The node
+ * The one narrow seam through which conduit reaches a disk. The node
  * implementation (`node-file-system.ts`) is the only file that imports
- * `node:fs`; tests use the in-memory one and the fault-injecting decorator.
- * Every path here is absolute. Nothing here follows a symbolic link.
+ * `node:fs` for the roots; tests use the in-memory one and the
+ * fault-injecting decorator; remote roots will add one that talks to an agent
+ * on the far host. Every path here is absolute. Nothing here follows a
+ * symbolic link. Paths and names are conduit's strings for bytes
+ * (`byte-names.ts`): an implementation that talks to a real disk converts them
+ * at its edge.
+ *
+ * Two kinds of method:
+ * - per-operation calls (lstat, copyFile, rename, ...), the engine's building
+ *   blocks, each one step on one or two paths;
+ * - capabilities over a whole tree or a batch (`walkTree`, `openCopyBatches`,
+ *   `watch`; DESIGN "Wave 2": the seam carries capabilities, not
+ *   `instanceof`). Each implementation does them its own way — node in
+ *   worker threads, memory inline, remote in the agent — and the engine never
+ *   asks which one it has. Their arguments and results are plain data
+ *   (structured-clonable: they cross a worker boundary now, an SSH channel
+ *   later). A decorator (e.g. faulty-file-system.ts) either forwards a
+ *   capability to the filesystem it wraps or performs it through its own
+ *   per-operation methods, so that what it adds applies inside; where it can
+ *   do neither it refuses (`openCopyBatches` → null) and the engine takes the
+ *   per-operation path through it. It never silently drops what it adds.
+ *   (Syncthing's lib/fs has the same shape: `Walk` and `Watch` are methods of
+ *   its Filesystem, and wrappers such as its walk filesystem implement them
+ *   over the wrapped one's Lstat/DirNames.)
  */
 
 /** errno codes conduit distinguishes; everything else maps to `EOTHER`. Mapped once, at the implementation edge. */
@@ -51,13 +77,53 @@ export interface CopyOptions {
   readonly onProgress?: (bytesSoFar: number) => void;
 }
 
+/**
+ * A session of batched small-file copies (`FileSystem.openCopyBatches`): each
+ * request runs the whole copy protocol (copy-protocol.ts, SPEC §3) next to the
+ * disk, synchronously — for node inside copy workers, where a synchronous call
+ * costs a fraction of an async one.
+ */
+export interface CopyBatches {
+  /** How many batches may be in flight at once (node: one per copy worker). */
+  readonly concurrency: number;
+  /**
+   * One result per request, in order. One file's trouble is that item's
+   * result, never a rejection; it rejects only when the batch as a whole was
+   * lost (a worker died), and then none of it may be assumed to have landed.
+   */
+  copy(requests: readonly CopyRequest[]): Promise<CopyItemResult[]>;
+  /** Stop the session (its workers). The engine closes what it opened. */
+  close(): Promise<void>;
+}
+
+/**
+ * The synchronous steps of the copy protocol, as a batch runs them next to the
+ * disk (engine/copy-sync.ts `copySync`): inside node's copy workers, inline in
+ * the in-memory filesystem. Not part of `FileSystem`: the engine never calls
+ * them; it asks for `openCopyBatches`, and the implementation runs the
+ * protocol over these. Covered by the contract suite (test/fs). All throw
+ * FsError like the rest.
+ */
+export interface SyncCopyOps {
+  /** lstat, with nothing there (ENOENT, or a parent that is no longer a directory) as null. */
+  lstatOrNullSync(path: string): Entry | null;
+  /** Copy a regular file to `to`, which must not exist (EEXIST otherwise); `to` gets `from`'s permission bits. */
+  copyFileSync(from: string, to: string): void;
+  /** Mode and mtime of a regular file conduit has just created exclusively (a temporary). */
+  setCreatedFileAttributesSync(path: string, mode: number, mtimeNs: bigint): void;
+  renameSync(from: string, to: string): void;
+  unlinkSync(path: string): void;
+}
+
 export interface FileSystem {
   /**
-   * The scan walker's two calls. They are synchronous on purpose: the walk is
-   * the hot path, and with the node implementation it runs inside a
-   * worker_thread (engine/scan.ts), where readdirSync + lstatSync are ~5x
-   * faster than promise-based calls and keep the service's event loop free.
-   * `readdirSync` returns names (unsorted); both throw FsError.
+   * The scan walker's two calls (engine/scan.ts `walk`), used where a walk
+   * runs next to the disk: inside node's scan worker, inline in the in-memory
+   * one and in a decorator that walks through its own hooks; also by the
+   * versioning prune walk. Synchronous on purpose: the walk is the hot path,
+   * and in a worker readdirSync + lstatSync are ~5x faster than promise-based
+   * calls. `readdirSync` returns names (unsorted); both throw FsError.
+   * (Remote roots will need an async listing for the prune walk instead.)
    */
   readdirSync(path: string): string[];
   lstatSync(path: string): Entry;
@@ -81,4 +147,28 @@ export interface FileSystem {
   symlink(linkTarget: string, path: string): Promise<void>;
   /** Content hash (sha256, hex) of a regular file. */
   hash(path: string, signal?: AbortSignal): Promise<string>;
+
+  // ---- capabilities (see the top of this file) ----
+
+  /**
+   * Walk one root into a ScanResult (engine/scan.ts `walk`: filters while
+   * walking, never through a link, problems as data), or only
+   * `options.onlyPaths` and their ancestors. Node walks in a scan worker,
+   * memory inline. Disk trouble is data in the result (problem entries, the
+   * root's state); it rejects only on a bug.
+   */
+  walkTree(root: string, options: ScanOptions): Promise<ScanResult>;
+  /**
+   * Batched small-file copies with `workers` workers, or null when this
+   * filesystem does not batch (then the engine copies each file through the
+   * per-operation methods above: always correct, only slower). The caller
+   * closes the session.
+   */
+  openCopyBatches(workers: number): CopyBatches | null;
+  /**
+   * Watch `roots` for changes below them (watch/watcher.ts has the event
+   * shapes) until `close`. Node: chokidar, one inotify watch per directory;
+   * memory: an in-process emitter fed by its own writes.
+   */
+  watch(roots: readonly string[], options: WatchOptions, onEvents: (events: readonly WatchEvent[]) => void): Watcher;
 }

@@ -1,7 +1,11 @@
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import type { Entry } from '../core/entry.js';
-import { FsError, type CopyOptions, type FileSystem, type FsErrorCode } from './file-system.js';
+import { copySync } from '../engine/copy-sync.js';
+import { walk, type ScanOptions, type ScanResult } from '../engine/scan.js';
+import { expectedState, type ObservedState } from '../watch/observation.js';
+import type { WatchEvent, Watcher, WatchOptions } from '../watch/watcher.js';
+import { FsError, type CopyBatches, type CopyOptions, type FileSystem, type FsErrorCode, type SyncCopyOps } from './file-system.js';
 
 /**
  * An in-memory `FileSystem` for fast tests, with the error semantics of the
@@ -18,6 +22,11 @@ import { FsError, type CopyOptions, type FileSystem, type FsErrorCode } from './
  *   `unsupported` problems, like the node implementation.
  * - Every async operation yields to the event loop at least once, so
  *   concurrency in the engine is real concurrency in tests too.
+ * - The capabilities run inline: `walkTree` is the scan walk over
+ *   readdirSync/lstatSync, a copy batch is the copy protocol over the
+ *   synchronous steps (SyncCopyOps), and `watch` is an in-process emitter
+ *   fed by this filesystem's own changes (test helpers included), each path
+ *   observed when its batch of events goes out, like chokidar's.
  */
 export interface MemoryFileSystemOptions {
   /** Wall clock in ns for new mtimes; default Date.now(). */
@@ -58,8 +67,21 @@ type Node = FileNode | DirNode | SymlinkNode | SpecialNode;
 /** What `snapshot` reports per relative path: file content (UTF-8), `true` for a directory, `{ symlink }` for a link. */
 export type MemorySnapshotValue = string | true | { readonly symlink: string } | { readonly special: string };
 
-export class MemoryFileSystem implements FileSystem {
+/** One `watch` call. */
+interface MemoryWatch {
+  readonly roots: readonly string[];
+  readonly options: WatchOptions;
+  readonly onEvents: (events: readonly WatchEvent[]) => void;
+  /** Per root: is it there, as last reported. */
+  readonly present: Map<string, boolean>;
+  /** Absolute paths changed since the last delivery. */
+  queued: Set<string>;
+  closed: boolean;
+}
+
+export class MemoryFileSystem implements FileSystem, SyncCopyOps {
   private nextIno = 1;
+  private readonly watches = new Set<MemoryWatch>();
   private lastMtimeNs = 0n;
   private readonly clockNs: () => bigint;
   private readonly copyChunkBytes: number;
@@ -97,17 +119,18 @@ export class MemoryFileSystem implements FileSystem {
     const { signal, throttle, onProgress } = options;
     if (signal?.aborted) throw abortedError(to);
     await yieldOnce();
+    if (!throttle) {
+      const bytes = this.copyWhole(from, to);
+      onProgress?.(bytes);
+      return bytes;
+    }
     const source = this.readableFile('copyFile', from);
     const { parent, name } = this.parentOf('copyFile', to);
     if (parent.children.has(name)) throw fsError('EEXIST', 'copyFile', to, 'file already exists', 'copyfile');
     const content = source.content;
     const dest: FileNode = { kind: 'file', content: Buffer.alloc(0), mode: source.mode, mtimeNs: this.tick(), ino: this.nextIno++ };
     this.link(parent, name, dest);
-    if (!throttle) {
-      dest.content = Buffer.from(content);
-      onProgress?.(content.length);
-      return content.length;
-    }
+    this.changed(to);
     // Streamed like the node implementation: the destination grows chunk by chunk.
     try {
       let done = 0;
@@ -118,13 +141,17 @@ export class MemoryFileSystem implements FileSystem {
         if (parent.children.get(name) !== dest) throw fsError('ENOENT', 'copyFile', to, 'no such file or directory', 'write');
         dest.content = Buffer.concat([dest.content, content.subarray(done, done + n)]);
         dest.mtimeNs = this.tick();
+        this.changed(to);
         done += n;
         onProgress?.(done);
         await yieldOnce();
       } while (done < content.length);
       return done;
     } catch (err) {
-      if (parent.children.get(name) === dest) this.unlinkChild(parent, name);
+      if (parent.children.get(name) === dest) {
+        this.unlinkChild(parent, name);
+        this.changed(to);
+      }
       if (err instanceof FsError) throw err;
       throw signal?.aborted ? abortedError(to) : err;
     }
@@ -135,10 +162,42 @@ export class MemoryFileSystem implements FileSystem {
     const node = this.lookup('setAttributes', path);
     if (attributes.mode !== undefined && node.kind !== 'symlink') node.mode = attributes.mode & 0o7777;
     if (attributes.mtimeNs !== undefined) node.mtimeNs = attributes.mtimeNs;
+    this.changed(path);
   }
 
   async rename(from: string, to: string): Promise<void> {
     await yieldOnce();
+    this.renameSync(from, to);
+  }
+
+  async unlink(path: string): Promise<void> {
+    await yieldOnce();
+    this.unlinkSync(path);
+  }
+
+  // ---- SyncCopyOps: the copy protocol's steps, for copy batches (and the contract suite) ----
+
+  lstatOrNullSync(path: string): Entry | null {
+    try {
+      return this.lstatSync(path);
+    } catch (err) {
+      if (err instanceof FsError && (err.code === 'ENOENT' || err.code === 'ENOTDIR')) return null;
+      throw err;
+    }
+  }
+
+  copyFileSync(from: string, to: string): void {
+    this.copyWhole(from, to);
+  }
+
+  setCreatedFileAttributesSync(path: string, mode: number, mtimeNs: bigint): void {
+    const node = this.lookup('setAttributes', path);
+    if (node.kind !== 'symlink') node.mode = mode & 0o7777;
+    node.mtimeNs = mtimeNs;
+    this.changed(path);
+  }
+
+  renameSync(from: string, to: string): void {
     const src = this.parentOf('rename', from);
     const node = src.parent.children.get(src.name);
     if (!node) throw fsError('ENOENT', 'rename', from, 'no such file or directory', 'rename');
@@ -155,15 +214,17 @@ export class MemoryFileSystem implements FileSystem {
     }
     this.unlinkChild(src.parent, src.name);
     this.link(dst.parent, dst.name, node);
+    this.changed(from);
+    this.changed(to);
   }
 
-  async unlink(path: string): Promise<void> {
-    await yieldOnce();
+  unlinkSync(path: string): void {
     const { parent, name } = this.parentOf('unlink', path);
     const node = parent.children.get(name);
     if (!node) throw fsError('ENOENT', 'unlink', path, 'no such file or directory', 'unlink');
     if (node.kind === 'dir') throw fsError('EISDIR', 'unlink', path, 'illegal operation on a directory', 'unlink');
     this.unlinkChild(parent, name);
+    this.changed(path);
   }
 
   async mkdir(path: string, mode?: number): Promise<void> {
@@ -171,6 +232,7 @@ export class MemoryFileSystem implements FileSystem {
     const { parent, name } = this.parentOf('mkdir', path);
     if (parent.children.has(name)) throw fsError('EEXIST', 'mkdir', path, 'file already exists', 'mkdir');
     this.link(parent, name, { kind: 'dir', children: new Map(), mode: (mode ?? 0o755) & 0o7777, mtimeNs: this.tick(), ino: this.nextIno++ });
+    this.changed(path);
   }
 
   async rmdir(path: string): Promise<void> {
@@ -181,6 +243,7 @@ export class MemoryFileSystem implements FileSystem {
     if (node.kind !== 'dir') throw fsError('ENOTDIR', 'rmdir', path, 'not a directory', 'rmdir');
     if (node.children.size > 0) throw fsError('ENOTEMPTY', 'rmdir', path, 'directory not empty', 'rmdir');
     this.unlinkChild(parent, name);
+    this.changed(path);
   }
 
   async symlink(linkTarget: string, path: string): Promise<void> {
@@ -188,12 +251,49 @@ export class MemoryFileSystem implements FileSystem {
     const { parent, name } = this.parentOf('symlink', path);
     if (parent.children.has(name)) throw fsError('EEXIST', 'symlink', path, 'file already exists', 'symlink');
     this.link(parent, name, { kind: 'symlink', linkTarget, mtimeNs: this.tick(), ino: this.nextIno++ });
+    this.changed(path);
   }
 
   async hash(path: string, signal?: AbortSignal): Promise<string> {
     if (signal?.aborted) throw new FsError('ABORTED', 'hash', path, `ABORTED: operation aborted, hash '${path}'`);
     await yieldOnce();
     return createHash('sha256').update(this.readableFile('hash', path).content).digest('hex');
+  }
+
+  // ---- capabilities, inline ----
+
+  async walkTree(root: string, options: ScanOptions): Promise<ScanResult> {
+    await yieldOnce();
+    return walk(this, root, options);
+  }
+
+  /** Batches run here, on this thread, through the synchronous steps; `workers` batches may interleave. */
+  openCopyBatches(workers: number): CopyBatches {
+    let open = true;
+    return {
+      concurrency: Math.max(1, workers),
+      copy: async (requests) => {
+        if (!open) throw new Error('copy batches used after close');
+        await yieldOnce();
+        return requests.map((request) => copySync(request, this));
+      },
+      close: async () => {
+        open = false;
+      },
+    };
+  }
+
+  watch(roots: readonly string[], options: WatchOptions, onEvents: (events: readonly WatchEvent[]) => void): Watcher {
+    const w: MemoryWatch = { roots, options, onEvents, present: new Map(), queued: new Set(), closed: false };
+    for (const root of roots) w.present.set(root, this.isDir(root));
+    this.watches.add(w);
+    return {
+      ready: Promise.resolve(),
+      close: async () => {
+        w.closed = true;
+        this.watches.delete(w);
+      },
+    };
   }
 
   // ---- test helpers -------------------------------------------------------
@@ -209,9 +309,10 @@ export class MemoryFileSystem implements FileSystem {
       existing.content = bytes;
       existing.mtimeNs = options.mtimeNs ?? this.tick();
       if (options.mode !== undefined) existing.mode = options.mode & 0o7777;
-      return;
+    } else {
+      this.link(parent, name, { kind: 'file', content: bytes, mode: (options.mode ?? 0o644) & 0o7777, mtimeNs: options.mtimeNs ?? this.tick(), ino: this.nextIno++ });
     }
-    this.link(parent, name, { kind: 'file', content: bytes, mode: (options.mode ?? 0o644) & 0o7777, mtimeNs: options.mtimeNs ?? this.tick(), ino: this.nextIno++ });
+    this.changed(path);
   }
 
   /** A file's content as UTF-8; throws FsError like `readText`. */
@@ -222,11 +323,14 @@ export class MemoryFileSystem implements FileSystem {
   /** Create a directory and any missing ancestors; an existing directory is fine. */
   mkdirp(path: string, mode?: number): void {
     let dir = this.root;
+    let at = '';
     for (const part of segments(path)) {
+      at += `/${part}`;
       const child = dir.children.get(part);
       if (!child) {
         const made: DirNode = { kind: 'dir', children: new Map(), mode: (mode ?? 0o755) & 0o7777, mtimeNs: this.tick(), ino: this.nextIno++ };
         this.link(dir, part, made);
+        this.changed(at);
         dir = made;
       } else if (child.kind === 'dir') {
         dir = child;
@@ -242,6 +346,7 @@ export class MemoryFileSystem implements FileSystem {
     const { parent, name } = this.parentOf('mkspecial', path);
     if (parent.children.has(name)) throw fsError('EEXIST', 'mkspecial', path, 'file already exists', 'mknod');
     this.link(parent, name, { kind: 'special', what, mode: 0o644, mtimeNs: this.tick(), ino: this.nextIno++ });
+    this.changed(path);
   }
 
   /** True when something (anything, links included) is at `path`. */
@@ -290,6 +395,75 @@ export class MemoryFileSystem implements FileSystem {
   }
 
   // ---- internals ----------------------------------------------------------
+
+  /** The exclusive whole-file copy both copy paths share; returns the bytes copied. */
+  private copyWhole(from: string, to: string): number {
+    const source = this.readableFile('copyFile', from);
+    const { parent, name } = this.parentOf('copyFile', to);
+    if (parent.children.has(name)) throw fsError('EEXIST', 'copyFile', to, 'file already exists', 'copyfile');
+    const content = Buffer.from(source.content);
+    this.link(parent, name, { kind: 'file', content, mode: source.mode, mtimeNs: this.tick(), ino: this.nextIno++ });
+    this.changed(to);
+    return content.length;
+  }
+
+  private isDir(path: string): boolean {
+    try {
+      return this.lookup('watch', path).kind === 'dir';
+    } catch {
+      return false;
+    }
+  }
+
+  /** Something at `path` changed: queue it for every watch it concerns (a root itself, or a path below one). */
+  private changed(path: string): void {
+    if (this.watches.size === 0) return;
+    const abs = normalize(path);
+    for (const w of this.watches) {
+      let hit = false;
+      for (const root of w.roots) {
+        const r = normalize(root);
+        if (abs === r || r.startsWith(`${abs}/`) || abs.startsWith(`${r}/`)) hit = true;
+      }
+      if (!hit) continue;
+      const idle = w.queued.size === 0;
+      w.queued.add(abs);
+      if (idle) setImmediate(() => this.deliver(w));
+    }
+  }
+
+  /** One batch of a watch's events: roots that came or went, then each changed path below a root as it is now. */
+  private deliver(w: MemoryWatch): void {
+    const paths = [...w.queued];
+    w.queued = new Set();
+    if (w.closed) return;
+    const events: WatchEvent[] = [];
+    for (const root of w.roots) {
+      const present = this.isDir(root);
+      if (present !== w.present.get(root)) {
+        w.present.set(root, present);
+        events.push({ type: 'root', root, present });
+      }
+      const r = normalize(root);
+      for (const abs of paths) {
+        if (!abs.startsWith(`${r}/`)) continue;
+        const rel = abs.slice(r.length + 1);
+        const name = rel.slice(rel.lastIndexOf('/') + 1);
+        if (w.options.ignoreName?.(name) || w.options.ignorePath?.(rel)) continue;
+        events.push({ type: 'change', root, path: rel, state: this.observe(abs) });
+      }
+    }
+    if (events.length > 0) w.onEvents(events);
+  }
+
+  private observe(path: string): ObservedState {
+    try {
+      return expectedState(this.lstatSync(path));
+    } catch (err) {
+      if (err instanceof FsError && (err.code === 'ENOENT' || err.code === 'ENOTDIR')) return { kind: 'absent' };
+      return { kind: 'unknown' };
+    }
+  }
 
   /** A strictly increasing mtime: the clock, or one ns past the last one when the clock has not moved. */
   private tick(): bigint {

@@ -2,16 +2,53 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import type { BigIntStats } from 'node:fs';
 import type { Entry } from '../core/entry.js';
-import { FS_ERROR_CODES, FsError, type CopyOptions, type FileSystem, type FsErrorCode } from './file-system.js';
+import { CopyPool } from '../engine/copy-pool.js';
+import type { ScanOptions, ScanResult } from '../engine/scan.js';
+import { scanInWorker } from '../engine/scan-pool.js';
+import { expectedState, type ObservedState } from '../watch/observation.js';
+import type { WatchEvent, Watcher, WatchOptions } from '../watch/watcher.js';
+import { bytesOfName, mayNeedBytes, nameFromBytes, needsBytes } from './byte-names.js';
+import { FS_ERROR_CODES, FsError, type CopyBatches, type CopyOptions, type FileSystem, type FsErrorCode, type SyncCopyOps } from './file-system.js';
 
 /**
- * The real disk. This is the only file in conduit that imports `node:fs`, and
- * the only place errno codes are turned into `FsError`s (`toFsError`).
+ * The real disk. This is the only file in conduit that imports `node:fs` for
+ * the roots, and the only place errno codes are turned into `FsError`s
+ * (`toFsError`). Its capabilities run where they are fastest: `walkTree` in a
+ * scan worker (engine/scan-pool.ts), `openCopyBatches` in copy workers
+ * (engine/copy-pool.ts), `watch` through chokidar (watch/watcher.ts, which
+ * gets its lstat from here); the workers meet the disk through a
+ * NodeFileSystem of their own, so every byte of every path crosses the same
+ * edge.
+ *
+ * Names are bytes (byte-names.ts): a directory listing whose names Node could
+ * not decode losslessly is read again as bytes, and every path holding an
+ * escape character is handed to node:fs as a Buffer (`native`).
  *
  * Nothing here follows a symbolic link: `lstat`, `lutimes`, `O_NOFOLLOW` on
  * every open, no chmod on links (Linux has no lchmod). The one exception is
  * the kernel copy, see `copyFile`.
  */
+/** A path as node:fs must get it: the string itself, or its bytes when it holds an escape character (byte-names.ts). */
+function native(path: string): string | Buffer {
+  return needsBytes(path) ? bytesOfName(path) : path;
+}
+
+/** Names of a directory listing as conduit strings: read again as bytes when Node's decoding may have lost some. */
+function namesOf(path: string, decoded: string[]): string[] {
+  for (const name of decoded) {
+    if (mayNeedBytes(name)) {
+      // RACE: the directory may change between the two listings; the second one is the answer.
+      return fs.readdirSync(native(path), { encoding: 'buffer' }).map(nameFromBytes);
+    }
+  }
+  return decoded;
+}
+
+/** A link's text as a conduit string (its bytes verbatim, like a name). */
+function linkTextOf(path: string, decoded: string): string {
+  return mayNeedBytes(decoded) ? nameFromBytes(fs.readlinkSync(native(path), { encoding: 'buffer' })) : decoded;
+}
+
 /**
  * The per-file hot path calls fs's callback functions through this adapter
  * rather than `fs/promises`: on Node 20 a `fs.promises.lstat` costs about
@@ -23,23 +60,24 @@ function viaCallback<T>(start: (done: (err: NodeJS.ErrnoException | null, value?
   return new Promise<T>((resolve, reject) => start((err, value) => (err ? reject(err) : resolve(value as T))));
 }
 
+// Every path goes through `native` (byte-names.ts) on its way in.
 const call = {
-  lstat: (path: string) => viaCallback<BigIntStats>((done) => fs.lstat(path, { bigint: true }, done)),
-  readlink: (path: string) => viaCallback<string>((done) => fs.readlink(path, done)),
-  copyFile: (from: string, to: string, flags: number) => viaCallback<void>((done) => fs.copyFile(from, to, flags, done)),
-  rename: (from: string, to: string) => viaCallback<void>((done) => fs.rename(from, to, done)),
-  unlink: (path: string) => viaCallback<void>((done) => fs.unlink(path, done)),
-  chmod: (path: string, mode: number) => viaCallback<void>((done) => fs.chmod(path, mode, done)),
-  lutimes: (path: string, atime: number, mtime: number) => viaCallback<void>((done) => fs.lutimes(path, atime, mtime, done)),
-  mkdir: (path: string, mode?: number) => viaCallback<void>((done) => fs.mkdir(path, mode === undefined ? {} : { mode }, (err) => done(err))),
-  rmdir: (path: string) => viaCallback<void>((done) => fs.rmdir(path, done)),
-  symlink: (linkTarget: string, path: string) => viaCallback<void>((done) => fs.symlink(linkTarget, path, done)),
+  lstat: (path: string) => viaCallback<BigIntStats>((done) => fs.lstat(native(path), { bigint: true }, done)),
+  readlink: (path: string) => viaCallback<string>((done) => fs.readlink(native(path), done)),
+  copyFile: (from: string, to: string, flags: number) => viaCallback<void>((done) => fs.copyFile(native(from), native(to), flags, done)),
+  rename: (from: string, to: string) => viaCallback<void>((done) => fs.rename(native(from), native(to), done)),
+  unlink: (path: string) => viaCallback<void>((done) => fs.unlink(native(path), done)),
+  chmod: (path: string, mode: number) => viaCallback<void>((done) => fs.chmod(native(path), mode, done)),
+  lutimes: (path: string, atime: number, mtime: number) => viaCallback<void>((done) => fs.lutimes(native(path), atime, mtime, done)),
+  mkdir: (path: string, mode?: number) => viaCallback<void>((done) => fs.mkdir(native(path), mode === undefined ? {} : { mode }, (err) => done(err))),
+  rmdir: (path: string) => viaCallback<void>((done) => fs.rmdir(native(path), done)),
+  symlink: (linkTarget: string, path: string) => viaCallback<void>((done) => fs.symlink(native(linkTarget), native(path), done)),
 };
 
-export class NodeFileSystem implements FileSystem {
+export class NodeFileSystem implements FileSystem, SyncCopyOps {
   readdirSync(path: string): string[] {
     try {
-      return fs.readdirSync(path);
+      return namesOf(path, fs.readdirSync(native(path)));
     } catch (err) {
       throw toFsError(err, 'readdirSync', path);
     }
@@ -48,20 +86,20 @@ export class NodeFileSystem implements FileSystem {
   lstatSync(path: string): Entry {
     let st: BigIntStats;
     try {
-      st = fs.lstatSync(path, { bigint: true });
+      st = fs.lstatSync(native(path), { bigint: true });
     } catch (err) {
       throw toFsError(err, 'lstatSync', path);
     }
     return entryFromStats(path, st, () => {
       try {
-        return fs.readlinkSync(path);
+        return linkTextOf(path, fs.readlinkSync(native(path)));
       } catch (err) {
         throw toFsError(err, 'lstatSync', path);
       }
     });
   }
 
-  // ---- synchronous steps for the copy workers (engine/copy-worker.ts) ----
+  // ---- SyncCopyOps: the copy protocol's steps for the copy workers (engine/copy-worker.ts) ----
   // Off the main thread a synchronous call costs a fraction of an async one (no threadpool round
   // trip); these are the copy protocol's steps, nothing more. They throw FsError like the rest.
 
@@ -69,7 +107,7 @@ export class NodeFileSystem implements FileSystem {
   lstatOrNullSync(path: string): Entry | null {
     let st: BigIntStats | undefined;
     try {
-      st = fs.lstatSync(path, { bigint: true, throwIfNoEntry: false });
+      st = fs.lstatSync(native(path), { bigint: true, throwIfNoEntry: false });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') return null;
       throw toFsError(err, 'lstat', path);
@@ -77,7 +115,7 @@ export class NodeFileSystem implements FileSystem {
     if (st === undefined) return null;
     return entryFromStats(path, st, () => {
       try {
-        return fs.readlinkSync(path);
+        return linkTextOf(path, fs.readlinkSync(native(path)));
       } catch (err) {
         throw toFsError(err, 'lstat', path);
       }
@@ -87,7 +125,7 @@ export class NodeFileSystem implements FileSystem {
   /** The kernel copy to a destination that must not exist (see `copyFile`). */
   copyFileSync(from: string, to: string): void {
     try {
-      fs.copyFileSync(from, to, fs.constants.COPYFILE_EXCL | fs.constants.COPYFILE_FICLONE);
+      fs.copyFileSync(native(from), native(to), fs.constants.COPYFILE_EXCL | fs.constants.COPYFILE_FICLONE);
     } catch (err) {
       throw toFsError(err, 'copyFile', from);
     }
@@ -99,9 +137,10 @@ export class NodeFileSystem implements FileSystem {
    */
   setCreatedFileAttributesSync(path: string, mode: number, mtimeNs: bigint): void {
     try {
-      fs.chmodSync(path, mode & 0o7777);
+      const at = native(path);
+      fs.chmodSync(at, mode & 0o7777);
       const seconds = secondsFromNs(utimesAim(mtimeNs));
-      fs.utimesSync(path, seconds, seconds);
+      fs.utimesSync(at, seconds, seconds);
     } catch (err) {
       throw toFsError(err, 'setAttributes', path);
     }
@@ -109,7 +148,7 @@ export class NodeFileSystem implements FileSystem {
 
   renameSync(from: string, to: string): void {
     try {
-      fs.renameSync(from, to);
+      fs.renameSync(native(from), native(to));
     } catch (err) {
       throw toFsError(err, 'rename', from);
     }
@@ -117,7 +156,7 @@ export class NodeFileSystem implements FileSystem {
 
   unlinkSync(path: string): void {
     try {
-      fs.unlinkSync(path);
+      fs.unlinkSync(native(path));
     } catch (err) {
       throw toFsError(err, 'unlink', path);
     }
@@ -136,6 +175,7 @@ export class NodeFileSystem implements FileSystem {
       // RACE: the link may be replaced between lstat and readlink; readlink then
       // fails (EINVAL → EOTHER, or ENOENT) and the caller sees an error, never a wrong entry.
       linkTarget = await call.readlink(path);
+      if (mayNeedBytes(linkTarget)) linkTarget = linkTextOf(path, linkTarget);
     } catch (err) {
       throw toFsError(err, 'lstat', path);
     }
@@ -144,7 +184,7 @@ export class NodeFileSystem implements FileSystem {
 
   async readText(path: string): Promise<string> {
     try {
-      const handle = await fs.promises.open(path, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+      const handle = await fs.promises.open(native(path), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
       try {
         return await handle.readFile({ encoding: 'utf8' });
       } finally {
@@ -198,10 +238,10 @@ export class NodeFileSystem implements FileSystem {
     let currentPath = from;
     let bytes = 0;
     try {
-      source = await fs.promises.open(from, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+      source = await fs.promises.open(native(from), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
       const mode = Number((await source.stat()).mode) & 0o7777;
       currentPath = to;
-      dest = await fs.promises.open(to, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, mode);
+      dest = await fs.promises.open(native(to), fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, mode);
       const buffer = Buffer.allocUnsafe(STREAM_CHUNK_BYTES);
       for (;;) {
         throwIfAborted(options.signal, 'copyFile', to);
@@ -228,7 +268,7 @@ export class NodeFileSystem implements FileSystem {
       if (dest) {
         await dest.close().catch(() => undefined);
         dest = undefined;
-        await fs.promises.unlink(to).catch(() => undefined);
+        await fs.promises.unlink(native(to)).catch(() => undefined);
       }
       throw toFsError(err, 'copyFile', currentPath);
     } finally {
@@ -305,7 +345,7 @@ export class NodeFileSystem implements FileSystem {
   async hash(path: string, signal?: AbortSignal): Promise<string> {
     throwIfAborted(signal, 'hash', path);
     try {
-      const handle = await fs.promises.open(path, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+      const handle = await fs.promises.open(native(path), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
       const digest = createHash('sha256');
       // handle.createReadStream closes the handle when the stream ends or fails.
       const stream = handle.createReadStream({ highWaterMark: STREAM_CHUNK_BYTES, signal });
@@ -314,6 +354,41 @@ export class NodeFileSystem implements FileSystem {
     } catch (err) {
       if (signal?.aborted) throw abortedError('hash', path);
       throw toFsError(err, 'hash', path);
+    }
+  }
+
+  // ---- capabilities ----
+
+  /** In a scan worker (engine/scan-pool.ts), which walks with a NodeFileSystem of its own. */
+  walkTree(root: string, options: ScanOptions): Promise<ScanResult> {
+    return scanInWorker(root, options);
+  }
+
+  /** `workers` copy workers (engine/copy-pool.ts), each copying through a NodeFileSystem of its own. */
+  openCopyBatches(workers: number): CopyBatches {
+    return CopyPool.start(workers);
+  }
+
+  /**
+   * chokidar (watch/watcher.ts), with this filesystem's lstat for what each
+   * named path holds. Loaded on first use: the scan and copy workers import
+   * this file and never watch.
+   */
+  watch(roots: readonly string[], options: WatchOptions, onEvents: (events: readonly WatchEvent[]) => void): Watcher {
+    const started = import('../watch/watcher.js').then((m) => m.watchWithChokidar(roots, options, onEvents, (path) => this.observe(path)));
+    return {
+      ready: started.then((w) => w.ready),
+      close: async () => (await started).close(),
+    };
+  }
+
+  /** What is at `path` now, for the watcher. */
+  private async observe(path: string): Promise<ObservedState> {
+    try {
+      return expectedState(await this.lstat(path));
+    } catch (err) {
+      const code = err instanceof FsError ? err.code : 'EOTHER';
+      return code === 'ENOENT' || code === 'ENOTDIR' ? { kind: 'absent' } : { kind: 'unknown' };
     }
   }
 }
@@ -333,7 +408,8 @@ export function toFsError(err: unknown, op: string, path: string): FsError {
   if (e && typeof e === 'object' && e.name === 'AbortError') return abortedError(op, path);
   const raw = typeof e?.code === 'string' ? e.code : undefined;
   const code: FsErrorCode = raw !== undefined && KNOWN_CODES.has(raw) ? (raw as FsErrorCode) : 'EOTHER';
-  const where = typeof e?.path === 'string' ? e.path : path;
+  // Node reports a path given as bytes decoded (lossily); conduit's own string for it is `path`.
+  const where = typeof e?.path === 'string' && !e.path.includes('\uFFFD') ? e.path : path;
   const detail = e instanceof Error ? e.message : String(err);
   const message = raw !== undefined && detail.startsWith(`${raw}:`) ? detail : `${raw ?? code}: ${detail}, ${op} '${where}'`;
   return new FsError(code, op, where, message);

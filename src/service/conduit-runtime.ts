@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseSchedule } from '../config/schedule.js';
 import type { Side } from '../core/entry.js';
@@ -9,11 +8,12 @@ import { thisProcess } from '../db/lease-holder.js';
 import type { ConduitRow, ConflictRecord, GenerationRecord, Store } from '../db/store.js';
 import { runGeneration, type GenerationProgress } from '../engine/generation.js';
 import { isConduitTempName } from '../engine/filters.js';
+import { rootPresent } from '../fs/root-present.js';
 import type { FileSystem } from '../fs/file-system.js';
 import type { Logger } from '../log.js';
 import { ChangeAggregator, DEFAULT_AGGREGATOR_OPTIONS, type AggregatorOptions } from '../watch/aggregator.js';
 import type { Observation } from '../watch/observation.js';
-import { watch, type WatchEvent, type Watcher } from '../watch/watcher.js';
+import type { WatchEvent, Watcher } from '../watch/watcher.js';
 import { UnknownConduitError } from './conduit-admin.js';
 import type { ConduitService, LiveEvent, RunningGeneration, SyncRequestOptions } from './conduit-service.js';
 import { resolveConflict, type ResolveChoice } from './resolve-conflict.js';
@@ -123,9 +123,11 @@ export class ConduitRuntime implements ConduitService {
       maxConcurrent: () => this.options.maxConcurrentConduits,
       facts: (name) => this.factsOf(name),
       run: (name, request) => this.runOne(name, request),
-      rootsPresent: (name) => {
+      rootsPresent: async (name) => {
         const row = this.store.getConduit(name);
-        return row !== undefined && existsSync(row.source) && existsSync(row.target);
+        if (row === undefined) return false;
+        const [source, target] = await Promise.all([rootPresent(this.fs, row.source), rootPresent(this.fs, row.target)]);
+        return source && target;
       },
       onError: (name, error) => this.log.error({ conduit: name, err: error }, 'scheduled generation could not run'),
       // Another process runs the conduit: its automatic runs come back once the lease is free.
@@ -369,7 +371,7 @@ export class ConduitRuntime implements ConduitService {
     if (existing) await this.closeWatch(row.name);
     const name = row.name;
     const versionDir = row.versioning && !row.versioning.dir.startsWith('/') ? row.versioning.dir.replace(/\/+$/, '') : null;
-    const watcher = watch([row.source, row.target], {
+    const watcher = this.fs.watch([row.source, row.target], {
       ignoreName: isConduitTempName,
       ...(versionDir ? { ignorePath: (rel: string) => rel === versionDir || rel.startsWith(`${versionDir}/`) } : {}),
     }, (events) => this.onWatchEvents(name, events));

@@ -4,7 +4,6 @@ import { isConduitTempName } from '../engine/filters.js';
 import { runGeneration, type GenerationRequest, type GenerationResult } from '../engine/generation.js';
 import type { FileSystem } from '../fs/file-system.js';
 import type { Observation } from '../watch/observation.js';
-import { watch } from '../watch/watcher.js';
 import { failed, finalCheck, namePaths, VerificationTracker } from './verifier.js';
 
 /**
@@ -21,7 +20,7 @@ export async function runAndVerify(
   let tracker: VerificationTracker | null = null;
   const held: Observation[] = [];
   let wake: () => void = () => undefined;
-  const watcher = watch([conduit.source, conduit.target], { ignoreName: isConduitTempName }, (events) => {
+  const watcher = fs.watch([conduit.source, conduit.target], { ignoreName: isConduitTempName }, (events) => {
     for (const event of events) {
       if (event.type !== 'change') continue;
       const side: Side = event.root === conduit.source ? 'source' : 'target';

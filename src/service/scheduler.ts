@@ -56,8 +56,8 @@ export interface SchedulerDeps {
   maxConcurrent(): number;
   facts(name: string): ConduitFacts;
   run(name: string, request: SchedulerRequest): Promise<RunReport>;
-  /** Both roots exist again (a cheap check: no scan). */
-  rootsPresent(name: string): boolean;
+  /** Both roots exist again (a cheap check: no scan). Asked through the filesystem seam, so it may answer later. */
+  rootsPresent(name: string): boolean | Promise<boolean>;
   /** A scheduled request failed outside any generation (e.g. the database was busy). */
   onError(name: string, error: unknown): void;
   /** How often a `waiting_for_source` conduit's roots are checked; default 3 s. */
@@ -313,8 +313,11 @@ export class Scheduler {
     const check = (): void => {
       slot.pollTimer = null;
       if (this.stopping || !this.slots.has(name)) return;
-      if (this.deps.rootsPresent(name)) this.fire(name, FULL_SCHEDULED);
-      else slot.pollTimer = setTimeout(check, this.deps.rootPollMs ?? 3_000);
+      void Promise.resolve().then(() => this.deps.rootsPresent(name)).catch(() => false).then((present) => {
+        if (this.stopping || !this.slots.has(name) || slot.pollTimer !== null) return;
+        if (present) this.fire(name, FULL_SCHEDULED);
+        else slot.pollTimer = setTimeout(check, this.deps.rootPollMs ?? 3_000);
+      });
     };
     slot.pollTimer = setTimeout(check, this.deps.rootPollMs ?? 3_000);
   }

@@ -1,11 +1,15 @@
-import { lstat } from 'node:fs/promises';
-import { basename, join, relative, sep } from 'node:path';
+import { basename, dirname, join, relative, sep } from 'node:path';
 import { watch as chokidarWatch, type FSWatcher } from 'chokidar';
+import { mayNeedBytes, nameFromText } from '../fs/byte-names.js';
 import type { ObservedState } from './observation.js';
 
 /**
- * The only chokidar user (DESIGN `watch/`): `watch(roots, options, onEvents)
- * → close`. Everything above it sees plain `WatchEvent`s.
+ * The only chokidar user: NodeFileSystem's `watch` capability
+ * (`FileSystem.watch(roots, options, onEvents) → close`). Everything above it
+ * sees plain `WatchEvent`s; the in-memory filesystem emits the same shapes.
+ * It reads nothing itself: what a named path holds comes from the
+ * filesystem's own lstat (`observe`), through the same edge as every other
+ * access to the disk.
  *
  * Directories only. chokidar opens one inotify watch per *file* it tracks;
  * a 100,000-file conduit would need 200,000 watches for its two roots, more
@@ -48,8 +52,13 @@ export interface Watcher {
 /** How often a vanished root is looked for. */
 const ROOT_POLL_MS = 2_000;
 
-export function watch(roots: readonly string[], options: WatchOptions, onEvents: (events: readonly WatchEvent[]) => void): Watcher {
-  const watchers = roots.map((root) => watchRoot(root, options, onEvents));
+/** What is at an absolute path now (NodeFileSystem's lstat, as an ObservedState). */
+export type Observe = (path: string) => Promise<ObservedState>;
+
+export function watchWithChokidar(
+  roots: readonly string[], options: WatchOptions, onEvents: (events: readonly WatchEvent[]) => void, observe: Observe,
+): Watcher {
+  const watchers = roots.map((root) => watchRoot(root, options, onEvents, observe));
   return {
     ready: Promise.all(watchers.map((w) => w.ready)).then(() => undefined),
     async close() {
@@ -58,7 +67,7 @@ export function watch(roots: readonly string[], options: WatchOptions, onEvents:
   };
 }
 
-function watchRoot(root: string, options: WatchOptions, onEvents: (events: readonly WatchEvent[]) => void): Watcher {
+function watchRoot(root: string, options: WatchOptions, onEvents: (events: readonly WatchEvent[]) => void, observe: Observe): Watcher {
   const fsw: FSWatcher = chokidarWatch(root, {
     ignoreInitial: true,
     followSymlinks: false,
@@ -78,7 +87,7 @@ function watchRoot(root: string, options: WatchOptions, onEvents: (events: reado
       const batch = [...queued];
       queued = new Set();
       const events = await Promise.all(batch.map(async (path): Promise<WatchEvent> => ({
-        type: 'change', root, path, state: await observe(join(root, ...path.split('/'))),
+        type: 'change', root, path, state: await observe(join(root, path)),
       })));
       if (!closed) onEvents(events);
     }
@@ -87,7 +96,19 @@ function watchRoot(root: string, options: WatchOptions, onEvents: (events: reado
   const enqueue = (absolute: string): void => {
     const rel = relative(root, absolute);
     if (rel === '' || outside(rel)) return;
-    const path = sep === '/' ? rel : rel.split(sep).join('/');
+    if (mayNeedBytes(rel)) {
+      // chokidar names paths as UTF-8 strings: a name that is not valid UTF-8 arrives with U+FFFD,
+      // which names no file. Its directory does (the fast path walks it); below the root itself,
+      // only a full scan can say what changed. (Inside a directory whose own name is not UTF-8
+      // chokidar sees nothing: the periodic full generation covers it.)
+      if (rel.includes('\uFFFD')) {
+        const parent = dirname(absolute);
+        if (relative(root, parent) === '') onEvents([{ type: 'error', root, message: `a name that is not valid UTF-8 changed in ${root}` }]);
+        else enqueue(parent);
+        return;
+      }
+    }
+    const path = nameFromText(sep === '/' ? rel : rel.split(sep).join('/'));
     if (ignored(root, absolute, options)) return;
     queued.add(path);
     if (!flushing) setImmediate(() => void flush());
@@ -169,18 +190,4 @@ function ignored(root: string, absolute: string, options: WatchOptions): boolean
 /** A relative path that leaves the root (events chokidar gets from the watched parent of a missing root). */
 function outside(rel: string): boolean {
   return rel === '..' || rel.startsWith(`..${sep}`) || rel.startsWith(sep);
-}
-
-/** What is at `path` now. */
-async function observe(path: string): Promise<ObservedState> {
-  try {
-    const stats = await lstat(path, { bigint: true });
-    if (stats.isDirectory()) return { kind: 'dir' };
-    if (stats.isSymbolicLink()) return { kind: 'symlink' };
-    if (stats.isFile()) return { kind: 'file', size: Number(stats.size), mtimeNs: stats.mtimeNs };
-    return { kind: 'unknown' };
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    return code === 'ENOENT' || code === 'ENOTDIR' ? { kind: 'absent' } : { kind: 'unknown' };
-  }
 }

@@ -6,7 +6,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FileEntry } from '../../src/core/entry.js';
 import type { CopyAction } from '../../src/core/plan.js';
 import { SKIP_REASON } from '../../src/engine/copy-protocol.js';
-import { CopyPool } from '../../src/engine/copy-pool.js';
 import { copySync } from '../../src/engine/copy-sync.js';
 import { executePlan } from '../../src/engine/transfer.js';
 import { NodeFileSystem } from '../../src/fs/node-file-system.js';
@@ -14,7 +13,8 @@ import { NodeFileSystem } from '../../src/fs/node-file-system.js';
 /**
  * The copy workers run the same copy protocol as the main thread, but
  * synchronously on the real disk. These tests drive that path directly
- * (copySync) and through executePlan with a real CopyPool.
+ * (copySync) and through executePlan with the batches NodeFileSystem opens
+ * (real copy workers).
  */
 const node = new NodeFileSystem();
 let dir: string;
@@ -39,7 +39,7 @@ describe('the copy protocol, driven synchronously (copy workers)', () => {
     fs.writeFileSync(src('a.txt'), 'hello there');
     fs.chmodSync(src('a.txt'), 0o640);
     fs.utimesSync(src('a.txt'), 1_600_000_000.123456, 1_600_000_000.123456);
-    const item = copySync(request('a.txt'));
+    const item = copySync(request('a.txt'), node);
     expect(item).toMatchObject({ ok: true, result: { status: 'landed', bytes: 11 } });
     expect(fs.readFileSync(dst('a.txt'), 'utf8')).toBe('hello there');
     const s = fs.lstatSync(src('a.txt'), { bigint: true });
@@ -52,7 +52,7 @@ describe('the copy protocol, driven synchronously (copy workers)', () => {
   it('skips, without clobbering it, a destination that appeared since the scan', () => {
     fs.writeFileSync(src('a.txt'), 'from the source');
     fs.writeFileSync(dst('a.txt'), 'written on the target meanwhile');
-    expect(copySync(request('a.txt'))).toEqual({ ok: true, result: { status: 'skipped', reason: SKIP_REASON.modifiedSinceScan } });
+    expect(copySync(request('a.txt'), node)).toEqual({ ok: true, result: { status: 'skipped', reason: SKIP_REASON.modifiedSinceScan } });
     expect(fs.readFileSync(dst('a.txt'), 'utf8')).toBe('written on the target meanwhile');
     expect(temps(join(dir, 'target'))).toEqual([]);
   });
@@ -61,7 +61,7 @@ describe('the copy protocol, driven synchronously (copy workers)', () => {
     fs.writeFileSync(src('a.txt'), 'version one');
     const planned = entryOf(src('a.txt'));
     fs.writeFileSync(src('a.txt'), 'version two, longer');
-    expect(copySync(request('a.txt', { originEntry: planned }))).toEqual({ ok: true, result: { status: 'skipped', reason: SKIP_REASON.changedDuringTransfer } });
+    expect(copySync(request('a.txt', { originEntry: planned }), node)).toEqual({ ok: true, result: { status: 'skipped', reason: SKIP_REASON.changedDuringTransfer } });
     expect(fs.existsSync(dst('a.txt'))).toBe(false);
     expect(temps(join(dir, 'target'))).toEqual([]);
   });
@@ -70,7 +70,7 @@ describe('the copy protocol, driven synchronously (copy workers)', () => {
     fs.writeFileSync(src('a.txt'), 'soon gone');
     const req = request('a.txt');
     fs.unlinkSync(src('a.txt'));
-    const item = copySync(req);
+    const item = copySync(req, node);
     expect(item.ok).toBe(false);
     expect(!item.ok && item.error).toMatchObject({ code: 'ENOENT', op: 'copyFile' });
     expect(temps(join(dir, 'target'))).toEqual([]);
@@ -86,7 +86,7 @@ describe('executePlan with copy workers', () => {
       actions.push({ op: 'copy', stage: 'transfer', path: name, from: 'source', to: 'target', entry: entryOf(src(name)), expected: null });
     }
     fs.writeFileSync(dst('f007.txt'), 'the target wrote this after the scan');
-    const pool = CopyPool.start(2);
+    const pool = node.openCopyBatches(2);
     let outcomes;
     try {
       outcomes = await executePlan({ actions }, { fs: node, roots: { source: join(dir, 'source'), target: join(dir, 'target') }, parallelTransfers: 4, copyPool: pool });

@@ -63,7 +63,8 @@ describe('mirror', () => {
       'link-outside-file': { symlink: join(outside, 'secret-1.txt') },
     });
     const outsideBefore = statTree(outside);
-    const recording = new FaultyFileSystem(new NodeFileSystem());
+    // inlineWalks: the walk goes through the decorator too, so every name it looks at is in `calls`.
+    const recording = new FaultyFileSystem(new NodeFileSystem(), { inlineWalks: true });
 
     const first = await harness.run({ fs: recording });
 

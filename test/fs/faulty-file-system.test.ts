@@ -1,6 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { FaultyFileSystem } from '../../src/fs/faulty-file-system.js';
 import { MemoryFileSystem } from '../../src/fs/memory-file-system.js';
+import { fileSystemContract } from './file-system.contract.js';
+
+// With no rules the decorator must be the filesystem it wraps, capabilities included.
+fileSystemContract('FaultyFileSystem(MemoryFileSystem), no rules', async () => {
+  const mem = new MemoryFileSystem();
+  mem.mkdirp('/work');
+  return {
+    fs: new FaultyFileSystem(mem),
+    root: '/work',
+    writeFile: async (path, content) => mem.writeFile(path, content),
+    readFile: async (path) => mem.readFile(path),
+    mtimeToleranceNs: 0n,
+    cleanup: async () => undefined,
+  };
+}, { syncOps: false });
 
 function setup(): { mem: MemoryFileSystem; fs: FaultyFileSystem } {
   const mem = new MemoryFileSystem();
@@ -92,5 +107,80 @@ describe('FaultyFileSystem', () => {
     fs.reset();
     expect(fs.calls).toEqual([]);
     await expect(fs.lstat('/r/c')).resolves.toMatchObject({ kind: 'file' });
+  });
+});
+
+describe('FaultyFileSystem capabilities: forwarded, or done through its own rules, never silently dropped', () => {
+  const rules = { rules: { include: [], exclude: [], ignore: [] } };
+  const request = (mem: MemoryFileSystem, name: string) => {
+    const originEntry = mem.lstatSync(`/r/${name}`);
+    if (originEntry.kind !== 'file') throw new Error(name);
+    return { origin: `/r/${name}`, originEntry, dest: `/t/${name}`, expected: null, temp: `/t/.${name}.conduit-tmp-x`, versioned: false };
+  };
+
+  it('forwards walkTree when no rule concerns the walk: one walkTree call, no per-name calls', async () => {
+    const { fs } = setup();
+    fs.failOn('copyFile', '/r/a', 'EIO'); // not a walk rule
+    const result = await fs.walkTree('/r', rules);
+    expect([...result.entries.keys()].sort()).toEqual(['a', 'b']);
+    expect(fs.calls).toEqual([{ op: 'walkTree', paths: ['/r'] }]);
+  });
+
+  it('walks through its own readdirSync/lstatSync when a rule concerns them, so the fault lands in the scan', async () => {
+    const { fs } = setup();
+    fs.failOn('lstatSync', '/r/a', 'EIO');
+    const result = await fs.walkTree('/r', rules);
+    expect(result.entries.get('a')).toMatchObject({ kind: 'problem', code: 'EIO' });
+    expect(result.entries.get('b')).toMatchObject({ kind: 'file' });
+    expect(fs.calls.map((c) => c.op)).toEqual(['walkTree', 'lstatSync', 'readdirSync', 'lstatSync', 'lstatSync']);
+  });
+
+  it('inlineWalks logs every name a walk looks at even without a rule', async () => {
+    const mem = new MemoryFileSystem();
+    mem.writeFile('/r/a', 'A');
+    const fs = new FaultyFileSystem(mem, { inlineWalks: true });
+    await fs.walkTree('/r', rules);
+    expect(fs.calls).toEqual([
+      { op: 'walkTree', paths: ['/r'] }, { op: 'lstatSync', paths: ['/r'] }, { op: 'readdirSync', paths: ['/r'] }, { op: 'lstatSync', paths: ['/r/a'] },
+    ]);
+  });
+
+  it('refuses copy batches while a per-file rule can fire, and forwards them (logged) otherwise', async () => {
+    const { mem, fs } = setup();
+    mem.mkdirp('/t');
+    fs.failOn('rename', (p) => p.startsWith('/t/'), 'ENOSPC', { times: 1 });
+    expect(fs.openCopyBatches(2)).toBeNull();
+    await expect(fs.rename('/t/nothing', '/t/x')).rejects.toMatchObject({ code: 'ENOSPC' }); // uses the rule up
+    const batches = fs.openCopyBatches(2);
+    expect(batches).not.toBeNull();
+    const results = await batches!.copy([request(mem, 'a')]);
+    await batches!.close();
+    expect(results).toMatchObject([{ ok: true, result: { status: 'landed' } }]);
+    expect(mem.readFile('/t/a')).toBe('A');
+    expect(fs.calls.at(-1)).toEqual({ op: 'copyBatch', paths: ['/r/a', '/t/.a.conduit-tmp-x', '/t/a'] });
+  });
+
+  it('a walk rule does not refuse batches; a rule on copyBatch fails the whole batch, as a dead worker would', async () => {
+    const { mem, fs } = setup();
+    mem.mkdirp('/t');
+    fs.failOn('readdirSync', '/elsewhere', 'EACCES');
+    fs.failOn('copyBatch', '/r/b', 'EIO');
+    const batches = fs.openCopyBatches(1)!;
+    await expect(batches.copy([request(mem, 'a'), request(mem, 'b')])).rejects.toMatchObject({ code: 'EIO', op: 'copyBatch' });
+    expect(mem.exists('/t/a')).toBe(false);
+    await batches.close();
+  });
+
+  it('forwards watch and logs it', async () => {
+    const { mem, fs } = setup();
+    const seen: string[] = [];
+    const watcher = fs.watch(['/r'], {}, (events) => seen.push(...events.map((e) => (e.type === 'change' ? e.path : e.type))));
+    await watcher.ready;
+    mem.writeFile('/r/c', 'C');
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    await watcher.close();
+    expect(seen).toEqual(['c']);
+    expect(fs.calls).toEqual([{ op: 'watch', paths: ['/r'] }]);
   });
 });

@@ -1,12 +1,20 @@
 import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Entry } from '../../src/core/entry.js';
-import { FsError, type FileSystem, type FsErrorCode, type Throttle } from '../../src/fs/file-system.js';
+import type { CopyRequest } from '../../src/engine/copy-protocol.js';
+import { buildRules } from '../../src/engine/filters.js';
+import { walk, type ScanOptions } from '../../src/engine/scan.js';
+import { FsError, type FileSystem, type FsErrorCode, type SyncCopyOps, type Throttle } from '../../src/fs/file-system.js';
+import type { WatchEvent } from '../../src/watch/watcher.js';
 
 /**
- * One suite, two implementations (DESIGN principle 3): whatever the engine
- * may rely on of a `FileSystem` is asserted here, against the in-memory fake
- * and against the real disk, so the fake cannot drift from the truth.
+ * One suite, every implementation (DESIGN principle 3): whatever the engine
+ * may rely on of a `FileSystem` is asserted here, against the in-memory fake,
+ * against the real disk, and against the fault decorator wrapping either (with
+ * no rules it must be the filesystem it wraps), so none can drift from the
+ * truth. The capabilities (walkTree, openCopyBatches, watch) are held to the
+ * per-operation methods: a walk reports what lstat says, a batch lands what
+ * the per-file protocol would.
  */
 export interface FileSystemFixture {
   readonly fs: FileSystem;
@@ -17,6 +25,8 @@ export interface FileSystemFixture {
   readFile(path: string): Promise<string>;
   /** How far a set mtime may land from the requested one (utimes takes a double of seconds). */
   readonly mtimeToleranceNs: bigint;
+  /** The synchronous copy steps, where the implementation has them (node, memory; a decorator does not). */
+  readonly syncOps?: SyncCopyOps;
   cleanup(): Promise<void>;
 }
 
@@ -58,7 +68,24 @@ function recordingThrottle(onTake?: (n: number, call: number) => void): Throttle
   };
 }
 
-export function fileSystemContract(name: string, makeFixture: () => Promise<FileSystemFixture>): void {
+/** Wait (polling) until `check` holds; the watcher is asynchronous. */
+async function until(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const noRules = (extra: Partial<ScanOptions> = {}): ScanOptions => ({ rules: buildRules({ useIndexRules: false }), ...extra });
+
+/** What an implementation offers beyond FileSystem, so the suite knows which sections apply. */
+export interface ContractTraits {
+  /** The fixture's `syncOps` are the steps copy batches run on (node, memory). */
+  readonly syncOps: boolean;
+}
+
+export function fileSystemContract(name: string, makeFixture: () => Promise<FileSystemFixture>, traits: ContractTraits): void {
   describe(`FileSystem contract: ${name}`, () => {
     let fx: FileSystemFixture;
     let fs: FileSystem;
@@ -359,6 +386,177 @@ export function fileSystemContract(name: string, makeFixture: () => Promise<File
       it('readText reads UTF-8', async () => {
         await fx.writeFile(p('.conduitignore'), '*.tmp\nnaïve/\n');
         expect(await fs.readText(p('.conduitignore'))).toBe('*.tmp\nnaïve/\n');
+      });
+    });
+
+    describe('walkTree (capability)', () => {
+      async function plant(): Promise<void> {
+        await fs.mkdir(p('tree'));
+        await fx.writeFile(p('tree/a.txt'), HELLO);
+        await fs.mkdir(p('tree/d'));
+        await fs.mkdir(p('tree/d/empty'));
+        await fx.writeFile(p('tree/d/b.txt'), 'bee');
+        await fs.symlink('../../outside', p('tree/d/up'));
+        await fs.mkdir(p('tree/skip'));
+        await fx.writeFile(p('tree/skip/hidden.txt'), 'not listed');
+      }
+
+      it('reports every entry as lstat does, links as links, never looking through them', async () => {
+        await plant();
+        const result = await fs.walkTree(p('tree'), noRules());
+        expect(result.root).toBe('ok');
+        const expected = new Map<string, Entry>();
+        for (const rel of ['a.txt', 'd', 'd/b.txt', 'd/empty', 'd/up', 'skip', 'skip/hidden.txt']) expected.set(rel, await fs.lstat(p(`tree/${rel}`)));
+        expect(new Map([...result.entries].sort(([a], [b]) => (a < b ? -1 : 1)))).toEqual(expected);
+        expect(result.staleTemps).toEqual([]);
+      });
+
+      it('is the scan walk over readdirSync/lstatSync, wherever it runs', async () => {
+        await plant();
+        const options = noRules({ rules: buildRules({ useIndexRules: false, exclude: ['skip/'] }) });
+        const walked = await fs.walkTree(p('tree'), options);
+        expect(walked).toEqual(walk(fs, p('tree'), options));
+        expect(walked.entries.has('skip')).toBe(false);
+        const only = noRules({ onlyPaths: ['d/b.txt', 'gone.txt'] });
+        expect(await fs.walkTree(p('tree'), only)).toEqual(walk(fs, p('tree'), only));
+        expect([...(await fs.walkTree(p('tree'), only)).entries.keys()].sort()).toEqual(['d', 'd/b.txt']);
+      });
+
+      it('reports a missing root and a root that is a file as root states, with nothing listed', async () => {
+        await fx.writeFile(p('f'), HELLO);
+        expect(await fs.walkTree(p('missing'), noRules())).toMatchObject({ root: 'missing', visited: 0 });
+        const file = await fs.walkTree(p('f'), noRules());
+        expect(file).toMatchObject({ root: 'not_a_directory' });
+        expect(file.entries.size).toBe(0);
+      });
+    });
+
+    describe('openCopyBatches (capability)', () => {
+      const request = async (name: string, overrides: Partial<CopyRequest> = {}): Promise<CopyRequest> => {
+        const originEntry = await fs.lstat(p(`from/${name}`));
+        if (originEntry.kind !== 'file') throw new Error(`${name} is not a file`);
+        return { origin: p(`from/${name}`), originEntry, dest: p(`to/${name}`), expected: null, temp: p(`to/.${name}.conduit-tmp-contract`), versioned: false, ...overrides };
+      };
+      const names = async (dir: string): Promise<string[]> => fs.readdirSync(p(dir)).sort();
+
+      it('runs the copy protocol per request: one result each, in order, every trouble its own item', async () => {
+        await fs.mkdir(p('from'));
+        await fs.mkdir(p('to'));
+        for (const n of ['a', 'b', 'c', 'd']) await fx.writeFile(p(`from/${n}`), `content of ${n}`);
+        await fs.setAttributes(p('from/a'), { mode: 0o640, mtimeNs: 1_600_000_000_123_456_789n });
+        const requests = [await request('a'), await request('b'), await request('c'), await request('d')];
+        await fs.unlink(p('from/b')); // vanished since the scan
+        await fx.writeFile(p('to/c'), 'the target wrote this after the scan');
+        const batches = fs.openCopyBatches(2);
+        expect(batches).not.toBeNull();
+        let results;
+        try {
+          expect(batches!.concurrency).toBeGreaterThanOrEqual(1);
+          results = await batches!.copy(requests);
+        } finally {
+          await batches!.close();
+        }
+        expect(results).toHaveLength(4);
+        expect(results[0]).toMatchObject({ ok: true, result: { status: 'landed', bytes: 'content of a'.length } });
+        expect(results[1]).toMatchObject({ ok: false, error: { code: 'ENOENT' } });
+        expect(results[2]).toEqual({ ok: true, result: { status: 'skipped', reason: 'modified since scan' } });
+        expect(results[3]).toMatchObject({ ok: true, result: { status: 'landed' } });
+        expect(await fx.readFile(p('to/a'))).toBe('content of a');
+        expect(await fx.readFile(p('to/c'))).toBe('the target wrote this after the scan');
+        const landed = await fs.lstat(p('to/a'));
+        expect(results[0]!.ok && results[0]!.result.status === 'landed' && results[0]!.result.entry).toEqual(landed);
+        expect(landed).toMatchObject({ kind: 'file', mode: 0o640 });
+        expect(landed.kind === 'file' && diff(landed.mtimeNs, 1_600_000_000_123_456_789n)).toBeLessThanOrEqual(fx.mtimeToleranceNs);
+        expect(await names('to')).toEqual(['a', 'c', 'd']); // no temporary left
+      });
+
+      it('runs as many batches at once as it says', async () => {
+        await fs.mkdir(p('from'));
+        await fs.mkdir(p('to'));
+        const all: string[] = [];
+        for (let i = 0; i < 12; i++) {
+          all.push(`f${i}`);
+          await fx.writeFile(p(`from/f${i}`), `file ${i}`);
+        }
+        const batches = fs.openCopyBatches(3)!;
+        try {
+          const groups = [all.slice(0, 4), all.slice(4, 8), all.slice(8)];
+          const results = await Promise.all(groups.map(async (g) => batches.copy(await Promise.all(g.map((n) => request(n))))));
+          expect(results.flat().every((r) => r.ok && r.result.status === 'landed')).toBe(true);
+        } finally {
+          await batches.close();
+        }
+        expect(await names('to')).toEqual([...all].sort());
+        for (const n of all) expect(await fx.readFile(p(`to/${n}`))).toBe(`file ${n.slice(1)}`);
+      });
+    });
+
+    describe.runIf(traits.syncOps)('SyncCopyOps (the steps a copy batch runs on)', () => {
+      const sync = (): SyncCopyOps => {
+        if (!fx.syncOps) throw new Error(`the ${name} fixture has no syncOps`);
+        return fx.syncOps;
+      };
+      it('lstatOrNullSync agrees with lstat, and is null for nothing there (ENOENT, ENOTDIR)', async () => {
+        await fx.writeFile(p('f'), HELLO);
+        await fs.symlink('f', p('l'));
+        expect(sync().lstatOrNullSync(p('f'))).toEqual(await fs.lstat(p('f')));
+        expect(sync().lstatOrNullSync(p('l'))).toEqual(await fs.lstat(p('l')));
+        expect(sync().lstatOrNullSync(p('missing'))).toBeNull();
+        expect(sync().lstatOrNullSync(p('f/below'))).toBeNull();
+      });
+
+      it('copyFileSync is exclusive and keeps the permission bits; setCreatedFileAttributesSync sets mode and mtime', async () => {
+        await fx.writeFile(p('a'), 'new');
+        await fs.setAttributes(p('a'), { mode: 0o604 });
+        await fx.writeFile(p('b'), 'precious');
+        expectFsErrorSync(() => sync().copyFileSync(p('a'), p('b')), 'EEXIST');
+        expect(await fx.readFile(p('b'))).toBe('precious');
+        expectFsErrorSync(() => sync().copyFileSync(p('missing'), p('c')), 'ENOENT');
+        sync().copyFileSync(p('a'), p('c'));
+        expect(await fx.readFile(p('c'))).toBe('new');
+        expect(await fs.lstat(p('c'))).toMatchObject({ mode: 0o604 });
+        sync().setCreatedFileAttributesSync(p('c'), 0o640, 1_700_000_000_000_000_123n);
+        const c = await fs.lstat(p('c'));
+        expect(c).toMatchObject({ kind: 'file', mode: 0o640 });
+        expect(c.kind === 'file' && diff(c.mtimeNs, 1_700_000_000_000_000_123n)).toBeLessThanOrEqual(fx.mtimeToleranceNs);
+      });
+
+      it('renameSync replaces, unlinkSync removes; both name a missing path with ENOENT', async () => {
+        await fx.writeFile(p('new'), 'new');
+        await fx.writeFile(p('old'), 'old');
+        sync().renameSync(p('new'), p('old'));
+        expect(await fx.readFile(p('old'))).toBe('new');
+        sync().unlinkSync(p('old'));
+        await expectFsError(fs.lstat(p('old')), 'ENOENT');
+        expectFsErrorSync(() => sync().renameSync(p('missing'), p('x')), 'ENOENT');
+        expectFsErrorSync(() => sync().unlinkSync(p('missing')), 'ENOENT');
+      });
+    });
+
+    describe('watch (capability)', () => {
+      it('reports changes below a root with what is there now, removals as absent, and drops ignored names', async () => {
+        await fs.mkdir(p('w'));
+        const events: WatchEvent[] = [];
+        const watcher = fs.watch([p('w')], { ignoreName: (n) => n.includes('.conduit-tmp-') }, (batch) => events.push(...batch));
+        try {
+          await watcher.ready;
+          const change = (path: string, kind: string) => events.find((e) => e.type === 'change' && e.path === path && e.state.kind === kind);
+          await fx.writeFile(p('w/.x.conduit-tmp-1'), 'temp');
+          await fx.writeFile(p('w/new.txt'), HELLO);
+          const written = await fs.lstat(p('w/new.txt'));
+          await until('w/new.txt', () => {
+            const e = change('new.txt', 'file');
+            return e?.type === 'change' && e.state.kind === 'file' && e.state.size === HELLO.length;
+          });
+          expect(change('new.txt', 'file')).toMatchObject({
+            root: p('w'), state: { kind: 'file', size: HELLO.length, mtimeNs: written.kind === 'file' ? written.mtimeNs : -1n },
+          });
+          await fs.unlink(p('w/new.txt'));
+          await until('w/new.txt absent', () => change('new.txt', 'absent') !== undefined);
+          expect(events.some((e) => e.type === 'change' && e.path.includes('conduit-tmp'))).toBe(false);
+        } finally {
+          await watcher.close();
+        }
       });
     });
   });

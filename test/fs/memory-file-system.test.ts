@@ -12,9 +12,10 @@ fileSystemContract('MemoryFileSystem', async () => {
     writeFile: async (path, content) => fs.writeFile(path, content),
     readFile: async (path) => fs.readFile(path),
     mtimeToleranceNs: 0n,
+    syncOps: fs,
     cleanup: async () => undefined,
   };
-});
+}, { syncOps: true });
 
 describe('MemoryFileSystem helpers', () => {
   it('snapshot lists files by content, directories with a trailing slash, links by text', async () => {
@@ -80,5 +81,48 @@ describe('MemoryFileSystem helpers', () => {
     fs.mkdirp('/a/b');
     await expect(fs.rename('/a', '/a/b/c')).rejects.toMatchObject({ code: 'EOTHER' });
     await expect(fs.rename('/a/b', '/a')).rejects.toMatchObject({ code: 'ENOTEMPTY' });
+  });
+});
+
+describe('MemoryFileSystem watch (the in-process emitter)', () => {
+  const settle = async () => {
+    for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+  };
+
+  it('reports its root going and coming back, and a root moved away as gone', async () => {
+    const fs = new MemoryFileSystem();
+    fs.mkdirp('/r/root');
+    const events: unknown[] = [];
+    const watcher = fs.watch(['/r/root'], {}, (batch) => events.push(...batch));
+    await watcher.ready;
+    await fs.rmdir('/r/root');
+    await settle();
+    fs.mkdirp('/r/root');
+    await settle();
+    await fs.rename('/r/root', '/r/elsewhere');
+    await settle();
+    await watcher.close();
+    expect(events).toEqual([
+      { type: 'root', root: '/r/root', present: false },
+      { type: 'root', root: '/r/root', present: true },
+      { type: 'root', root: '/r/root', present: false },
+    ]);
+  });
+
+  it('batches what changed before it delivers, each path observed as it is then, and goes quiet once closed', async () => {
+    const fs = new MemoryFileSystem();
+    fs.mkdirp('/r');
+    const batches: unknown[][] = [];
+    const watcher = fs.watch(['/r'], { ignorePath: (rel) => rel.startsWith('versions') }, (batch) => batches.push([...batch]));
+    fs.writeFile('/r/a', 'one');
+    fs.writeFile('/r/a', 'two, longer');
+    fs.writeFile('/r/versions/old', 'kept aside');
+    await settle();
+    const a = fs.lstatSync('/r/a');
+    expect(batches).toEqual([[{ type: 'change', root: '/r', path: 'a', state: { kind: 'file', size: 11, mtimeNs: a.kind === 'file' ? a.mtimeNs : -1n } }]]);
+    await watcher.close();
+    fs.writeFile('/r/b', 'after close');
+    await settle();
+    expect(batches).toHaveLength(1);
   });
 });

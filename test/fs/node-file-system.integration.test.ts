@@ -1,24 +1,45 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import * as fsSync from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { stopScanWorkers } from '../../src/engine/scan.js';
+import { FaultyFileSystem } from '../../src/fs/faulty-file-system.js';
 import { NodeFileSystem, secondsFromNs, toFsError } from '../../src/fs/node-file-system.js';
+import type { WatchEvent } from '../../src/watch/watcher.js';
 import { fileSystemContract } from './file-system.contract.js';
 
 // The real disk, through the same contract as the in-memory fake. Fixtures are made with
 // node:fs directly so that a bug in NodeFileSystem cannot hide a bug in its own test set-up.
 fileSystemContract('NodeFileSystem', async () => {
   const root = await mkdtemp(join(tmpdir(), 'conduit-fs-'));
+  const fs = new NodeFileSystem();
   return {
-    fs: new NodeFileSystem(),
+    fs,
+    root,
+    writeFile: (path, content) => writeFile(path, content),
+    readFile: (path) => readFile(path, 'utf8'),
+    mtimeToleranceNs: 1_000n,
+    syncOps: fs,
+    cleanup: () => rm(root, { recursive: true, force: true }),
+  };
+}, { syncOps: true });
+
+// The decorator with no rules must be the disk itself, capabilities included (forwarded to the
+// scan and copy workers and to chokidar).
+fileSystemContract('FaultyFileSystem(NodeFileSystem), no rules', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'conduit-fs-'));
+  return {
+    fs: new FaultyFileSystem(new NodeFileSystem()),
     root,
     writeFile: (path, content) => writeFile(path, content),
     readFile: (path) => readFile(path, 'utf8'),
     mtimeToleranceNs: 1_000n,
     cleanup: () => rm(root, { recursive: true, force: true }),
   };
-});
+}, { syncOps: false });
 
 describe('NodeFileSystem specifics', () => {
   it('reports a FIFO as an unsupported problem', async () => {
@@ -54,3 +75,120 @@ describe('NodeFileSystem specifics', () => {
     expect(secondsFromNs(0n)).toBe(0);
   });
 });
+
+describe('NodeFileSystem: names are bytes (byte-names.ts at the edge)', () => {
+  const raw = (root: string, ...parts: Array<string | number[]>): Buffer =>
+    Buffer.concat([Buffer.from(`${root}/`), ...parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : Buffer.from(p)))]);
+  const listBytes = (dir: Buffer | string): string[] => fsSync.readdirSync(dir, { encoding: 'buffer' }).map((n) => n.toString('latin1')).sort();
+  const rules = { rules: { include: [], exclude: [], ignore: [] } };
+
+  it('lists bad\\xff\\xfe.txt as conduit\'s escaped name and reaches it through every operation, writing exactly those bytes', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'conduit-fs-bytes-'));
+    try {
+      const fs = new NodeFileSystem();
+      fsSync.writeFileSync(raw(root, 'bad', [0xff, 0xfe], '.txt'), 'bytes');
+      fsSync.mkdirSync(raw(root, 'caf', [0xe9]));
+      fsSync.symlinkSync(Buffer.from([0x74, 0x6f, 0xff]), raw(root, 'link', [0xfe]));
+      const bad = 'bad\uF7FF\uF7FE.txt';
+      const cafe = 'caf\uF7E9';
+      expect(fs.readdirSync(root).sort()).toEqual([bad, cafe, 'link\uF7FE']);
+      expect(await fs.lstat(`${root}/${bad}`)).toMatchObject({ kind: 'file', size: 5 });
+      expect(fs.lstatSync(`${root}/${bad}`)).toEqual(await fs.lstat(`${root}/${bad}`));
+      expect(await fs.lstat(`${root}/link\uF7FE`)).toMatchObject({ kind: 'symlink', linkTarget: 'to\uF7FF' });
+      expect(fs.lstatSync(`${root}/link\uF7FE`)).toMatchObject({ kind: 'symlink', linkTarget: 'to\uF7FF' });
+      expect(await fs.hash(`${root}/${bad}`)).toBe(createHash('sha256').update('bytes').digest('hex'));
+      expect(await fs.readText(`${root}/${bad}`)).toBe('bytes');
+
+      await fs.copyFile(`${root}/${bad}`, `${root}/${cafe}/copy\uF780`);
+      fs.copyFileSync(`${root}/${bad}`, `${root}/${cafe}/sync\uF781`);
+      await fs.setAttributes(`${root}/${cafe}/copy\uF780`, { mode: 0o600, mtimeNs: 1_600_000_000_000_000_000n });
+      fs.setCreatedFileAttributesSync(`${root}/${cafe}/sync\uF781`, 0o640, 1_600_000_000_000_000_000n);
+      await fs.symlink('to\uF7FF\uF7FF', `${root}/${cafe}/l\uF7FF`);
+      await fs.mkdir(`${root}/${cafe}/sub\uF7FF`);
+      expect(listBytes(raw(root, 'caf', [0xe9]))).toEqual(['copy\x80', 'l\xff', 'sub\xff', 'sync\x81']);
+      expect(fsSync.readFileSync(raw(root, 'caf', [0xe9], '/copy', [0x80]), 'utf8')).toBe('bytes');
+      expect(fsSync.readlinkSync(raw(root, 'caf', [0xe9], '/l', [0xff]), { encoding: 'buffer' }).equals(Buffer.from([0x74, 0x6f, 0xff, 0xff]))).toBe(true);
+      expect(fs.lstatOrNullSync(`${root}/${cafe}/copy\uF780`)).toMatchObject({ kind: 'file', mode: 0o600 });
+
+      await fs.rename(`${root}/${cafe}/copy\uF780`, `${root}/${cafe}/moved\uF7FE`);
+      fs.renameSync(`${root}/${cafe}/sync\uF781`, `${root}/${cafe}/moved\uF7FD`);
+      expect(listBytes(raw(root, 'caf', [0xe9]))).toEqual(['l\xff', 'moved\xfd', 'moved\xfe', 'sub\xff']);
+      await fs.unlink(`${root}/${cafe}/moved\uF7FE`);
+      fs.unlinkSync(`${root}/${cafe}/moved\uF7FD`);
+      await fs.unlink(`${root}/${cafe}/l\uF7FF`);
+      await fs.rmdir(`${root}/${cafe}/sub\uF7FF`);
+      expect(listBytes(raw(root, 'caf', [0xe9]))).toEqual([]);
+      await expectCode(fs.lstat(`${root}/${cafe}/gone\uF7FF`), 'ENOENT', `${root}/${cafe}/gone\uF7FF`);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it('walks and batch-copies byte names in its workers, through the same edge', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'conduit-fs-bytes-'));
+    const fs = new NodeFileSystem();
+    try {
+      fsSync.mkdirSync(raw(root, 'src/d', [0xe9]), { recursive: true });
+      fsSync.mkdirSync(raw(root, 'dst/d', [0xe9]), { recursive: true });
+      fsSync.writeFileSync(raw(root, 'src/d', [0xe9], '/bad', [0xff, 0xfe], '.txt'), 'walked and copied');
+      fsSync.writeFileSync(raw(root, 'src/pua\uF780'), 'valid UTF-8 in the escape range');
+      const scanned = await fs.walkTree(`${root}/src`, rules);
+      expect([...scanned.entries.keys()].sort()).toEqual(['d\uF7E9', 'd\uF7E9/bad\uF7FF\uF7FE.txt', 'pua\uF7EF\uF79E\uF780']);
+      expect(scanned.entries.get('d\uF7E9/bad\uF7FF\uF7FE.txt')).toMatchObject({ kind: 'file', size: 'walked and copied'.length });
+
+      const batches = fs.openCopyBatches(1);
+      let results;
+      try {
+        results = await batches.copy(['d\uF7E9/bad\uF7FF\uF7FE.txt', 'pua\uF7EF\uF79E\uF780'].map((rel) => {
+          const originEntry = scanned.entries.get(rel);
+          if (originEntry?.kind !== 'file') throw new Error(rel);
+          const dest = `${root}/dst/${rel}`;
+          return { origin: `${root}/src/${rel}`, originEntry, dest, expected: null, temp: `${dest}.conduit-tmp-test`, versioned: false };
+        }));
+      } finally {
+        await batches.close();
+      }
+      expect(results.map((r) => r.ok && r.result.status)).toEqual(['landed', 'landed']);
+      expect(fsSync.readFileSync(raw(root, 'dst/d', [0xe9], '/bad', [0xff, 0xfe], '.txt'), 'utf8')).toBe('walked and copied');
+      expect(fsSync.readFileSync(raw(root, 'dst/pua\uF780'), 'utf8')).toBe('valid UTF-8 in the escape range');
+      expect(listBytes(`${root}/dst`)).toEqual(listBytes(`${root}/src`));
+    } finally {
+      await stopScanWorkers();
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it('watch: a change to a name chokidar cannot spell is reported as its directory (or, in the root, as a full-scan fault)', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'conduit-fs-bytes-'));
+    const fs = new NodeFileSystem();
+    fsSync.mkdirSync(join(root, 'w/sub'), { recursive: true });
+    const events: WatchEvent[] = [];
+    const watcher = fs.watch([join(root, 'w')], {}, (batch) => events.push(...batch));
+    try {
+      await watcher.ready;
+      fsSync.writeFileSync(raw(root, 'w/sub/bad', [0xff]), 'x');
+      await until(() => events.some((e) => e.type === 'change' && e.path === 'sub' && e.state.kind === 'dir'));
+      fsSync.writeFileSync(raw(root, 'w/top', [0xfe]), 'y');
+      await until(() => events.some((e) => e.type === 'error' && e.message.includes('not valid UTF-8')));
+      fsSync.writeFileSync(join(root, 'w/sub/pua\uF780'), 'z');
+      await until(() => events.some((e) => e.type === 'change' && e.path === 'sub/pua\uF7EF\uF79E\uF780' && e.state.kind === 'file'));
+      expect(events.some((e) => e.type === 'change' && e.path.includes('\uFFFD'))).toBe(false);
+    } finally {
+      await watcher.close();
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});
+
+async function expectCode(promise: Promise<unknown>, code: string, path: string): Promise<void> {
+  const err = await promise.then(() => undefined, (e: unknown) => e);
+  expect(err).toMatchObject({ code, path });
+}
+
+async function until(check: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for a watch event');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -6,7 +6,7 @@ import { backoffMs, nextCronRun, nextRunAt } from '../../src/service/schedule-ti
 import { mergeRequests, Scheduler, type RunReport, type SchedulerRequest } from '../../src/service/scheduler.js';
 
 /** A scheduler over fake conduits whose generations end when the test says so. */
-function harness(options: { schedules?: Record<string, string>; maxConcurrent?: number; rootsPresent?: () => boolean } = {}) {
+function harness(options: { schedules?: Record<string, string>; maxConcurrent?: number; rootsPresent?: () => boolean | Promise<boolean> } = {}) {
   const schedules = { ...options.schedules };
   const runs: { name: string; request: SchedulerRequest; finish(status?: GenerationStatus, waitingForSource?: boolean): void }[] = [];
   let generation = 0;
@@ -204,6 +204,27 @@ describe('Scheduler: failures and missing roots', () => {
     await vi.advanceTimersByTimeAsync(1_000);
     expect(runs).toHaveLength(2);
     expect(runs[1]!.request).toEqual({ trigger: 'schedule', dryRun: false, force: false, paths: null });
+  });
+
+  it('waits for a root check that answers later (asked through the filesystem seam), and polls on while it says no', async () => {
+    let present = false;
+    let asked = 0;
+    const { scheduler, runs, schedules } = harness({
+      rootsPresent: () => {
+        asked++;
+        return new Promise<boolean>((resolve) => setTimeout(() => resolve(present), 10));
+      },
+    });
+    schedules['photos'] = 'interval:1h';
+    scheduler.arm('photos', { initial: true });
+    await vi.advanceTimersByTimeAsync(0);
+    runs[0]!.finish('refused', true);
+    await vi.advanceTimersByTimeAsync(3_100);
+    expect(asked).toBe(3);
+    expect(runs).toHaveLength(1);
+    present = true;
+    await vi.advanceTimersByTimeAsync(1_100);
+    expect(runs).toHaveLength(2);
   });
 
   it('refuses new requests once stopped, and rejects the follow-up that had not started', async () => {

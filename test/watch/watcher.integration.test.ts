@@ -2,7 +2,12 @@ import { mkdirSync, mkdtempSync, rmSync, statSync, unlinkSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { watch, type WatchEvent, type Watcher } from '../../src/watch/watcher.js';
+import { NodeFileSystem } from '../../src/fs/node-file-system.js';
+import type { WatchEvent, Watcher } from '../../src/watch/watcher.js';
+
+/** The watch capability of the real disk (chokidar behind NodeFileSystem). */
+const disk = new NodeFileSystem();
+const watch = disk.watch.bind(disk);
 
 let dir: string;
 let watcher: Watcher | undefined;
