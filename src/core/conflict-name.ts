@@ -46,6 +46,7 @@ const CONFLICT_MARK = /\.conflict-(?:source|target)-\d{8}T\d{6}Z(?:-\d+)?(\.[^./
  * for a path that is not a conflict copy. The inverse of `conflictCopyName`.
  */
 export function conflictCopyOrigin(path: string): string | null {
+  if (!path.includes('.conflict-')) return null; // the common case, without a regex
   const slash = path.lastIndexOf('/');
   const base = path.slice(slash + 1);
   const m = CONFLICT_MARK.exec(base);
