@@ -38,17 +38,18 @@ export function isConflictCopy(path: string): boolean {
   return CONFLICT_COPY.test(posix.basename(path));
 }
 
+const CONFLICT_MARK = /\.conflict-(?:source|target)-\d{8}T\d{6}Z(?:-\d+)?(\.[^./]*)?$/;
+
 /**
- * Existing conflict copies of `path` by `loser` in the same directory, any
- * timestamp: `<stem>.conflict-<loser>-<ts>[-n]<ext>`. Used to avoid a second
- * identical copy when the same conflict is met again.
+ * The path a conflict copy was made of (`d/a.conflict-target-…Z-2.txt` →
+ * `d/a.txt`), whichever side lost and whatever its timestamp or `-n`; null
+ * for a path that is not a conflict copy. The inverse of `conflictCopyName`.
  */
-export function conflictCopyMatcher(path: string, loser: Side): (candidate: string) => boolean {
-  const dir = posix.dirname(path);
-  const base = posix.basename(path);
-  const ext = posix.extname(base);
-  const stem = ext ? base.slice(0, -ext.length) : base;
-  const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const re = new RegExp(`^${esc(stem)}\\.conflict-${loser}-\\d{8}T\\d{6}Z(-\\d+)?${esc(ext)}$`);
-  return (candidate) => (posix.dirname(candidate) === dir) && re.test(posix.basename(candidate));
+export function conflictCopyOrigin(path: string): string | null {
+  if (!path.includes('.conflict-')) return null; // the common case, without a regex
+  const slash = path.lastIndexOf('/');
+  const base = path.slice(slash + 1);
+  const m = CONFLICT_MARK.exec(base);
+  if (!m || m.index === 0) return null;
+  return path.slice(0, slash + 1) + base.slice(0, m.index) + (m[1] ?? '');
 }

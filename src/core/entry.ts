@@ -25,7 +25,11 @@ export interface FileEntry {
   readonly mode: number;
   /** Inode number: lets verify-before-overwrite notice a file replaced by another of equal size and mtime. */
   readonly ino: number;
-  /** Content hash (hex), only when the engine computed one (checksum mode or a content comparison). */
+  /**
+   * Content hash (hex), only when the engine computed one (checksum mode, or a
+   * content comparison across sides: `filesToHash`). Unknown means "not known
+   * to equal anything": `sameContent` never takes it for a match.
+   */
   readonly hash?: string;
 }
 
@@ -115,10 +119,11 @@ export function changedSinceBaseline(entry: Entry | undefined, base: BaselineEnt
 }
 
 /**
- * Same kind and, as far as we know without reading more, the same content.
- * Files: equal size and either equal hashes (when both are known) or, when no
- * hash is known for either, mtimes equal within the cross-side slack.
- * Permission bits are not content: see `sameAttributes`.
+ * Same kind and the same content (SPEC §3: identity across sides is decided by
+ * content, never by size + mtime). Files: equal size and equal hashes, both
+ * known; a file whose hash is unknown is never taken as identical to
+ * anything, whatever its size and mtime. Directories are alike as such; links
+ * by their text. Permission bits are not content.
  */
 export function sameContent(a: Entry, b: Entry): boolean {
   if (a.kind !== b.kind) return false;
@@ -131,31 +136,60 @@ export function sameContent(a: Entry, b: Entry): boolean {
       return a.linkTarget === (b as SymlinkEntry).linkTarget;
     case 'file': {
       const f = b as FileEntry;
-      if (a.size !== f.size) return false;
-      if (a.hash !== undefined && f.hash !== undefined) return a.hash === f.hash;
-      return mtimesMatchAcrossSides(a.mtimeNs, f.mtimeNs);
+      return a.size === f.size && a.hash !== undefined && f.hash !== undefined && a.hash === f.hash;
     }
   }
 }
 
-/** Content equal and, for files, the same permission bits: what mirror requires of the target. */
-export function sameContentAndMode(a: Entry, b: Entry): boolean {
-  if (!sameContent(a, b)) return false;
-  return a.kind !== 'file' || a.mode === (b as FileEntry).mode;
+/**
+ * Mirror's quick check, as rsync's: the target already is a replica when kind,
+ * size, permission bits and mtime (within the cross-side slack) match, and,
+ * when both hashes are known (checksum mode), the hashes. Only mirror may take
+ * this for "the same": it overwrites the target anyway and never keeps a
+ * target version. Everywhere else identity is `sameContent`.
+ */
+export function quickCheckMatches(s: Entry, t: Entry): boolean {
+  if (s.kind !== 'file' || t.kind !== 'file') return s.kind !== 'file' && t.kind !== 'file' && sameContent(s, t);
+  if (s.size !== t.size || s.mode !== t.mode || !mtimesMatchAcrossSides(s.mtimeNs, t.mtimeNs)) return false;
+  return s.hash === undefined || t.hash === undefined || s.hash === t.hash;
 }
 
-/** Baseline entry for a pair that is in sync now. */
+/** Baseline entry for a pair whose two sides hold the same content now (`sameContent`). */
 export function baselineFromPair(source: Entry, target: Entry): BaselineEntry | undefined {
-  if (source.kind === 'problem' || target.kind === 'problem') return undefined;
-  if (!sameContent(source, target)) return undefined;
-  const hash = source.kind === 'file' ? (source.hash ?? (target as FileEntry).hash ?? null) : null;
+  if (source.kind === 'problem' || !sameContent(source, target)) return undefined;
+  return inSyncBaseline(source, target, source.kind === 'file' ? (source.hash ?? null) : null);
+}
+
+/**
+ * Baseline entry for a pair that is the same by construction: one side was
+ * just written from the other (a landed copy, link or conflict copy), so no
+ * hash is needed to know it; `hash` is the origin's when the engine knew it.
+ * Only the shape is checked (kind, size, link text): anything else means the
+ * pair is not what was written.
+ */
+export function baselineFromWrittenPair(source: Entry, target: Entry, hash: string | null): BaselineEntry | undefined {
+  if (source.kind === 'problem' || source.kind !== target.kind) return undefined;
+  if (source.kind === 'file' && source.size !== (target as FileEntry).size) return undefined;
+  if (source.kind === 'symlink' && source.linkTarget !== (target as SymlinkEntry).linkTarget) return undefined;
+  const known = source.kind === 'file' ? (hash ?? source.hash ?? (target as FileEntry).hash ?? null) : null;
+  return inSyncBaseline(source, target, known);
+}
+
+/** Baseline entry for a pair that mirror's quick check found in sync (`quickCheckMatches`); the hash stays unknown unless computed. */
+export function baselineFromQuickCheck(source: Entry, target: Entry): BaselineEntry | undefined {
+  if (source.kind === 'problem' || !quickCheckMatches(source, target)) return undefined;
+  return inSyncBaseline(source, target, source.kind === 'file' ? (source.hash ?? (target as FileEntry).hash ?? null) : null);
+}
+
+function inSyncBaseline(source: Exclude<Entry, ProblemEntry>, target: Entry, hash: string | null): BaselineEntry {
+  const t = target as Exclude<Entry, ProblemEntry>;
   return {
     kind: source.kind,
     size: source.kind === 'file' ? source.size : 0,
     hash,
     linkTarget: source.kind === 'symlink' ? source.linkTarget : null,
     source: { mtimeNs: source.mtimeNs, mode: source.kind === 'symlink' ? 0 : source.mode },
-    target: { mtimeNs: target.mtimeNs, mode: target.kind === 'symlink' ? 0 : target.mode },
+    target: { mtimeNs: t.mtimeNs, mode: t.kind === 'symlink' ? 0 : t.mode },
   };
 }
 

@@ -1,5 +1,6 @@
 import {
-  baselineFromPair, changedSinceBaseline, type Baseline, type BaselineEntry, type Entry, type Side, type Snapshot,
+  baselineFromPair, baselineFromQuickCheck, baselineFromWrittenPair, changedSinceBaseline,
+  type Baseline, type BaselineEntry, type Entry, type Side, type Snapshot,
 } from './entry.js';
 import type { Outcome, Plan } from './plan.js';
 
@@ -9,6 +10,12 @@ import type { Outcome, Plan } from './plan.js';
  * are; a path gone from both sides is forgotten; anything else (a failed or
  * skipped action, a held conflict, a side's own edit that stands) keeps its
  * old entry, so the next generation sees the same difference and retries.
+ *
+ * "In sync" is proven, never guessed from stat across sides (SPEC §3): a
+ * path an applied action wrote from the other side is the same by
+ * construction (its baseline keeps the origin's hash when known); any other
+ * pair needs equal hashes, or, for mirror only (`plan.identity`), its quick
+ * check. Two files whose hashes are unknown are not recorded as in sync.
  */
 export interface BaselineChanges {
   readonly upserts: ReadonlyMap<string, BaselineEntry>;
@@ -25,6 +32,11 @@ export function nextBaseline(
   const finalState: Record<Side, Map<string, Entry | null>> = { source: new Map(), target: new Map() };
   for (const o of outcomes) for (const l of o.landed) finalState[l.side].set(l.path, l.entry);
   const touched = new Set<string>([...finalState.source.keys(), ...finalState.target.keys()]);
+  const written = writtenPairs(outcomes);
+  const inSync = (path: string, s: Entry, t: Entry): BaselineEntry | undefined => {
+    if (written.has(path)) return baselineFromWrittenPair(s, t, written.get(path)!);
+    return plan.identity === 'quick-check' ? baselineFromQuickCheck(s, t) : baselineFromPair(s, t);
+  };
   const forget = new Set(plan.forget);
   const hold = new Set(plan.hold);
 
@@ -48,7 +60,7 @@ export function nextBaseline(
       return;
     }
     if (!s || !t) return;
-    const next = baselineFromPair(s, t);
+    const next = inSync(path, s, t);
     if (next && !sameBaseline(old, next)) upserts.set(path, next);
   };
   for (const path of baseline.keys()) consider(path);
@@ -56,6 +68,25 @@ export function nextBaseline(
   for (const path of target.keys()) if (!baseline.has(path) && !source.has(path)) consider(path);
   for (const path of touched) if (!baseline.has(path) && !source.has(path) && !target.has(path)) consider(path);
   return { upserts, deletes };
+}
+
+/**
+ * Paths that applied actions wrote from the other side's version: a copy or
+ * link at its path, a conflict copy saved on both sides. Each maps to the
+ * origin's hash (null when the engine did not compute one).
+ */
+function writtenPairs(outcomes: readonly Outcome[]): Map<string, string | null> {
+  const out = new Map<string, string | null>();
+  for (const o of outcomes) {
+    if (o.status !== 'applied') continue;
+    const a = o.action;
+    if (a.op === 'copy') out.set(a.path, a.entry.hash ?? null);
+    else if (a.op === 'symlink') out.set(a.path, null);
+    else if (a.op === 'conflict_copy' && a.sides.includes('source') && a.sides.includes('target')) {
+      out.set(a.copyPath, a.entry.kind === 'file' ? (a.entry.hash ?? null) : null);
+    }
+  }
+  return out;
 }
 
 function sameBaseline(a: BaselineEntry | undefined, b: BaselineEntry): boolean {

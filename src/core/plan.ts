@@ -117,6 +117,13 @@ export interface Plan {
   readonly forget: readonly string[];
   /** Paths whose baseline must not move this generation (SPEC §2.2 `manual`: the conflict and, for a directory, its subtree). */
   readonly hold: readonly string[];
+  /**
+   * What proves that the two sides of a path this plan did not write are in
+   * sync, for the next baseline: `content` (the default), equal hashes only;
+   * `quick-check` (mirror), also equal size, mtime and mode, as rsync takes
+   * it. A path the plan wrote is in sync by construction either way.
+   */
+  readonly identity?: 'content' | 'quick-check';
 }
 
 /** The state of one path on one side after an action touched it (null: the path is gone). */

@@ -1,8 +1,8 @@
 import {
-  ancestorsOf, changedSinceBaseline, comparePaths, depthOf, isUnder, mtimesMatchAcrossSides, otherSide, sameContent, sameContentAndMode,
+  ancestorsOf, changedSinceBaseline, comparePaths, depthOf, isUnder, otherSide, quickCheckMatches, sameContent,
   type Baseline, type BaselineEntry, type DirEntry, type Entry, type FileEntry, type Side, type Snapshot, type SymlinkEntry,
 } from './entry.js';
-import { conflictCopyMatcher, freeConflictCopyName, isConflictCopy } from './conflict-name.js';
+import { conflictCopyOrigin, freeConflictCopyName, isConflictCopy } from './conflict-name.js';
 import type { Action, Conflict, Plan, Skip, Stage } from './plan.js';
 import { STAGES } from './plan.js';
 import type { ConflictKind, ConflictPolicy, Mode, Resolution, Severity } from './vocabulary.js';
@@ -12,7 +12,11 @@ import type { ConflictKind, ConflictPolicy, Mode, Resolution, Severity } from '.
  *
  * Pure and deterministic: plain values in, a Plan out, paths visited in
  * sorted order. It never reads the disk or the clock (the conflict-copy
- * timestamp comes in as `stamp`). Three steps:
+ * timestamp comes in as `stamp`). Whether two files are the same is decided
+ * by their hashes (`sameContent`), which the engine computes beforehand for
+ * exactly the files that `filesToHash` names; a file without a hash is never
+ * taken as identical. Stat answers only "did this side change since the
+ * baseline" (and mirror's quick check). Three steps:
  *
  * 1. decide, per path, from the baseline and both sides (SPEC §2.1, §2.3):
  *    nothing, propagate one side's state to the other, or a conflict;
@@ -79,6 +83,7 @@ class Context {
   private readonly forget: string[] = [];
   private readonly hold: string[] = [];
   private readonly plannedNames = new Set<string>();
+  /** Origin path → the conflict copies of it found on either side, in path order. */
   private conflictCopyIndex: Map<string, string[]> | undefined;
 
   constructor(private readonly input: ReconcileInput) {
@@ -146,7 +151,7 @@ class Context {
   private decideMirror(path: string, s: Entry | undefined, t: Entry | undefined, b: BaselineEntry | undefined): Decision {
     if (b && !this.changed('source', path) && !this.changed('target', path)) return NONE;
     if (!s && !t) return NONE;
-    if (s && t && sameReplica(s, t)) return NONE;
+    if (s && t && quickCheckMatches(s, t)) return NONE; // rsync's quick check: mirror overwrites, it never keeps a target version
     return FROM_SOURCE;
   }
 
@@ -159,10 +164,10 @@ class Context {
     }
     if (b && !this.changed('source', path)) return NONE; // the target's edit or deletion stands until the source changes
     if (!t) return FROM_SOURCE;
-    if (sameReplica(s, t)) return NONE;
     if (b && !this.changed('target', path)) return FROM_SOURCE; // the target holds what the conduit wrote
-    if (sameContent(s, t)) return FROM_SOURCE; // same bytes: only mtime or mode to replicate, nothing of the target's is lost
+    // From here the target holds something the conduit did not write: only equal content may be replaced.
     if (s.kind === 'dir' && t.kind === 'dir') return NONE;
+    if (sameContent(s, t)) return quickCheckMatches(s, t) ? NONE : FROM_SOURCE; // same bytes: at most mtime or mode to replicate
     return { t: 'conflict', kind: b ? 'both_modified' : 'first_sync_differs' };
   }
 
@@ -251,11 +256,16 @@ class Context {
       };
     }
     if (kind === 'type_change') {
+      if (isConflictCopy(path)) {
+        // No copy of a copy (SPEC §2.2): the newer version keeps the path, directory or file.
+        const winner = newer(s, t);
+        return { winner, resolution: accepted(winner), severity: 'medium', copy: null, subtree: true };
+      }
       // keep-both and newer alike: the directory keeps the path, the file is saved beside it.
       const dirSide: Side = s?.kind === 'dir' ? 'source' : 'target';
       const fileSide = otherSide(dirSide);
       const file = this.entry(fileSide, path);
-      const copy = file && (file.kind === 'file' || file.kind === 'symlink') && !isConflictCopy(path)
+      const copy = file && (file.kind === 'file' || file.kind === 'symlink')
         ? { loser: fileSide, entry: file, sides: ['source', 'target'] as const }
         : null;
       return { winner: dirSide, resolution: 'kept_both', severity: 'low', copy, subtree: true };
@@ -285,9 +295,13 @@ class Context {
     return { winner: null, resolution: 'unresolved', severity: 'high', copy: null, subtree: true };
   }
 
-  /** Picks a free conflict-copy name, unless an identical copy already sits beside the path on every side. */
+  /**
+   * Picks a free conflict-copy name, unless a conflict copy holding the
+   * loser's content already sits beside the path and stays there (SPEC §2.2):
+   * then that copy is the conflict's copy, and no second one is made.
+   */
   private planConflictCopy(path: string, loser: Side, entry: FileEntry | SymlinkEntry, sides: readonly Side[]): string | null {
-    const existing = this.existingIdenticalCopy(path, loser, entry, sides);
+    const existing = this.existingIdenticalCopy(path, entry, sides);
     if (existing) return existing;
     const name = freeConflictCopyName(path, loser, this.input.stamp, (c) =>
       this.input.source.has(c) || this.input.target.has(c) || this.plannedNames.has(c));
@@ -296,26 +310,40 @@ class Context {
     return name;
   }
 
-  private existingIdenticalCopy(path: string, loser: Side, entry: Entry, sides: readonly Side[]): string | null {
+  /**
+   * An existing conflict copy of `path` — either side's label, any timestamp,
+   * any `-n` — whose content equals `lost` (by hash: `sameContent`), on one of
+   * the sides a new copy would be saved on. One side is enough: the copy's own
+   * decision in this plan must keep that side's version (nothing to do, or it
+   * propagates to the other side), so the loser's bytes survive this
+   * generation there whatever else happens. A copy this plan deletes,
+   * overwrites or finds in conflict does not count.
+   */
+  private existingIdenticalCopy(path: string, lost: FileEntry | SymlinkEntry, sides: readonly Side[]): string | null {
     if (!this.conflictCopyIndex) {
       this.conflictCopyIndex = new Map();
-      for (const snap of [this.input.source, this.input.target]) {
-        for (const p of snap.keys()) {
-          if (!isConflictCopy(p)) continue;
-          const dir = p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : '';
-          const list = this.conflictCopyIndex.get(dir) ?? [];
-          if (!list.includes(p)) list.push(p);
-          this.conflictCopyIndex.set(dir, list);
-        }
+      for (const candidate of this.paths) {
+        const origin = conflictCopyOrigin(candidate);
+        if (origin === null) continue;
+        const list = this.conflictCopyIndex.get(origin) ?? [];
+        list.push(candidate); // this.paths is sorted: so is each list
+        this.conflictCopyIndex.set(origin, list);
       }
     }
-    const dir = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '';
-    const matches = conflictCopyMatcher(path, loser);
-    for (const candidate of (this.conflictCopyIndex.get(dir) ?? []).sort(comparePaths)) {
-      if (!matches(candidate)) continue;
-      if (sides.every((side) => { const e = this.entry(side, candidate); return e !== undefined && sameContent(e, entry); })) return candidate;
+    for (const candidate of this.conflictCopyIndex.get(path) ?? []) {
+      for (const side of sides) {
+        const e = this.entry(side, candidate);
+        if (e !== undefined && sameContent(e, lost) && this.keepsVersion(side, candidate)) return candidate;
+      }
     }
     return null;
+  }
+
+  /** This plan leaves `side`'s version of `path` in place: no decision (nothing to do, or left alone), or it propagates from `side`. */
+  private keepsVersion(side: Side, path: string): boolean {
+    if (this.forced.has(path)) return this.forced.get(path) === side;
+    const d = this.decisions.get(path);
+    return d === undefined || (d.t === 'propagate' && d.from === side);
   }
 
   // ---------------------------------------------------------------- 3. assemble
@@ -457,16 +485,11 @@ class Context {
       if (a.stage === 'clear' || a.stage === 'rmdir') return depthOf(b.path) - depthOf(a.path) || comparePaths(a.path, b.path);
       return comparePaths(a.path, b.path);
     });
-    return { actions, conflicts: this.conflicts, skips: this.skips, forget: this.forget, hold: this.hold };
+    return {
+      actions, conflicts: this.conflicts, skips: this.skips, forget: this.forget, hold: this.hold,
+      identity: this.input.mode === 'mirror' ? 'quick-check' : 'content',
+    };
   }
-}
-
-/** Mirror's notion of "nothing to do": same kind and content, and for files the same size, mtime and permission bits. */
-function sameReplica(s: Entry, t: Entry): boolean {
-  if (s.kind !== 'file' || t.kind !== 'file') return sameContentAndMode(s, t);
-  if (s.size !== t.size || s.mode !== t.mode || !mtimesMatchAcrossSides(s.mtimeNs, t.mtimeNs)) return false;
-  // Equal mtimes alone are not proof when both hashes are known (checksum mode).
-  return s.hash === undefined || t.hash === undefined || s.hash === t.hash;
 }
 
 /** The newer of two versions by mtime; a tie goes to the source. */

@@ -375,7 +375,13 @@ async function withDeselectedBaselinePaths(
   return out ?? target;
 }
 
-/** SPEC §3: where content must be compared, hash both files; with `checksum: true`, every file. */
+/**
+ * SPEC §3: where content must be compared, hash both files, whatever their
+ * mtimes (`filesToHash` names them: equal-size pairs that both changed or were
+ * never synced, possible conflict losers and the conflict copies beside them);
+ * with `checksum: true`, every file. Reconcile takes no unhashed file for the
+ * same as another.
+ */
 async function hashWhereContentDecides(
   fs: FileSystem, conduit: ConduitRow, baseline: Baseline, roots: Record<Side, string>,
   source: Snapshot, target: Snapshot, signal?: AbortSignal,
@@ -391,6 +397,10 @@ async function hashWhereContentDecides(
     await runBounded(paths, Math.max(2, conduit.parallelTransfers), async (path) => {
       const entry = snapshot.get(path) as FileEntry;
       try {
+        // RACE: the bytes hashed may be newer than the scanned stat. Harmless: a hash that wrongly says "the
+        // same" leaves the stat in the baseline older than the file, so the next generation sees that side
+        // changed and syncs it; one that wrongly says "different" plans a conflict whose writes verify the
+        // scanned stat first (verify-before-write) and skip.
         out.set(path, { ...entry, hash: await fs.hash(join(roots[side], path), signal) });
       } catch (error) {
         // Unreadable now: reconcile sees the path as a problem and leaves it alone this time.
