@@ -1,6 +1,7 @@
 import { isAbsolute, join, posix } from 'node:path';
 import type { Entry, FileEntry, SymlinkEntry } from '../core/entry.js';
 import { FsError, isFsError, type FileSystem } from '../fs/file-system.js';
+import { ancestorsBelow, ancestorViolation, checkAncestors, confinementError, type Ancestor } from './confine.js';
 import { tempNameFor } from './temp-name.js';
 
 /**
@@ -25,6 +26,17 @@ export function versionStamp(date: Date): string {
 /** A side's versions directory: `dir` relative to that side's root, or absolute. */
 export function versionsDirFor(root: string, dir: string): string {
   return isAbsolute(dir) ? dir : join(root, dir);
+}
+
+/**
+ * Where confinement of the versions directory starts (confine.ts): writes
+ * into it never pass through a link below this. A relative `dir` lives in the
+ * root, which anyone who writes into the root can change, so it is checked
+ * from the root down, the versions directory itself included; an absolute one
+ * is the user's choice, like a root, and is checked below itself.
+ */
+export function versionsAnchorFor(root: string, dir: string): string {
+  return isAbsolute(dir) ? dir : root;
 }
 
 /** Relative name of a version of `relPath` inside the versions directory; `attempt` > 1 adds `-<attempt>`. */
@@ -58,6 +70,13 @@ export interface MoveToVersionsRequest {
   readonly stamp: string;
   /** Suffix for the temporary used when the versions directory is on another filesystem. */
   readonly randomSuffix: () => string;
+  /** The writing conduit's temp token (temp-name.ts), for that temporary. */
+  readonly tempToken: string;
+  /**
+   * The directories between `root` and the file, with the inodes the scan
+   * saw (confine.ts); default: each must only be a real directory, not a link.
+   */
+  readonly originAncestors?: readonly Ancestor[];
 }
 
 /**
@@ -72,10 +91,17 @@ export interface MoveToVersionsRequest {
 export async function moveToVersions(fs: FileSystem, request: MoveToVersionsRequest): Promise<string | null> {
   const { root, relPath, entry, stamp } = request;
   const original = join(root, relPath);
+  const originAncestors = request.originAncestors ?? ancestorsBelow(root, original);
   const versionsDir = versionsDirFor(root, request.dir);
-  await ensureDir(fs, join(versionsDir, posix.dirname(relPath)));
+  const anchor = versionsAnchorFor(root, request.dir);
+  await ensureDirBelow(fs, anchor, join(versionsDir, posix.dirname(relPath)));
   const destination = await freeVersionPath(fs, versionsDir, relPath, stamp);
+  const destinationAncestors = ancestorsBelow(anchor, destination);
+  // Both ends of every step are confined: the file leaves its root only for the versions directory.
+  const confined = async (op: string, path: string, ancestors: readonly Ancestor[]) => checkAncestors(fs, ancestors, op, path);
   try {
+    await confined('rename', original, originAncestors);
+    await confined('rename', destination, destinationAncestors);
     // RACE: the name was free a moment ago; the versions directory is conduit's own, so only
     // a second conduit versioning the same path in the same second could take it.
     await fs.rename(original, destination);
@@ -84,24 +110,29 @@ export async function moveToVersions(fs: FileSystem, request: MoveToVersionsRequ
     if (!isFsError(err, 'EXDEV')) throw err;
   }
   if (entry.kind === 'symlink') {
+    await confined('symlink', destination, destinationAncestors);
     await fs.symlink(entry.linkTarget, destination);
   } else {
-    const temp = join(versionsDir, posix.dirname(relPath), tempNameFor(posix.basename(relPath), request.randomSuffix()));
+    const temp = join(versionsDir, posix.dirname(relPath), tempNameFor(posix.basename(relPath), request.tempToken, request.randomSuffix()));
     try {
+      await confined('create', temp, destinationAncestors);
       await fs.copyFile(original, temp);
+      await confined('setAttributes', temp, destinationAncestors);
       await fs.setAttributes(temp, { mode: entry.mode, mtimeNs: entry.mtimeNs });
+      await confined('rename', destination, destinationAncestors);
       await fs.rename(temp, destination);
     } catch (err) {
-      await fs.unlink(temp).catch(() => undefined);
+      await confined('unlink', temp, destinationAncestors).then(() => fs.unlink(temp)).catch(() => undefined);
       throw err;
     }
   }
   // RACE: the copy took time; only unlink the original if it still is what was copied.
   const now = await fs.lstat(original).catch((err: unknown) => (isFsError(err, 'ENOENT') ? null : Promise.reject(err)));
   if (now === null || !sameNode(now, entry)) {
-    await fs.unlink(destination).catch(() => undefined);
+    await confined('unlink', destination, destinationAncestors).then(() => fs.unlink(destination)).catch(() => undefined);
     return null;
   }
+  await confined('unlink', original, originAncestors);
   await fs.unlink(original);
   return destination;
 }
@@ -124,6 +155,41 @@ async function freeVersionPath(fs: FileSystem, versionsDir: string, relPath: str
     }
   }
   throw new FsError('EEXIST', 'moveToVersions', join(versionsDir, relPath), `EEXIST: no free version name for '${relPath}' at ${stamp}`);
+}
+
+/**
+ * `dir` and the directories between `anchor` and it, made where missing,
+ * each a real directory (never a link) when the next one is made below it.
+ * The anchor itself is the user's choice: made with its parents when
+ * missing (`ensureDir`), and accepted as it is (a link included) otherwise.
+ */
+export async function ensureDirBelow(fs: FileSystem, anchor: string, dir: string): Promise<void> {
+  if ((await lstatOrNull(fs, anchor)) === null) await ensureDir(fs, anchor);
+  if (dir === anchor) return;
+  for (const step of [...ancestorsBelow(anchor, dir), { path: dir, ino: null }]) {
+    let entry = await lstatOrNull(fs, step.path);
+    if (entry === null) {
+      // RACE: the directories above were checked just now, one lstat each; one swapped for a link
+      // since then would still redirect this mkdir (no mkdirat in Node).
+      try {
+        await fs.mkdir(step.path);
+      } catch (err) {
+        if (!isFsError(err, 'EEXIST')) throw err;
+      }
+      entry = await lstatOrNull(fs, step.path);
+    }
+    const violation = ancestorViolation(step, entry);
+    if (violation !== null) throw confinementError('mkdir', dir, step, violation);
+  }
+}
+
+async function lstatOrNull(fs: FileSystem, path: string): Promise<Entry | null> {
+  try {
+    return await fs.lstat(path);
+  } catch (err) {
+    if (isFsError(err, 'ENOENT') || isFsError(err, 'ENOTDIR')) return null;
+    throw err;
+  }
 }
 
 /** mkdir -p through the FileSystem seam: an existing directory is fine, missing parents are made first. */
@@ -149,12 +215,24 @@ export async function ensureDir(fs: FileSystem, dir: string): Promise<void> {
  * stamp in their names), then the directories that leaves empty (the
  * versions directory itself stays). Names conduit did not make are never
  * touched. Returns the absolute paths removed. A missing directory is fine.
+ *
+ * Confined like every write (confine.ts): below `anchor` (see
+ * `versionsAnchorFor`; default `dir` itself) the walk enters only real
+ * directories, and each unlink and rmdir first checks that the directories
+ * above it are still the ones the walk entered.
  */
-export async function pruneVersions(fs: FileSystem, dir: string, keepDays: number, now: Date): Promise<string[]> {
+export async function pruneVersions(fs: FileSystem, dir: string, keepDays: number, now: Date, anchor: string = dir): Promise<string[]> {
   const cutoff = now.getTime() - keepDays * 86_400_000;
   const removed: string[] = [];
-  // Returns true when `path` ended up empty.
-  const walk = async (path: string): Promise<boolean> => {
+  let top: Ancestor[] = [];
+  if (dir !== anchor) {
+    const self = await lstatOrNull(fs, dir);
+    if (self === null) return removed;
+    top = [...ancestorsBelow(anchor, dir), { path: dir, ino: self.kind === 'dir' ? self.ino : null }];
+    await checkAncestors(fs, top, 'readdir', dir);
+  }
+  // Returns true when `path` ended up empty. `chain`: the directories from the anchor down to `path`.
+  const walk = async (path: string, chain: readonly Ancestor[]): Promise<boolean> => {
     let names: string[];
     try {
       names = fs.readdirSync(path);
@@ -167,7 +245,8 @@ export async function pruneVersions(fs: FileSystem, dir: string, keepDays: numbe
       const child = join(path, name);
       const entry = fs.lstatSync(child);
       if (entry.kind === 'dir') {
-        if (await walk(child)) {
+        if (await walk(child, [...chain, { path: child, ino: entry.ino }])) {
+          await checkAncestors(fs, chain, 'rmdir', child);
           await fs.rmdir(child);
           removed.push(child);
           left--;
@@ -177,12 +256,13 @@ export async function pruneVersions(fs: FileSystem, dir: string, keepDays: numbe
       if (entry.kind !== 'file' && entry.kind !== 'symlink') continue;
       const stamp = parseVersionStamp(name);
       if (stamp === null || stamp.getTime() >= cutoff) continue;
+      await checkAncestors(fs, chain, 'unlink', child);
       await fs.unlink(child);
       removed.push(child);
       left--;
     }
     return left === 0;
   };
-  await walk(dir);
+  await walk(dir, top);
   return removed;
 }

@@ -6,7 +6,9 @@ import type { ConflictPolicy, Resolution } from '../core/vocabulary.js';
 import { StoreError, type ConflictRecord, type Store } from '../db/store.js';
 import type { FileSystem } from '../fs/file-system.js';
 import { scanOptionsFor } from '../engine/generation.js';
+import { RootDirectories } from '../engine/confine.js';
 import { scanRoot } from '../engine/scan.js';
+import { tempTokenFor } from '../engine/temp-name.js';
 import { executePlan } from '../engine/transfer.js';
 
 export type ResolveChoice = 'source' | 'target' | 'both' | 'dismiss';
@@ -60,7 +62,12 @@ export async function resolveConflict(store: Store, fs: FileSystem, id: number, 
   const t: Snapshot = only(target.entries);
   const policy: ConflictPolicy = choice === 'both' ? 'keep-both' : choice;
   const plan = reconcile({ mode: 'bidirectional', policy, baseline, source: s, target: t, stamp: conflictStamp(now) });
-  const outcomes = await executePlan(plan, { fs, roots: { source: conduit.source, target: conduit.target }, parallelTransfers: conduit.parallelTransfers });
+  // The scans' directories confine every write (confine.ts), as in a generation.
+  const directories = { source: new RootDirectories(conduit.source, source.entries), target: new RootDirectories(conduit.target, target.entries) };
+  const outcomes = await executePlan(plan, {
+    fs, roots: { source: conduit.source, target: conduit.target }, tempToken: tempTokenFor(conduit.uuid), directories,
+    parallelTransfers: conduit.parallelTransfers,
+  });
   const trouble = outcomes.find((o) => o.status !== 'applied');
   if (trouble) {
     const why = trouble.status === 'failed' ? trouble.problem.message : trouble.reason;
