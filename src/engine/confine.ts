@@ -94,6 +94,8 @@ export function ancestorsBelow(anchor: string, path: string): Ancestor[] {
   return out;
 }
 
+const NONE: readonly Ancestor[] = Object.freeze([]);
+
 /**
  * The directories of one root as this generation knows them: the scan's
  * directory entries, plus the directories the generation made itself (their
@@ -102,6 +104,8 @@ export function ancestorsBelow(anchor: string, path: string): Ancestor[] {
  */
 export class RootDirectories {
   private readonly made = new Map<string, number>();
+  /** `ancestorsOf` per parent directory: the files of one directory share their list (values, never mutated). */
+  private readonly memo = new Map<string, readonly Ancestor[]>();
 
   constructor(
     readonly root: string,
@@ -112,6 +116,7 @@ export class RootDirectories {
   /** A directory this generation made (or found made at its path) is now the one writes below it must pass through. */
   recordMade(relPath: string, entry: Entry): void {
     if (entry.kind === 'dir') this.made.set(relPath, entry.ino);
+    this.memo.clear();
   }
 
   /** The inode a directory at `relPath` must have; null when unknown. */
@@ -123,17 +128,23 @@ export class RootDirectories {
   }
 
   /** The directories between the root (exclusive) and `relPath`'s basename, top down. */
-  ancestorsOf(relPath: string): Ancestor[] {
+  ancestorsOf(relPath: string): readonly Ancestor[] {
+    const slash = relPath.lastIndexOf('/');
+    if (slash <= 0) return NONE;
+    const parent = relPath.slice(0, slash);
+    const known = this.memo.get(parent);
+    if (known !== undefined) return known;
     const out: Ancestor[] = [];
     for (let at = relPath.indexOf('/'); at > 0; at = relPath.indexOf('/', at + 1)) {
       const dir = relPath.slice(0, at);
       out.push({ path: join(this.root, dir), ino: this.inoOf(dir) });
     }
+    this.memo.set(parent, out);
     return out;
   }
 
   /** `ancestorsOf(relPath)` and `relPath` itself as a directory: for setting a directory's own attributes. */
-  selfAndAncestorsOf(relPath: string): Ancestor[] {
+  selfAndAncestorsOf(relPath: string): readonly Ancestor[] {
     return [...this.ancestorsOf(relPath), { path: join(this.root, relPath), ino: this.inoOf(relPath) }];
   }
 }
