@@ -1,6 +1,6 @@
 import type { Entry, FileEntry, SymlinkEntry } from '../core/entry.js';
 import { isFsError } from '../fs/file-system.js';
-import type { Ancestor } from './confine.js';
+import { isConfinementError, type Ancestor } from './confine.js';
 
 /**
  * SPEC §3 for one file, written once: verify the destination, copy to a
@@ -89,7 +89,7 @@ export function* copyViaTemp(r: CopyRequest): Generator<CopyStep, WriteResult, u
   }
   return yield* throughTemp(r, function* fill() {
     yield { op: 'copyFile', from: r.origin, to: r.temp };
-    yield* confine(r, 'setAttributes', r.temp);
+    yield* checkCreated(r);
     yield { op: 'setAttributes', path: r.temp, mode: r.originEntry.mode, mtimeNs: r.originEntry.mtimeNs };
     if (!sameFile((yield { op: 'lstat', path: r.origin }) as Entry | null, r.originEntry)) {
       return { status: 'skipped', reason: SKIP_REASON.changedDuringTransfer };
@@ -104,7 +104,7 @@ export function* linkViaTemp(r: LinkRequest): Generator<CopyStep, WriteResult, u
   if (!stillAsExpected((yield { op: 'lstat', path: r.dest }) as Entry | null, r.expected)) return MODIFIED;
   return yield* throughTemp(r, function* fill() {
     yield { op: 'symlink', linkTarget: r.link.linkTarget, path: r.temp };
-    yield* confine(r, 'setAttributes', r.temp);
+    yield* checkCreated(r);
     yield { op: 'setAttributes', path: r.temp, mtimeNs: r.link.mtimeNs };
     return null;
   });
@@ -143,7 +143,13 @@ function* throughTemp(w: TempWrite, fill: () => Generator<CopyStep, WriteResult 
     // (with versioning: after the old version moved aside). POSIX has no compare-and-swap rename.
     // RACE: a directory above `dest` swapped for a link between the confine check and the rename
     // still redirects it: without openat() the window can be made small, not closed.
-    yield { op: 'rename', from: w.temp, to: w.dest };
+    try {
+      yield { op: 'rename', from: w.temp, to: w.dest };
+    } catch (err) {
+      // Through a directory swapped since the check, the temporary is not found: say so.
+      if (isFsError(err, 'ENOENT')) yield* confine(w, 'rename', w.dest);
+      throw err;
+    }
     tempIsOurs = false;
     const landed = (yield { op: 'lstat', path: w.dest }) as Entry | null;
     if (landed === null) return MODIFIED; // RACE: removed right after the rename
@@ -160,6 +166,33 @@ function* throughTemp(w: TempWrite, fill: () => Generator<CopyStep, WriteResult 
         // The original error matters more; a leftover temp is removed by the next generation.
       }
     }
+  }
+}
+
+/**
+ * The check after the temporary was created (and before its attributes are
+ * set). Failing, it may mean the directory was swapped between the check
+ * before the create and the create itself, and then the temporary was made
+ * wherever the link points: it is conduit's own (exclusive create, a unique
+ * name), so it is removed there, and nothing of conduit's stays outside the
+ * root. Swapped after the create, the name resolves to nothing (the unlink
+ * fails harmlessly) and the temporary stays inside the root, in the moved
+ * directory, for the next generation to remove.
+ */
+function* checkCreated(w: TempWrite): Generator<CopyStep, void, unknown> {
+  try {
+    yield* confine(w, 'setAttributes', w.temp);
+  } catch (err) {
+    if (isConfinementError(err)) {
+      try {
+        // RACE: the one unlink that is not confined, on purpose: it can only remove this write's own
+        // temporary (or a name someone planted in a directory they control since, which is theirs).
+        yield { op: 'unlink', path: w.temp };
+      } catch {
+        // Not there: the temporary is inside the root.
+      }
+    }
+    throw err;
   }
 }
 

@@ -20,7 +20,7 @@ import { FsError, isFsError, type FileSystem, type FsErrorCode, type Throttle } 
 import type { CopyPool } from './copy-pool.js';
 import type { CopyItemResult } from './copy-sync.js';
 import { runBounded } from './bounded.js';
-import { checkAncestors, RootDirectories } from './confine.js';
+import { checkAncestors, isConfinementError, RootDirectories } from './confine.js';
 import { tempNameFor } from './temp-name.js';
 import { moveToVersions } from './versioning.js';
 import { copyViaTemp, driveAsync, linkViaTemp, SKIP_REASON, stillAsExpected, type CopyRequest, type CopyStep, type LinkRequest, type WriteResult } from './copy-protocol.js';
@@ -292,6 +292,14 @@ class PlanRun {
       if (existing.kind !== 'dir') throw err;
       this.dirs[action.to].recordMade(action.path, existing);
       return applied(action, [{ side: action.to, path: action.path, entry: existing }], 0);
+    }
+    try {
+      await this.confine(action.to, action.path, 'lstat');
+    } catch (err) {
+      // RACE: a directory above swapped between the check and the mkdir put the new directory wherever
+      // it points. It is conduit's own and empty (mkdir is exclusive): remove it there, like a stray temporary.
+      if (isConfinementError(err)) await this.fs.rmdir(path).catch(() => undefined);
+      throw err;
     }
     // RACE: swapped for another directory or a link between the mkdir and this lstat, it is recorded
     // as what it is now: a directory (inside the root either way), or not one, and then writes below refuse it.

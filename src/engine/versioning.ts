@@ -1,7 +1,7 @@
-import { isAbsolute, join, posix } from 'node:path';
+import { dirname, isAbsolute, join, posix } from 'node:path';
 import type { Entry, FileEntry, SymlinkEntry } from '../core/entry.js';
 import { FsError, isFsError, type FileSystem } from '../fs/file-system.js';
-import { ancestorsBelow, ancestorViolation, checkAncestors, confinementError, type Ancestor } from './confine.js';
+import { ancestorsBelow, ancestorViolation, checkAncestors, confinementError, isConfinementError, type Ancestor } from './confine.js';
 import { tempNameFor } from './temp-name.js';
 
 /**
@@ -105,24 +105,59 @@ export async function moveToVersions(fs: FileSystem, request: MoveToVersionsRequ
     // RACE: the name was free a moment ago; the versions directory is conduit's own, so only
     // a second conduit versioning the same path in the same second could take it.
     await fs.rename(original, destination);
-    return destination;
   } catch (err) {
     if (!isFsError(err, 'EXDEV')) throw err;
+    return await copyToVersions(fs, request, original, originAncestors, destination, destinationAncestors);
   }
+  await undoIfStrayed(fs, destination, destinationAncestors, () => fs.rename(destination, original));
+  return destination;
+}
+
+/**
+ * After a write into the versions directory: are the directories above it
+ * still real ones? A directory swapped for a link between the check and the
+ * write (RACE: no renameat in Node) sent it wherever the link points; then
+ * `undo` takes it back through the same path (the file moves back where it
+ * was; a made copy is removed) and the confinement error is thrown.
+ */
+async function undoIfStrayed(fs: FileSystem, path: string, ancestors: readonly Ancestor[], undo: () => Promise<void>): Promise<void> {
+  try {
+    await checkAncestors(fs, ancestors, 'lstat', path);
+  } catch (err) {
+    if (isConfinementError(err)) await undo().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Across filesystems (EXDEV): a copy through a temporary (no partial version under a final name), then unlink. */
+async function copyToVersions(
+  fs: FileSystem, request: MoveToVersionsRequest, original: string, originAncestors: readonly Ancestor[],
+  destination: string, destinationAncestors: readonly Ancestor[],
+): Promise<string | null> {
+  const { relPath, entry } = request;
+  const confined = async (op: string, path: string, ancestors: readonly Ancestor[]) => checkAncestors(fs, ancestors, op, path);
   if (entry.kind === 'symlink') {
     await confined('symlink', destination, destinationAncestors);
     await fs.symlink(entry.linkTarget, destination);
+    await undoIfStrayed(fs, destination, destinationAncestors, () => fs.unlink(destination));
   } else {
-    const temp = join(versionsDir, posix.dirname(relPath), tempNameFor(posix.basename(relPath), request.tempToken, request.randomSuffix()));
+    const temp = join(dirname(destination), tempNameFor(posix.basename(relPath), request.tempToken, request.randomSuffix()));
+    // From the copy on, a temporary may exist (a failed copy can leave one): removed on every failure.
+    let mayExist = false;
     try {
       await confined('create', temp, destinationAncestors);
+      mayExist = true;
       await fs.copyFile(original, temp);
+      // A stray temporary (created through a swapped directory) is conduit's own: removed where it went.
+      await undoIfStrayed(fs, temp, destinationAncestors, () => fs.unlink(temp));
       await confined('setAttributes', temp, destinationAncestors);
       await fs.setAttributes(temp, { mode: entry.mode, mtimeNs: entry.mtimeNs });
       await confined('rename', destination, destinationAncestors);
       await fs.rename(temp, destination);
+      await undoIfStrayed(fs, destination, destinationAncestors, () => fs.unlink(destination));
     } catch (err) {
-      await confined('unlink', temp, destinationAncestors).then(() => fs.unlink(temp)).catch(() => undefined);
+      // EEXIST: the name was someone else's, never ours to remove.
+      if (mayExist && !isFsError(err, 'EEXIST')) await confined('unlink', temp, destinationAncestors).then(() => fs.unlink(temp)).catch(() => undefined);
       throw err;
     }
   }
@@ -166,13 +201,16 @@ async function freeVersionPath(fs: FileSystem, versionsDir: string, relPath: str
 export async function ensureDirBelow(fs: FileSystem, anchor: string, dir: string): Promise<void> {
   if ((await lstatOrNull(fs, anchor)) === null) await ensureDir(fs, anchor);
   if (dir === anchor) return;
-  for (const step of [...ancestorsBelow(anchor, dir), { path: dir, ino: null }]) {
+  const chain: Ancestor[] = [...ancestorsBelow(anchor, dir), { path: dir, ino: null }];
+  const made: string[] = [];
+  for (const step of chain) {
     let entry = await lstatOrNull(fs, step.path);
     if (entry === null) {
       // RACE: the directories above were checked just now, one lstat each; one swapped for a link
-      // since then would still redirect this mkdir (no mkdirat in Node).
+      // since then would still redirect this mkdir (no mkdirat in Node): the check after the loop catches it.
       try {
         await fs.mkdir(step.path);
+        made.push(step.path);
       } catch (err) {
         if (!isFsError(err, 'EEXIST')) throw err;
       }
@@ -180,6 +218,13 @@ export async function ensureDirBelow(fs: FileSystem, anchor: string, dir: string
     }
     const violation = ancestorViolation(step, entry);
     if (violation !== null) throw confinementError('mkdir', dir, step, violation);
+  }
+  try {
+    await checkAncestors(fs, chain, 'mkdir', dir);
+  } catch (err) {
+    // The directories made here went wherever a swapped one points: they are conduit's own and empty.
+    for (const path of made.reverse()) await fs.rmdir(path).catch(() => undefined);
+    throw err;
   }
 }
 

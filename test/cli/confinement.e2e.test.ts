@@ -69,8 +69,11 @@ describe('regression: a target directory swapped for a symlink mid-run made ever
     expect(out.status).toBe('completed_with_errors');
     const landedBeforeTheSwap = countFiles(join(ct, 'd8/e0.real'), { finalOnly: true }) - 1;
     expect(landedBeforeTheSwap).toBeLessThan(100); // the swap happened while files were still being copied
-    expect(out.filesCopied).toBe(landedBeforeTheSwap);
-    expect(out.errors.length).toBe(100 - landedBeforeTheSwap);
+    // Every file is accounted for: landed before the swap, or refused. (One in flight at the swap may land
+    // in the moved directory and be reported as a skip: its look after the rename went through the link.)
+    expect(out.filesCopied).toBeLessThanOrEqual(landedBeforeTheSwap);
+    expect(out.filesCopied + out.errors.length).toBeGreaterThanOrEqual(99);
+    expect(out.errors.length).toBeGreaterThanOrEqual(100 - landedBeforeTheSwap - 1);
     for (const error of out.errors) {
       expect(error.path).toMatch(/^d8\/e0\/f\d{3}\.bin$/);
       expect(error.message).toContain(`parent is not the directory scanned: '${join(ct, 'd8/e0')}'`);

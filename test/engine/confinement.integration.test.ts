@@ -190,6 +190,61 @@ describe('regression: a parent swapped for a symlink after the scan redirected w
   });
 });
 
+describe('a swap between the check and the operation itself (the window Node cannot close without openat)', () => {
+  it('swapped just before the copy creates its temporary: the temporary made outside is removed again, the copy refused', async () => {
+    await setup({ mode: 'mirror' });
+    writeTree(area.source, { 'd/e/keep.txt': 'keep' });
+    await run();
+    put(area.source, 'd/e/new.txt', 'new');
+    faulty.beforeOp('copyFile', (p) => p.startsWith(tgt('d/e/.new.txt.conduit-tmp-')), () => swapForLink(tgt('d/e')), { times: 1 });
+
+    const { record } = await run();
+
+    expect(readTree(outside)).toEqual({});
+    expect(errorsOf(record)).toEqual([{ path: 'd/e/new.txt', op: 'copy', refused: true }]);
+  });
+
+  it('swapped just before the mkdir: the directory made outside is removed again, the mkdir refused', async () => {
+    await setup({ mode: 'mirror' });
+    writeTree(area.source, { 'd/e/keep.txt': 'keep' });
+    await run();
+    writeTree(area.source, { 'd/e/n/': { dir: true } });
+    faulty.beforeOp('mkdir', tgt('d/e/n'), () => swapForLink(tgt('d/e')), { times: 1 });
+
+    const { record } = await run();
+
+    expect(readTree(outside)).toEqual({});
+    expect(errorsOf(record)).toEqual([{ path: 'd/e/n', op: 'mkdir', refused: true }]);
+  });
+
+  it('swapped just before the rename: the rename finds nothing through the link; refused, nothing outside', async () => {
+    await setup({ mode: 'mirror' });
+    writeTree(area.source, { 'd/e/keep.txt': 'keep' });
+    await run();
+    put(area.source, 'd/e/new.txt', 'new');
+    faulty.beforeOp('rename', tgt('d/e/new.txt'), () => swapForLink(tgt('d/e')), { times: 1 });
+
+    const { record } = await run();
+
+    expect(readTree(outside)).toEqual({});
+    expect(errorsOf(record)).toEqual([{ path: 'd/e/new.txt', op: 'copy', refused: true }]);
+  });
+
+  it('swapped just before an old version moves into the versions folder: it is moved back, nothing stays outside', async () => {
+    await setup({ mode: 'mirror', versioning: { dir: '.conduit-versions', keepDays: 30 } });
+    writeTree(area.source, { 'd/a.txt': 'one' });
+    await run();
+    put(area.source, 'd/a.txt', 'two, longer');
+    faulty.beforeOp('rename', (p) => p.startsWith(tgt('.conduit-versions/')), () => swapForLink(tgt('.conduit-versions/d')), { times: 1 });
+
+    const { record } = await run();
+
+    expect(readTree(outside)).toEqual({});
+    expect(errorsOf(record)).toEqual([{ path: 'd/a.txt', op: 'copy', refused: true }]);
+    expect(fs.readFileSync(tgt('d/a.txt'), 'utf8')).toBe('one');
+  });
+});
+
 describe('the versioning folder is confined too', () => {
   it('relative: a versions folder swapped for a link is refused, the file is not replaced, nothing lands outside', async () => {
     await setup({ mode: 'mirror', versioning: { dir: '.conduit-versions', keepDays: 30 } });
