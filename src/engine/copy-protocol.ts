@@ -1,11 +1,15 @@
 import type { Entry, FileEntry, SymlinkEntry } from '../core/entry.js';
 import { isFsError } from '../fs/file-system.js';
+import { isConfinementError, type Ancestor } from './confine.js';
 
 /**
  * SPEC §3 for one file, written once: verify the destination, copy to a
  * temporary beside it, set mode and mtime, re-check the origin, re-verify the
  * destination, set the old version aside (versioning), rename, and remove the
- * temporary on every path that does not rename it.
+ * temporary on every path that does not rename it. Before each of those
+ * writes, the directories between the root and the destination are checked
+ * (`confine`, confine.ts): a write never goes through a directory swapped for
+ * a link since the scan.
  *
  * The protocol is a generator that yields the filesystem steps it needs and
  * receives their results, so the same steps run two ways: `driveAsync`
@@ -28,7 +32,13 @@ export type CopyStep =
   /** → `true` when the old version moved to the versions directory, `false` when it changed meanwhile. */
   | { readonly op: 'setAside'; readonly entry: FileEntry | SymlinkEntry }
   | { readonly op: 'rename'; readonly from: string; readonly to: string }
-  | { readonly op: 'unlink'; readonly path: string };
+  | { readonly op: 'unlink'; readonly path: string }
+  /**
+   * → nothing; throws the confinement error (confine.ts) when one of
+   * `ancestors` is not the directory it must be. Sent immediately before
+   * operation `before` on `path`.
+   */
+  | { readonly op: 'confine'; readonly ancestors: readonly Ancestor[]; readonly before: string; readonly path: string };
 
 /** Where a write lands: the destination, what it held at scan time (null: nothing), the temporary beside it. */
 interface TempWrite {
@@ -37,6 +47,11 @@ interface TempWrite {
   readonly temp: string;
   /** Versioning is on: a file or link being replaced moves aside first. */
   readonly versioned: boolean;
+  /**
+   * The directories between the destination's root and `dest`, with the
+   * inodes the scan saw (confine.ts); [] for a destination directly in its root.
+   */
+  readonly ancestors: readonly Ancestor[];
 }
 
 export interface CopyRequest extends TempWrite {
@@ -67,9 +82,14 @@ export function* copyViaTemp(r: CopyRequest): Generator<CopyStep, WriteResult, u
   // An early look saves a wasted copy over a destination that changed since the scan. When the
   // planner expects nothing there (the common case of a new file) the re-verify just before the
   // rename is the guard that matters, so the extra lstat is skipped on that hot path.
-  if (r.expected !== null && !stillAsExpected((yield { op: 'lstat', path: r.dest }) as Entry | null, r.expected)) return MODIFIED;
+  if (r.expected !== null) {
+    // Through a swapped directory the destination would only look changed: say why instead.
+    yield* confine(r, 'lstat', r.dest);
+    if (!stillAsExpected((yield { op: 'lstat', path: r.dest }) as Entry | null, r.expected)) return MODIFIED;
+  }
   return yield* throughTemp(r, function* fill() {
     yield { op: 'copyFile', from: r.origin, to: r.temp };
+    yield* checkCreated(r);
     yield { op: 'setAttributes', path: r.temp, mode: r.originEntry.mode, mtimeNs: r.originEntry.mtimeNs };
     if (!sameFile((yield { op: 'lstat', path: r.origin }) as Entry | null, r.originEntry)) {
       return { status: 'skipped', reason: SKIP_REASON.changedDuringTransfer };
@@ -80,9 +100,11 @@ export function* copyViaTemp(r: CopyRequest): Generator<CopyStep, WriteResult, u
 
 /** A symbolic link, the same way: created under a temporary name with the origin's text, then renamed over the path. */
 export function* linkViaTemp(r: LinkRequest): Generator<CopyStep, WriteResult, unknown> {
+  yield* confine(r, 'lstat', r.dest);
   if (!stillAsExpected((yield { op: 'lstat', path: r.dest }) as Entry | null, r.expected)) return MODIFIED;
   return yield* throughTemp(r, function* fill() {
     yield { op: 'symlink', linkTarget: r.link.linkTarget, path: r.temp };
+    yield* checkCreated(r);
     yield { op: 'setAttributes', path: r.temp, mtimeNs: r.link.mtimeNs };
     return null;
   });
@@ -96,6 +118,8 @@ export function* linkViaTemp(r: LinkRequest): Generator<CopyStep, WriteResult, u
  * name was someone else's.
  */
 function* throughTemp(w: TempWrite, fill: () => Generator<CopyStep, WriteResult | null, unknown>): Generator<CopyStep, WriteResult, unknown> {
+  // Before the temporary exists: a refusal here leaves nothing to remove.
+  yield* confine(w, 'create', w.temp);
   let tempIsOurs = true;
   try {
     let early: WriteResult | null;
@@ -106,14 +130,26 @@ function* throughTemp(w: TempWrite, fill: () => Generator<CopyStep, WriteResult 
       throw err;
     }
     if (early !== null) return early;
+    // Checked before the re-verify as well as right before the rename: a destination seen through a
+    // swapped directory is a confinement error, not a mere "modified since scan".
+    yield* confine(w, 'rename', w.dest);
     const replaced = (yield { op: 'lstat', path: w.dest }) as Entry | null;
     if (!stillAsExpected(replaced, w.expected)) return MODIFIED;
     if (w.versioned && replaced !== null && (replaced.kind === 'file' || replaced.kind === 'symlink')) {
       if (!((yield { op: 'setAside', entry: replaced }) as boolean)) return MODIFIED;
+      yield* confine(w, 'rename', w.dest); // setting aside took time
     }
     // RACE: a write to `dest` between the re-verify above and this rename is replaced
     // (with versioning: after the old version moved aside). POSIX has no compare-and-swap rename.
-    yield { op: 'rename', from: w.temp, to: w.dest };
+    // RACE: a directory above `dest` swapped for a link between the confine check and the rename
+    // still redirects it: without openat() the window can be made small, not closed.
+    try {
+      yield { op: 'rename', from: w.temp, to: w.dest };
+    } catch (err) {
+      // Through a directory swapped since the check, the temporary is not found: say so.
+      if (isFsError(err, 'ENOENT')) yield* confine(w, 'rename', w.dest);
+      throw err;
+    }
     tempIsOurs = false;
     const landed = (yield { op: 'lstat', path: w.dest }) as Entry | null;
     if (landed === null) return MODIFIED; // RACE: removed right after the rename
@@ -122,12 +158,47 @@ function* throughTemp(w: TempWrite, fill: () => Generator<CopyStep, WriteResult 
   } finally {
     if (tempIsOurs) {
       try {
+        // Never through a swapped directory either: a temporary left behind is inside the root, and
+        // the next generation removes it (it carries this conduit's token).
+        yield* confine(w, 'unlink', w.temp);
         yield { op: 'unlink', path: w.temp };
       } catch {
         // The original error matters more; a leftover temp is removed by the next generation.
       }
     }
   }
+}
+
+/**
+ * The check after the temporary was created (and before its attributes are
+ * set). Failing, it may mean the directory was swapped between the check
+ * before the create and the create itself, and then the temporary was made
+ * wherever the link points: it is conduit's own (exclusive create, a unique
+ * name), so it is removed there, and nothing of conduit's stays outside the
+ * root. Swapped after the create, the name resolves to nothing (the unlink
+ * fails harmlessly) and the temporary stays inside the root, in the moved
+ * directory, for the next generation to remove.
+ */
+function* checkCreated(w: TempWrite): Generator<CopyStep, void, unknown> {
+  try {
+    yield* confine(w, 'setAttributes', w.temp);
+  } catch (err) {
+    if (isConfinementError(err)) {
+      try {
+        // RACE: the one unlink that is not confined, on purpose: it can only remove this write's own
+        // temporary (or a name someone planted in a directory they control since, which is theirs).
+        yield { op: 'unlink', path: w.temp };
+      } catch {
+        // Not there: the temporary is inside the root.
+      }
+    }
+    throw err;
+  }
+}
+
+/** The confinement check before `before` on `path`; nothing to check for a destination directly in its root. */
+function* confine(w: TempWrite, before: string, path: string): Generator<CopyStep, void, unknown> {
+  if (w.ancestors.length > 0) yield { op: 'confine', ancestors: w.ancestors, before, path };
 }
 
 /** Runs a protocol against asynchronous steps; errors of a step are thrown into the protocol at that step. */

@@ -1,4 +1,5 @@
 import { isFsError, type SyncCopyOps } from '../fs/file-system.js';
+import { checkAncestorsSync } from './confine.js';
 import { copyViaTemp, driveSync, type CopyRequest, type CopyStep, type WriteResult } from './copy-protocol.js';
 
 /** An FsError as plain data (a class does not survive the structured clone). */
@@ -41,6 +42,9 @@ function perform(fs: SyncCopyOps, step: CopyStep): unknown {
       return fs.renameSync(step.from, step.to);
     case 'unlink':
       return fs.unlinkSync(step.path);
+    case 'confine':
+      // The request carries the directories with the inodes the main thread's scan saw.
+      return checkAncestorsSync((path) => fs.lstatOrNullSync(path), step.ancestors, step.before, step.path);
     case 'symlink':
       throw new Error('copy workers write files only: links are written on the main thread');
     case 'setAside':

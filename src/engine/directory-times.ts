@@ -1,47 +1,141 @@
 import { join } from 'node:path';
 import { comparePaths, depthOf, mtimesMatchAcrossSides, parentOf, type Snapshot } from '../core/entry.js';
-import type { Outcome } from '../core/plan.js';
+import type { Action, Outcome, Problem } from '../core/plan.js';
 import type { FileSystem } from '../fs/file-system.js';
+import { checkAncestors, isConfinementError, type RootDirectories } from './confine.js';
 
 /**
- * Mirror replicates directory mtimes too, as `rsync -a` does. Writing into a
- * directory moves its mtime, so this runs after the transfer: every target
- * directory whose mtime differs from the source's, or that the generation
- * wrote into, gets the source's mtime, deepest first (setting a directory's
- * time does not touch its parent). Reconcile ignores directory mtimes, so a
- * failure here is cosmetic and never fails the generation; the next
- * generation tries again.
+ * Mirror replicates directories' permission bits and mtimes too (SPEC §2
+ * mirror row), as `rsync -a` does. conduit must be able to write into a
+ * directory while it fills it, and writing into a directory moves its mtime,
+ * so both are set after the transfer: every target directory whose mode or
+ * mtime differs from the source's, or that the generation wrote into, gets
+ * the source's exact mode and mtime, deepest first (setting a directory's
+ * attributes does not touch its parent, and a parent made read-only last
+ * does not stop its children from being set). Before the transfer, a target
+ * directory the plan writes into that lacks owner rwx (a 0555 directory
+ * replicated earlier) is opened for the owner, and closed again afterwards.
+ *
+ * Every change is confined (confine.ts): the directory and those above it
+ * must still be the ones the scan saw (or this generation made). A refusal is
+ * a problem of that path; any other failure is left for the next
+ * generation, which sees the difference again and retries.
  */
-export async function replicateDirectoryTimes(
+
+/** Owner read, write and search: what conduit needs to fill a directory. */
+const OWNER_RWX = 0o700;
+
+/** The op named in the problems of this module. */
+const OP = 'setattr';
+
+export interface DirectoryAttributesResult {
+  /** How many directories got their attributes set. */
+  readonly set: number;
+  /** Refused changes (a directory swapped since the scan): recorded as errors of the generation. */
+  readonly problems: readonly Problem[];
+}
+
+/**
+ * Give the owner rwx on every scanned target directory that `actions` write
+ * into and that lacks it. Returns the relative paths opened (for
+ * `replicateDirectoryAttributes`, which restores their exact mode) and the
+ * refusals.
+ */
+export async function openDirectoriesForWriting(
   fs: FileSystem,
-  targetRoot: string,
+  dirs: RootDirectories,
+  actions: readonly Action[],
+  target: Snapshot,
+): Promise<{ readonly opened: readonly string[]; readonly problems: readonly Problem[] }> {
+  const due = new Set<string>();
+  for (const action of actions) {
+    if (!writesTarget(action)) continue;
+    const parent = parentOf(action.path);
+    const there = parent === '' ? undefined : target.get(parent);
+    if (there !== undefined && there.kind === 'dir' && (there.mode & OWNER_RWX) !== OWNER_RWX) due.add(parent);
+  }
+  const opened: string[] = [];
+  const problems: Problem[] = [];
+  for (const path of [...due].sort(comparePaths)) {
+    const mode = (target.get(path) as { mode: number }).mode | OWNER_RWX;
+    const done = await setConfined(fs, dirs, path, { mode }, problems);
+    if (done) opened.push(path);
+  }
+  return { opened, problems };
+}
+
+function writesTarget(action: Action): boolean {
+  switch (action.op) {
+    case 'copy':
+    case 'symlink':
+    case 'mkdir':
+      return action.to === 'target';
+    case 'delete':
+    case 'rmdir':
+      return action.side === 'target';
+    case 'conflict_copy':
+      return action.sides.includes('target');
+  }
+}
+
+export async function replicateDirectoryAttributes(
+  fs: FileSystem,
+  dirs: RootDirectories,
   source: Snapshot,
   target: Snapshot,
   outcomes: readonly Outcome[],
   removedTemps: readonly string[],
-): Promise<number> {
-  const wroteInto = new Set<string>();
+  opened: readonly string[] = [],
+): Promise<DirectoryAttributesResult> {
+  const wroteInto = new Set<string>(opened);
   for (const o of outcomes) {
     for (const l of o.landed) if (l.side === 'target') wroteInto.add(parentOf(l.path));
   }
   for (const temp of removedTemps) wroteInto.add(parentOf(temp));
-  const due: { path: string; mtimeNs: bigint }[] = [];
+  const due: { path: string; mode: number; mtimeNs: bigint }[] = [];
   for (const [path, entry] of source) {
     if (entry.kind !== 'dir') continue;
     const there = target.get(path);
-    if (wroteInto.has(path) || there === undefined || there.kind !== 'dir' || !mtimesMatchAcrossSides(there.mtimeNs, entry.mtimeNs)) {
-      due.push({ path, mtimeNs: entry.mtimeNs });
+    if (
+      wroteInto.has(path) || there === undefined || there.kind !== 'dir'
+      || there.mode !== entry.mode || !mtimesMatchAcrossSides(there.mtimeNs, entry.mtimeNs)
+    ) {
+      due.push({ path, mode: entry.mode, mtimeNs: entry.mtimeNs });
     }
   }
   due.sort((a, b) => depthOf(b.path) - depthOf(a.path) || comparePaths(a.path, b.path));
-  let set = 0;
-  for (const { path, mtimeNs } of due) {
-    try {
-      await fs.setAttributes(join(targetRoot, path), { mtimeNs });
-      set++;
-    } catch {
-      // Gone, replaced or not ours to touch: directory times are cosmetic; the next generation retries.
-    }
+  // A directory with a failed action at or below it already has its error: a refusal here is the same cause again.
+  const reported = new Set<string>();
+  for (const o of outcomes) {
+    if (o.status !== 'failed') continue;
+    for (let p = o.action.path; p !== '' && !reported.has(p); p = parentOf(p)) reported.add(p);
   }
-  return set;
+  let set = 0;
+  const problems: Problem[] = [];
+  for (const { path, mode, mtimeNs } of due) {
+    const found: Problem[] = [];
+    if (await setConfined(fs, dirs, path, { mode, mtimeNs }, found)) set++;
+    if (!reported.has(path)) problems.push(...found);
+  }
+  return { set, problems };
+}
+
+/** Set attributes of the target directory `path` after checking it and the directories above it; false when not done. */
+async function setConfined(
+  fs: FileSystem, dirs: RootDirectories, path: string, attributes: { mode: number; mtimeNs?: bigint }, problems: Problem[],
+): Promise<boolean> {
+  const abs = join(dirs.root, path);
+  try {
+    await checkAncestors(fs, dirs.selfAndAncestorsOf(path), OP, abs);
+    // RACE: swapped for a link after the check, the directory's chmod would reach the link's target;
+    // NodeFileSystem.setAttributes re-checks with lstat and never chmods a link, which narrows it further.
+    await fs.setAttributes(abs, attributes);
+    return true;
+  } catch (err) {
+    // Gone (a failed mkdir, a directory removed meanwhile) or not ours to change: the next generation retries.
+    if (isConfinementError(err) && err.code !== 'ENOENT') {
+      problems.push({ path, op: OP, code: err.code, message: err.message, transient: err.transient });
+    }
+    return false;
+  }
 }

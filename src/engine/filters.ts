@@ -27,28 +27,50 @@ import type { FilterRules } from './scan.js';
  *   not read it (`mayContainIncluded`).
  */
 
-/** Names of conduit's own temporaries: `.<name>.conduit-tmp-<random>` (SPEC §3). */
+/**
+ * Names of conduit's temporaries (SPEC §3): `.<name>.conduit-tmp-<token>-<random>`,
+ * where `<token>` is the writing conduit's (12 hex digits, temp-name.ts).
+ * Only that strict shape is a temporary; `.thesis.conduit-tmp-final` is a
+ * user's file like any other.
+ */
 export const TEMP_MARKER = '.conduit-tmp-';
+export const TEMP_TOKEN_LENGTH = 12;
+
+/** Greedy name part: with several markers, the last one that fits is the one conduit appended. */
+const TEMP_NAME = new RegExp(`^\\.(.+)\\.conduit-tmp-([0-9a-f]{${TEMP_TOKEN_LENGTH}})-.+$`, 's');
+
+/** A temporary's parts: the final name it stands for (cut to 200 bytes when long) and the token of the conduit that wrote it. */
+export interface TempNameParts {
+  readonly name: string;
+  readonly token: string;
+}
+
+/** The parts of a conduit temporary's name; null for every other name. */
+export function parseTempName(name: string): TempNameParts | null {
+  // Cheap first tests: the walk asks this for every name it reads.
+  if (name.charCodeAt(0) !== 46 /* . */ || name.indexOf(TEMP_MARKER, 2) < 0) return null;
+  const match = TEMP_NAME.exec(name);
+  return match === null ? null : { name: match[1]!, token: match[2]! };
+}
+
+/** True for a temporary of any conduit (the watcher ignores them all; the scan never reports them). */
+export function isConduitTempName(name: string): boolean {
+  return parseTempName(name) !== null;
+}
 
 /**
  * The built-in index rules (SPEC §5): OS clutter that no one wants synced,
- * and conduit's own temporaries, so that a crashed copy never looks like user
- * data even to a scan that does not report stale temporaries.
+ * and conduit's temporaries, so that a crashed copy never looks like user
+ * data even to a scan that does not report stale temporaries. The glob
+ * matches exactly the names `isConduitTempName` accepts (a test holds them
+ * together), so a user's file of a merely similar name stays in scope.
  */
 export const BUILTIN_IGNORES: readonly string[] = Object.freeze([
   '.DS_Store',
   'Thumbs.db',
   'desktop.ini',
-  `.*${TEMP_MARKER}*`,
+  `.?*${TEMP_MARKER}${'[0-9a-f]'.repeat(TEMP_TOKEN_LENGTH)}-?*`,
 ]);
-
-/** True for a file name of the form `.<name>.conduit-tmp-<random>`. */
-export function isConduitTempName(name: string): boolean {
-  // Cheap first test: the walk asks this for every name it reads.
-  if (name.charCodeAt(0) !== 46 /* . */) return false;
-  const at = name.indexOf(TEMP_MARKER, 2);
-  return at >= 2 && at + TEMP_MARKER.length < name.length;
-}
 
 export interface RuleSources {
   readonly include?: readonly string[];

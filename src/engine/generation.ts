@@ -20,10 +20,12 @@ import { isFsError, type CopyBatches, type FileSystem } from '../fs/file-system.
 import { runBounded } from './bounded.js';
 import { buildRules, pathPattern } from './filters.js';
 import { scanRoot, type ScanOptions, type ScanResult } from './scan.js';
-import { replicateDirectoryTimes } from './directory-times.js';
+import { openDirectoriesForWriting, replicateDirectoryAttributes } from './directory-times.js';
+import { checkAncestors, isConfinementError, RootDirectories } from './confine.js';
+import { tempTokenFor } from './temp-name.js';
 import { createThrottle } from './throttle.js';
 import { executePlan, POOLED_COPY_MAX_BYTES, type TransferProgress } from './transfer.js';
-import { pruneVersions, versionStamp, versionsDirFor } from './versioning.js';
+import { pruneVersions, versionStamp, versionsAnchorFor, versionsDirFor } from './versioning.js';
 
 /**
  * One generation of one conduit, end to end (DESIGN's pipeline): guards,
@@ -198,7 +200,9 @@ async function generate(
     if (emptied) throw new Refusal(emptied, 'waiting_for_source');
   }
 
-  if (!dryRun) await removeStaleTemps(fs, roots, source, target);
+  // Each root's directories as scanned: every write checks the ones above it against these (confine.ts).
+  const directories = { source: new RootDirectories(roots.source, source.entries), target: new RootDirectories(roots.target, target.entries) };
+  const tempEvents = dryRun ? [] : await removeStaleTemps(fs, conduit.mode, directories, source, target);
   let targetEntries = target.entries;
   if (conduit.mode === 'selective') targetEntries = await withDeselectedBaselinePaths(fs, roots.target, baseline, source.entries, targetEntries);
 
@@ -232,11 +236,15 @@ async function generate(
   let actionsDone = 0;
   let bytesDone = 0;
   const throttle = createThrottle(conduit.bandwidthLimitMbps);
+  // Mirror replicates directory modes exactly, a read-only one included: open those it must write into.
+  const opened = conduit.mode === 'mirror'
+    ? await openDirectoriesForWriting(fs, directories.target, plan.actions, target.entries)
+    : { opened: [], problems: [] };
   const copyPool = copyWorkersFor(fs, plan, conduit, throttle !== undefined);
   let outcomes: Outcome[];
   try {
     outcomes = await executePlan(plan, {
-      fs, roots, parallelTransfers: conduit.parallelTransfers, throttle,
+      fs, roots, tempToken: tempTokenFor(conduit.uuid), directories, parallelTransfers: conduit.parallelTransfers, throttle,
       signal: request.signal, cutSignal: request.cutSignal,
       versioning: conduit.versioning ? { dir: conduit.versioning.dir, stamp: versionStamp(startedAt) } : null,
       ...(copyPool ? { copyPool } : {}),
@@ -252,14 +260,18 @@ async function generate(
   }
   progress({ phase: 'recording', actionsDone, actionsTotal: plan.actions.length, bytesDone, bytesTotal });
   if (conduit.versioning) await pruneOldVersions(fs, conduit.versioning, roots, (request.now ?? (() => new Date()))());
+  const directoryProblems = [...opened.problems];
   if (conduit.mode === 'mirror' && request.signal?.aborted !== true) {
-    await replicateDirectoryTimes(fs, roots.target, hashed.source, hashed.target, outcomes, target.staleTemps);
+    const attributes = await replicateDirectoryAttributes(fs, directories.target, hashed.source, hashed.target, outcomes, target.staleTemps, opened.opened);
+    directoryProblems.push(...attributes.problems);
   }
 
   const changes = nextBaseline(baseline, hashed.source, hashed.target, plan, outcomes);
-  const events = [...scanEvents(source, 'source'), ...scanEvents(target, 'target'), ...hashed.problems, ...plan.skips.map((s) => ({
+  const events = [...scanEvents(source, 'source'), ...scanEvents(target, 'target'), ...tempEvents, ...hashed.problems, ...plan.skips.map((s) => ({
     side: s.side, path: s.path, action: 'skip' as const, bytes: 0, message: s.reason,
-  })), ...outcomes.map(eventOfOutcome)];
+  })), ...outcomes.map(eventOfOutcome), ...directoryProblems.map((p) => ({
+    side: 'target' as const, path: p.path, action: 'error' as const, bytes: 0, message: errorEventMessage(p.op, p.message),
+  }))];
   const counters = countOutcomes(outcomes, newConflicts, resolvedConflicts, events);
   const interrupted = request.signal?.aborted === true;
   const firstError = events.find((e) => e.action === 'error');
@@ -306,7 +318,8 @@ export async function scanOptionsFor(fs: FileSystem, conduit: ConduitRow, onlyPa
   }
   const extraExcludes = conduit.versioning ? versioningExcludes(conduit.versioning.dir, [conduit.source, conduit.target]) : [];
   const rules = buildRules({ include: conduit.include, exclude: conduit.exclude, useIndexRules: conduit.useIndexRules, conduitIgnoreText, extraExcludes });
-  return onlyPaths ? { rules, onlyPaths } : { rules };
+  const tempToken = tempTokenFor(conduit.uuid);
+  return onlyPaths ? { rules, onlyPaths, tempToken } : { rules, tempToken };
 }
 
 /** The versioning directory is never synced (SPEC §6): relative, or absolute but inside a root. */
@@ -324,7 +337,7 @@ function versioningExcludes(dir: string, roots: readonly string[]): string[] {
 async function pruneOldVersions(fs: FileSystem, versioning: { dir: string; keepDays: number }, roots: Record<Side, string>, now: Date): Promise<void> {
   for (const root of new Set([roots.source, roots.target])) {
     try {
-      await pruneVersions(fs, versionsDirFor(root, versioning.dir), versioning.keepDays, now);
+      await pruneVersions(fs, versionsDirFor(root, versioning.dir), versioning.keepDays, now, versionsAnchorFor(root, versioning.dir));
     } catch {
       // The next generation tries again; old versions are only disk space.
     }
@@ -341,17 +354,34 @@ async function createTargetRoot(fs: FileSystem, target: string): Promise<void> {
   }
 }
 
-/** Temporaries of an interrupted generation are removed before anything else (SPEC §3). */
-async function removeStaleTemps(fs: FileSystem, roots: Record<Side, string>, source: ScanResult, target: ScanResult): Promise<void> {
-  for (const [side, scan] of [['source', source], ['target', target]] as const) {
-    for (const rel of scan.staleTemps) {
+/**
+ * This conduit's temporaries of an interrupted generation are removed before
+ * anything else (SPEC §3), only on the sides its mode writes (mirror and
+ * selective: the target; bidirectional: both). The scan listed only its own
+ * (by token) and only in scope. Each removal is confined like any write; a
+ * refused one is an error of the generation.
+ */
+async function removeStaleTemps(
+  fs: FileSystem, mode: ConduitRow['mode'], directories: Record<Side, RootDirectories>, source: ScanResult, target: ScanResult,
+): Promise<GenerationEventInput[]> {
+  const events: GenerationEventInput[] = [];
+  const sides: readonly Side[] = mode === 'bidirectional' ? ['source', 'target'] : ['target'];
+  for (const side of sides) {
+    const dirs = directories[side];
+    for (const rel of (side === 'source' ? source : target).staleTemps) {
+      const path = join(dirs.root, rel);
       try {
-        await fs.unlink(join(roots[side], rel));
-      } catch {
+        await checkAncestors(fs, dirs.ancestorsOf(rel), 'unlink', path);
+        await fs.unlink(path);
+      } catch (error) {
+        if (isConfinementError(error) && error.code !== 'ENOENT') {
+          events.push({ side, path: rel, action: 'error', bytes: 0, message: errorEventMessage('unlink-temp', error.message) });
+        }
         // RACE: another process may have removed it already; a leftover is retried next generation.
       }
     }
   }
+  return events;
 }
 
 /**

@@ -60,7 +60,7 @@ export function scanInWorker(root: string, options: ScanOptions): Promise<ScanRe
     };
     worker.on('message', onMessage).on('error', onError).on('exit', onExit);
     // Only plain data crosses: the rules are already plain (FilterRules), onlyPaths an array of strings.
-    worker.postMessage({ root, options: { rules: options.rules, onlyPaths: options.onlyPaths } });
+    worker.postMessage({ root, options: { rules: options.rules, onlyPaths: options.onlyPaths, tempToken: options.tempToken } });
   });
 }
 

@@ -1,6 +1,6 @@
 import { ancestorsOf, comparePaths, depthOf, parentOf, type Entry, type ProblemEntry, type Snapshot } from '../core/entry.js';
 import { isFsError, type FileSystem } from '../fs/file-system.js';
-import { compileFilter, isConduitTempName, type PathFilter } from './filters.js';
+import { compileFilter, parseTempName, type PathFilter } from './filters.js';
 
 /** The filter rules of SPEC §5, in a form that can cross a worker boundary (see filters.ts). */
 export interface FilterRules {
@@ -19,6 +19,13 @@ export interface ScanOptions {
    * ancestors are reported too so the plan can create parents.
    */
   readonly onlyPaths?: readonly string[];
+  /**
+   * The scanning conduit's temp token (temp-name.ts `tempTokenFor`): its own
+   * temporaries in scope are listed in `staleTemps`. Any conduit's
+   * temporaries are never reported as entries; without a token none is
+   * listed as stale.
+   */
+  readonly tempToken?: string;
 }
 
 export type RootState = 'ok' | 'missing' | 'not_a_directory' | 'unreadable';
@@ -28,7 +35,11 @@ export interface ScanResult {
   /** The root's problem in words, when `root` is not `ok`. */
   readonly rootMessage?: string;
   readonly entries: Snapshot;
-  /** Relative paths of `.<name>.conduit-tmp-*` leftovers of an interrupted generation (removed by the engine). */
+  /**
+   * Relative paths of this conduit's temporaries (`ScanOptions.tempToken`)
+   * whose final name is in scope: leftovers of an interrupted generation,
+   * removed by the engine on the sides the mode writes.
+   */
   readonly staleTemps: readonly string[];
   /** How many directory entries were looked at (for the bench and the fast-path proof). */
   readonly visited: number;
@@ -50,8 +61,9 @@ export interface ScanResult {
  *   deletions), an unstat-able name becomes a `problem` entry, and the walk
  *   goes on. Sockets, FIFOs and devices already come back from lstat as
  *   `problem` entries with code `unsupported`.
- * - `.<name>.conduit-tmp-<x>` leftovers are listed in `staleTemps`, never as
- *   entries.
+ * - Conduit temporaries (`.<name>.conduit-tmp-<token>-<random>`, strictly)
+ *   are never entries: this conduit's own, when their final name is in
+ *   scope, are listed in `staleTemps`; another conduit's are left alone.
  */
 
 /** The two calls a walk needs, made next to the disk (node's scan worker, the in-memory filesystem, a decorator walking through its hooks). */
@@ -79,7 +91,7 @@ export function walkCollected(ops: WalkOps, root: string, options: ScanOptions):
   const rootCheck = checkRoot(ops, root);
   if (rootCheck.root !== 'ok') return emptyResult(rootCheck.root, rootCheck.message);
 
-  const walker = new Walker(ops, root, compileFilter(options.rules), options.onlyPaths !== undefined);
+  const walker = new Walker(ops, root, compileFilter(options.rules), options.onlyPaths !== undefined, options.tempToken);
   if (options.onlyPaths === undefined) {
     const failure = walker.walkRoot();
     if (failure !== undefined) {
@@ -158,6 +170,8 @@ class Walker {
     private readonly filter: PathFilter,
     /** Index every reported path (the onlyPaths fast path), not only non-files. */
     private readonly indexAll = false,
+    /** This conduit's temp token: which temporaries are its own (see ScanOptions). */
+    private readonly tempToken?: string,
   ) {
     this.rootPath = root.length > 1 ? root.replace(/\/+$/, '') || '/' : root;
     this.base = this.rootPath.endsWith('/') ? this.rootPath : `${this.rootPath}/`;
@@ -274,9 +288,16 @@ class Walker {
    * ancestors reached on the fast path, which are recorded but not read.
    */
   private place(rel: string, entry: Entry, name: string, parentSelected: boolean, descend: boolean): Verdict {
-    if (entry.kind !== 'dir' && isConduitTempName(name)) {
-      this.staleTemps.push(rel);
-      return 'skip';
+    if (entry.kind !== 'dir') {
+      const temp = parseTempName(name);
+      if (temp !== null) {
+        // In scope when the file it stands for is: that is the only place this conduit writes one.
+        const standsFor = rel.slice(0, rel.length - name.length) + temp.name;
+        if (temp.token === this.tempToken && !this.filter.excludedHere(standsFor, false) && (parentSelected || this.filter.selectedHere(standsFor, false))) {
+          this.staleTemps.push(rel);
+        }
+        return 'skip';
+      }
     }
     const verdict = this.judge(rel, entry, parentSelected);
     switch (verdict) {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
-import { depthOf, type Entry, type FileEntry, type Side, type SymlinkEntry } from '../core/entry.js';
+import { depthOf, parentOf, type Entry, type FileEntry, type Side, type SymlinkEntry } from '../core/entry.js';
 import {
   STAGES,
   type Action,
@@ -19,6 +19,7 @@ import {
 import { FsError, isFsError, type CopyBatches, type FileSystem, type FsErrorCode, type Throttle } from '../fs/file-system.js';
 import type { CopyItemResult } from './copy-sync.js';
 import { runBounded } from './bounded.js';
+import { checkAncestors, isConfinementError, RootDirectories } from './confine.js';
 import { tempNameFor } from './temp-name.js';
 import { moveToVersions } from './versioning.js';
 import { copyViaTemp, driveAsync, linkViaTemp, SKIP_REASON, stillAsExpected, type CopyRequest, type CopyStep, type LinkRequest, type WriteResult } from './copy-protocol.js';
@@ -27,6 +28,9 @@ import { copyViaTemp, driveAsync, linkViaTemp, SKIP_REASON, stillAsExpected, typ
  * Runs a Plan against the two roots: stage by stage (plan.ts `STAGES`),
  * verify-before-write, temp + rename, one Outcome per action. Nothing here
  * throws for a single path's trouble: it becomes that action's Outcome.
+ * Every write first checks the directories between its root and its path
+ * (confine.ts): nothing is ever written through a directory that is no
+ * longer the one the scan saw.
  */
 
 export interface TransferProgress {
@@ -41,6 +45,14 @@ export interface TransferContext {
   readonly fs: FileSystem;
   /** Absolute roots of the two sides. */
   readonly roots: { readonly source: string; readonly target: string };
+  /** The writing conduit's temp token (temp-name.ts): every temporary this run makes carries it. */
+  readonly tempToken: string;
+  /**
+   * Each root's directories as scanned (confine.ts); the mkdirs of this run
+   * are recorded into them, so a caller that passes them sees those too.
+   * Absent: directories are only required to be real directories, not links.
+   */
+  readonly directories?: { readonly source: RootDirectories; readonly target: RootDirectories };
   /** At most this many actions of one stage run at once (SPEC §3). */
   readonly parallelTransfers: number;
   /** The conduit's bandwidth limit; copies stream through it when set. */
@@ -137,10 +149,22 @@ class ActionFailure extends Error {
 class PlanRun {
   private readonly fs: FileSystem;
   private readonly random: () => string;
+  private readonly dirs: { readonly source: RootDirectories; readonly target: RootDirectories };
 
   constructor(private readonly context: TransferContext) {
     this.fs = context.fs;
     this.random = context.randomSuffix ?? uniqueSuffix;
+    this.dirs = context.directories ?? { source: new RootDirectories(context.roots.source), target: new RootDirectories(context.roots.target) };
+  }
+
+  /** A temporary beside `dest`, named for this conduit. */
+  private tempFor(dest: string): string {
+    return join(dirname(dest), tempNameFor(basename(dest), this.context.tempToken, this.random()));
+  }
+
+  /** The confinement check (confine.ts) immediately before `op` on `relPath` of `side`. */
+  private confine(side: Side, relPath: string, op: string): Promise<void> {
+    return checkAncestors(this.fs, this.dirs[side].ancestorsOf(relPath), op, this.abs(side, relPath));
   }
 
   suitsCopyPool(action: Action): action is CopyAction {
@@ -186,7 +210,7 @@ class PlanRun {
     const dest = this.abs(action.to, action.path);
     return {
       origin: this.abs(action.from, action.path), originEntry: action.entry, dest, expected: action.expected,
-      temp: join(dirname(dest), tempNameFor(basename(dest), this.random())), versioned: false,
+      temp: this.tempFor(dest), versioned: false, ancestors: this.dirs[action.to].ancestorsOf(action.path),
     };
   }
 
@@ -260,20 +284,37 @@ class PlanRun {
     // generation can still write into it); a read-only origin directory (0555)
     // therefore lands as 0755. Directory modes are not compared by reconcile.
     const mode = action.entry ? action.entry.mode | 0o700 : undefined;
+    await this.confine(action.to, action.path, 'mkdir');
     try {
       await this.fs.mkdir(path, mode);
     } catch (err) {
       if (!isFsError(err, 'EEXIST')) throw err;
       const existing = await this.fs.lstat(path);
       if (existing.kind !== 'dir') throw err;
+      this.dirs[action.to].recordMade(action.path, existing);
       return applied(action, [{ side: action.to, path: action.path, entry: existing }], 0);
     }
-    return applied(action, [{ side: action.to, path: action.path, entry: await this.fs.lstat(path) }], 0);
+    try {
+      await this.confine(action.to, action.path, 'lstat');
+    } catch (err) {
+      // RACE: a directory above swapped between the check and the mkdir put the new directory wherever
+      // it points. It is conduit's own and empty (mkdir is exclusive): remove it there, like a stray temporary.
+      if (isConfinementError(err)) await this.fs.rmdir(path).catch(() => undefined);
+      throw err;
+    }
+    // RACE: swapped for another directory or a link between the mkdir and this lstat, it is recorded
+    // as what it is now: a directory (inside the root either way), or not one, and then writes below refuse it.
+    const made = await this.fs.lstat(path);
+    this.dirs[action.to].recordMade(action.path, made);
+    return applied(action, [{ side: action.to, path: action.path, entry: made }], 0);
   }
 
   private async delete(action: DeleteAction): Promise<Outcome> {
     const path = this.abs(action.side, action.path);
     const gone = applied(action, [{ side: action.side, path: action.path, entry: null }], 0);
+    // Checked before the look too: through a swapped directory the file would only seem gone.
+    // A directory above it that is simply gone took the file with it.
+    if (!(await this.confinedOrGone(action.side, action.path, 'lstat'))) return gone;
     const current = await this.lstatOrNull(path);
     if (current === null) return gone;
     if (!stillAsExpected(current, action.expected)) return skipped(action, SKIP_REASON.modifiedSinceScan);
@@ -283,6 +324,7 @@ class PlanRun {
       const moved = await this.setAside(action.side, action.path, action.expected);
       return moved ? gone : skipped(action, SKIP_REASON.modifiedSinceScan);
     }
+    if (!(await this.confinedOrGone(action.side, action.path, 'unlink'))) return gone;
     try {
       await this.fs.unlink(path);
     } catch (err) {
@@ -292,13 +334,26 @@ class PlanRun {
   }
 
   private async rmdir(action: RmdirAction): Promise<Outcome> {
+    const gone = applied(action, [{ side: action.side, path: action.path, entry: null }], 0);
+    if (!(await this.confinedOrGone(action.side, action.path, 'rmdir'))) return gone;
     try {
       await this.fs.rmdir(this.abs(action.side, action.path));
     } catch (err) {
       if (isFsError(err, 'ENOTEMPTY')) return skipped(action, SKIP_REASON.directoryNotEmpty);
       if (!isFsError(err, 'ENOENT')) throw err;
     }
-    return applied(action, [{ side: action.side, path: action.path, entry: null }], 0);
+    return gone;
+  }
+
+  /** For removals: `confine`, but false (nothing left to remove) when a directory above the path is gone. */
+  private async confinedOrGone(side: Side, relPath: string, op: string): Promise<boolean> {
+    try {
+      await this.confine(side, relPath, op);
+      return true;
+    } catch (err) {
+      if (isFsError(err, 'ENOENT')) return false;
+      throw err;
+    }
   }
 
   /**
@@ -312,9 +367,15 @@ class PlanRun {
     const { loser, entry, copyPath } = action;
     const original = this.abs(loser, action.path);
     const aside = this.abs(loser, copyPath);
+    const confineBoth = async (op: string) => {
+      await this.confine(loser, action.path, op);
+      if (parentOf(copyPath) !== parentOf(action.path)) await this.confine(loser, copyPath, op);
+    };
+    await confineBoth('lstat');
     const current = await this.lstatOrNull(original);
     if (!stillAsExpected(current, entry)) return skipped(action, SKIP_REASON.modifiedSinceScan);
     if ((await this.lstatOrNull(aside)) !== null) throw new ActionFailure(takenProblem(copyPath, aside));
+    await confineBoth('rename');
     // RACE: rename replaces; something created at `aside` since the check above would be
     // overwritten. The planner picked a free name a moment ago and the window is tiny.
     await this.fs.rename(original, aside);
@@ -353,7 +414,7 @@ class PlanRun {
     const dest = this.abs(w.side, w.relPath);
     const request: CopyRequest = {
       origin: w.origin, originEntry: w.originEntry, dest, expected: w.expected,
-      temp: join(dirname(dest), tempNameFor(basename(dest), this.random())), versioned: Boolean(this.context.versioning),
+      temp: this.tempFor(dest), versioned: Boolean(this.context.versioning), ancestors: this.dirs[w.side].ancestorsOf(w.relPath),
     };
     return driveAsync(copyViaTemp(request), this.stepsFor(action, w.side, w.relPath, w.bytesBefore));
   }
@@ -363,7 +424,7 @@ class PlanRun {
     const dest = this.abs(w.side, w.relPath);
     const request: LinkRequest = {
       link: w.linkEntry, dest, expected: w.expected,
-      temp: join(dirname(dest), tempNameFor(basename(dest), this.random())), versioned: Boolean(this.context.versioning),
+      temp: this.tempFor(dest), versioned: Boolean(this.context.versioning), ancestors: this.dirs[w.side].ancestorsOf(w.relPath),
     };
     return driveAsync(linkViaTemp(request), this.stepsFor(action, w.side, w.relPath, 0));
   }
@@ -390,6 +451,8 @@ class PlanRun {
           return this.fs.rename(step.from, step.to);
         case 'unlink':
           return this.fs.unlink(step.path);
+        case 'confine':
+          return checkAncestors(this.fs, step.ancestors, step.before, step.path);
       }
     };
   }
@@ -403,6 +466,8 @@ class PlanRun {
       dir: versioning.dir,
       stamp: versioning.stamp,
       randomSuffix: this.random,
+      tempToken: this.context.tempToken,
+      originAncestors: this.dirs[side].ancestorsOf(relPath),
     });
     return moved !== null;
   }

@@ -1,12 +1,14 @@
 import { conflictStamp } from '../core/conflict-name.js';
-import { isUnder, type Snapshot } from '../core/entry.js';
+import { isUnder, type Entry, type Snapshot } from '../core/entry.js';
 import { nextBaseline } from '../core/next-baseline.js';
 import { reconcile } from '../core/reconcile.js';
 import type { ConflictPolicy, Resolution } from '../core/vocabulary.js';
-import { StoreError, type ConflictRecord, type Store } from '../db/store.js';
+import { StoreError, type ConflictRecord, type EntrySummary, type Store } from '../db/store.js';
 import type { FileSystem } from '../fs/file-system.js';
 import { scanOptionsFor } from '../engine/generation.js';
+import { RootDirectories } from '../engine/confine.js';
 import { scanRoot } from '../engine/scan.js';
+import { tempTokenFor } from '../engine/temp-name.js';
 import { executePlan } from '../engine/transfer.js';
 
 export type ResolveChoice = 'source' | 'target' | 'both' | 'dismiss';
@@ -16,6 +18,19 @@ export class ConflictNotResolvableError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'ConflictNotResolvableError';
+  }
+}
+
+/**
+ * The side to keep no longer holds what the conflict recorded (kind, size,
+ * mtime): resolving would copy something nobody has looked at — a symlink
+ * swapped in since, an edit made since. A refusal (exit 3); the next
+ * generation refreshes the conflict with what is there now.
+ */
+export class ConflictChangedError extends ConflictNotResolvableError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConflictChangedError';
   }
 }
 
@@ -58,9 +73,23 @@ export async function resolveConflict(store: Store, fs: FileSystem, id: number, 
   }
   const s: Snapshot = only(source.entries);
   const t: Snapshot = only(target.entries);
+  for (const side of choice === 'both' ? (['source', 'target'] as const) : [choice]) {
+    const change = changeSinceDetection(conflict[side], (side === 'source' ? s : t).get(path));
+    if (change !== null) {
+      throw new ConflictChangedError(
+        `conflict ${id} (${conduit.name}: ${path}) not resolved: the ${side} changed since the conflict was detected (${change}); `
+        + `run the conduit again to see the conflict as it is now`,
+      );
+    }
+  }
   const policy: ConflictPolicy = choice === 'both' ? 'keep-both' : choice;
   const plan = reconcile({ mode: 'bidirectional', policy, baseline, source: s, target: t, stamp: conflictStamp(now) });
-  const outcomes = await executePlan(plan, { fs, roots: { source: conduit.source, target: conduit.target }, parallelTransfers: conduit.parallelTransfers });
+  // The scans' directories confine every write (confine.ts), as in a generation.
+  const directories = { source: new RootDirectories(conduit.source, source.entries), target: new RootDirectories(conduit.target, target.entries) };
+  const outcomes = await executePlan(plan, {
+    fs, roots: { source: conduit.source, target: conduit.target }, tempToken: tempTokenFor(conduit.uuid), directories,
+    parallelTransfers: conduit.parallelTransfers,
+  });
   const trouble = outcomes.find((o) => o.status !== 'applied');
   if (trouble) {
     const why = trouble.status === 'failed' ? trouble.problem.message : trouble.reason;
@@ -74,3 +103,37 @@ export async function resolveConflict(store: Store, fs: FileSystem, id: number, 
   return store.getConflict(id)!;
 }
 
+
+/**
+ * How `current` differs from what the conflict recorded for that side, in
+ * words; null when it is still that (kind, and for files and links size and
+ * mtime to the millisecond the record keeps; a directory's mtime moves with
+ * its contents, so only its kind counts).
+ */
+function changeSinceDetection(recorded: EntrySummary | null, current: Entry | undefined): string | null {
+  const now = current === undefined ? null : summaryOf(current);
+  if (recorded === null) return now === null ? null : `it was absent, now it is ${describe(now)}`;
+  if (now === null) return `it was ${describe(recorded)}, now it is absent`;
+  if (now.kind === 'problem') return `it cannot be read now: ${(current as { message: string }).message}`;
+  const same = now.kind === recorded.kind && (now.kind === 'dir' || (now.size === recorded.size && now.mtime === recorded.mtime));
+  return same ? null : `it was ${describe(recorded)}, now it is ${describe(now)}`;
+}
+
+/** The same summary a generation records for a conflict's sides (engine/generation.ts). */
+function summaryOf(entry: Entry): EntrySummary {
+  if (entry.kind === 'problem') return { kind: 'problem', size: 0, mtime: new Date(0).toISOString() };
+  return { kind: entry.kind, size: entry.kind === 'file' ? entry.size : 0, mtime: new Date(Number(entry.mtimeNs / 1_000_000n)).toISOString() };
+}
+
+function describe(summary: EntrySummary): string {
+  switch (summary.kind) {
+    case 'file':
+      return `a file of ${summary.size} bytes modified ${summary.mtime}`;
+    case 'symlink':
+      return `a symbolic link modified ${summary.mtime}`;
+    case 'dir':
+      return 'a directory';
+    case 'problem':
+      return 'an unreadable entry';
+  }
+}

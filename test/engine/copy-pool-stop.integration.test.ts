@@ -39,7 +39,7 @@ it('a stop while copy workers run: one outcome per action, applied exactly for t
   let outcomes: Outcome[];
   try {
     outcomes = await executePlan({ actions }, {
-      fs: node, roots: { source: join(dir, 'source'), target: join(dir, 'target') }, parallelTransfers: 2, copyPool: pool,
+      fs: node, roots: { source: join(dir, 'source'), target: join(dir, 'target') }, parallelTransfers: 2, copyPool: pool, tempToken: '0123456789ab',
       signal: stop.signal,
       onProgress: (p) => { if (p.done) stop.abort(); },
     });

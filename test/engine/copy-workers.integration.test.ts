@@ -31,7 +31,7 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 function request(name: string, overrides: Partial<Parameters<typeof copySync>[0]> = {}) {
-  return { origin: src(name), originEntry: entryOf(src(name)), dest: dst(name), expected: null, temp: dst(`.${name}.conduit-tmp-test`), versioned: false, ...overrides };
+  return { origin: src(name), originEntry: entryOf(src(name)), dest: dst(name), expected: null, temp: dst(`.${name}.conduit-tmp-0123456789ab-test`), versioned: false, ancestors: [], ...overrides };
 }
 
 describe('the copy protocol, driven synchronously (copy workers)', () => {
@@ -89,7 +89,7 @@ describe('executePlan with copy workers', () => {
     const pool = node.openCopyBatches(2);
     let outcomes;
     try {
-      outcomes = await executePlan({ actions }, { fs: node, roots: { source: join(dir, 'source'), target: join(dir, 'target') }, parallelTransfers: 4, copyPool: pool });
+      outcomes = await executePlan({ actions }, { fs: node, roots: { source: join(dir, 'source'), target: join(dir, 'target') }, tempToken: '0123456789ab', parallelTransfers: 4, copyPool: pool });
     } finally {
       await pool.close();
     }

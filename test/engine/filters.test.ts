@@ -4,6 +4,7 @@ import {
   buildRules,
   compileFilter,
   isConduitTempName,
+  parseTempName,
   pathPattern,
   usesFastRuleTest,
   type RuleSources,
@@ -89,7 +90,8 @@ const rows: Row[] = [
   { what: 'built-ins: .DS_Store anywhere', rules: {}, path: 'photos/.DS_Store', kind: 'file', inScope: false },
   { what: 'built-ins: Thumbs.db', rules: {}, path: 'Thumbs.db', kind: 'file', inScope: false },
   { what: 'built-ins: desktop.ini', rules: {}, path: 'a/desktop.ini', kind: 'file', inScope: false },
-  { what: 'built-ins: a temporary', rules: {}, path: 'a/.report.pdf.conduit-tmp-1f3a', kind: 'file', inScope: false },
+  { what: 'built-ins: a temporary', rules: {}, path: 'a/.report.pdf.conduit-tmp-0123456789ab-1f3a', kind: 'file', inScope: false },
+  { what: 'built-ins: a user file named like a temporary', rules: {}, path: 'a/.thesis.conduit-tmp-final', kind: 'file', inScope: true },
   { what: 'built-ins: an ordinary dotfile stays', rules: {}, path: '.bashrc', kind: 'file', inScope: true },
   { what: 'built-ins off: .DS_Store is synced', rules: { useIndexRules: false }, path: '.DS_Store', kind: 'file', inScope: true },
   { what: 'built-ins win over include', rules: { include: ['docs/**'] }, path: 'docs/.DS_Store', kind: 'file', inScope: false },
@@ -178,14 +180,30 @@ describe('buildRules', () => {
 
 describe('temporaries', () => {
   test.each([
-    ['.report.pdf.conduit-tmp-8c1f', true],
-    ['.a.conduit-tmp-x', true],
-    ['.conduit-tmp-x', false], // no <name>
-    ['.a.conduit-tmp-', false], // no random part
-    ['a.conduit-tmp-x', false], // not a dotfile
+    ['.report.pdf.conduit-tmp-0123456789ab-8c1f', true],
+    ['.a.conduit-tmp-abcdef012345-x', true],
+    ['.a.b.conduit-tmp-x.conduit-tmp-abcdef012345-x', true], // the last marker that fits
+    ['.a\nb.conduit-tmp-abcdef012345-x\ny', true], // names may hold newlines
+    ['.conduit-tmp-0123456789ab-x', false], // no <name>
+    ['.a.conduit-tmp-0123456789ab-', false], // no random part
+    ['.a.conduit-tmp-0123456789ab', false], // no random part
+    ['a.conduit-tmp-0123456789ab-x', false], // not a dotfile
+    ['.a.conduit-tmp-0123456789AB-x', false], // tokens are lowercase
+    ['.a.conduit-tmp-0123456789a-x', false], // 11 digits
+    ['.a.conduit-tmp-0123456789abc-x', false], // 13 digits
     ['.a.conduit-tmpx', false],
+    ['.thesis.conduit-tmp-final', false], // a user's file
+    ['.x.conduit-tmp-v2', false],
+    ['.a.conduit-tmp-x', false],
   ])('%s is a temporary: %s', (name, is) => {
     expect(isConduitTempName(name)).toBe(is);
+    // The built-in ignore glob agrees with the strict shape, name for name.
+    expect(compileFilter(buildRules({})).isExcluded(`d/${name}`, false), 'built-in ignore').toBe(is);
+  });
+
+  test('parseTempName gives the final name and the writing conduit\'s token', () => {
+    expect(parseTempName('.report.pdf.conduit-tmp-0123456789ab-8c1f')).toEqual({ name: 'report.pdf', token: '0123456789ab' });
+    expect(parseTempName('.thesis.conduit-tmp-final')).toBeNull();
   });
 });
 

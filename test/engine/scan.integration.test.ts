@@ -47,7 +47,7 @@ beforeAll(() => {
   write('node_modules/m/index.js', 'm');
   write('big.iso', 'pretend');
   write('.conduitignore', '# disk images\n*.iso\n');
-  write('a/.c.txt.conduit-tmp-7f3e', 'partial copy');
+  write('a/.c.txt.conduit-tmp-0123456789ab-7f3e', 'partial copy');
   fs.symlinkSync(outside, join(root, 'link-to-outside')); // absolute, outside the root, a directory
   fs.symlinkSync('../../nowhere/at/all', join(root, 'a/dangling')); // relative, dangling
   try {
@@ -69,7 +69,7 @@ function rules(sources: RuleSources = {}) {
 
 describe('scanRoot on the real disk (worker thread)', () => {
   test('reports nested files, empty dirs, dotfiles, a 0-byte file; links as links; temps apart; the FIFO as a problem', async () => {
-    const result = await scanRoot(nodeFs, root, { rules: rules() });
+    const result = await scanRoot(nodeFs, root, { rules: rules(), tempToken: '0123456789ab' });
     expect(result.root).toBe('ok');
     const expected: Record<string, string> = {
       '.conduitignore': 'file',
@@ -99,7 +99,7 @@ describe('scanRoot on the real disk (worker thread)', () => {
     };
     if (hasFifo) expected['pipe'] = 'problem:unsupported';
     expect(kinds(result.entries)).toEqual(expected); // big.iso: hidden by .conduitignore
-    expect(result.staleTemps).toEqual(['a/.c.txt.conduit-tmp-7f3e']);
+    expect(result.staleTemps).toEqual(['a/.c.txt.conduit-tmp-0123456789ab-7f3e']);
     expect(result.entries.get('zero.bin')).toMatchObject({ kind: 'file', size: 0 });
     expect(result.entries.get('a/b/c.txt')).toMatchObject({ kind: 'file', size: 6 });
   });

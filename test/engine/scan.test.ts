@@ -6,6 +6,9 @@ import { FaultyFileSystem } from '../../src/fs/faulty-file-system.js';
 import { MemoryFileSystem } from '../../src/fs/memory-file-system.js';
 
 const ROOT = '/r';
+/** The scanning conduit's temp token, and another conduit's. */
+const TOKEN = '0123456789ab';
+const OTHER = 'fedcba987654';
 
 /** A memory tree under /r: a string is a file's content, `null` a directory, `{ symlink }` a link. */
 async function tree(spec: Record<string, string | null | { symlink: string }>): Promise<MemoryFileSystem> {
@@ -29,7 +32,7 @@ function kinds(entries: Snapshot): Record<string, string> {
 }
 
 function scan(fs: MemoryFileSystem | FaultyFileSystem, rules: RuleSources = {}, onlyPaths?: string[]): ScanResult {
-  return walk(fs, ROOT, onlyPaths === undefined ? { rules: buildRules(rules) } : { rules: buildRules(rules), onlyPaths });
+  return walk(fs, ROOT, onlyPaths === undefined ? { rules: buildRules(rules), tempToken: TOKEN } : { rules: buildRules(rules), onlyPaths, tempToken: TOKEN });
 }
 
 describe('walk: what a full scan reports', () => {
@@ -69,13 +72,39 @@ describe('walk: what a full scan reports', () => {
     expect(kinds(scan(fs).entries)).toEqual({ 'a.txt': 'file', pipe: 'problem:unsupported' });
   });
 
-  test('temporaries are reported as stale temps, never as entries, even with index rules off', async () => {
-    const fs = await tree({ 'a/.x.txt.conduit-tmp-1a2b': 'partial', '.y.conduit-tmp-9': 'p', 'a/x.txt': 'x' });
+  test('this conduit\'s temporaries are stale temps, another\'s are skipped, neither is an entry, even with index rules off', async () => {
+    const fs = await tree({
+      [`a/.x.txt.conduit-tmp-${TOKEN}-1a2b`]: 'partial', [`.y.conduit-tmp-${TOKEN}-9`]: 'p', 'a/x.txt': 'x',
+      [`a/.z.conduit-tmp-${OTHER}-1`]: 'another conduit\'s copy in flight',
+    });
     for (const useIndexRules of [true, false]) {
       const result = scan(fs, { useIndexRules });
-      expect([...result.staleTemps].sort()).toEqual(['.y.conduit-tmp-9', 'a/.x.txt.conduit-tmp-1a2b']);
+      expect([...result.staleTemps].sort()).toEqual([`.y.conduit-tmp-${TOKEN}-9`, `a/.x.txt.conduit-tmp-${TOKEN}-1a2b`]);
       expect(kinds(result.entries)).toEqual({ a: 'dir', 'a/x.txt': 'file' });
     }
+  });
+
+  test('a name like a temporary but without a conduit token is a user\'s file', async () => {
+    const fs = await tree({ '.thesis.conduit-tmp-final': 't', 'sub/.x.conduit-tmp-v2': 'x', [`.a.conduit-tmp-${TOKEN}`]: 'no random part' });
+    const result = scan(fs);
+    expect(result.staleTemps).toEqual([]);
+    expect(kinds(result.entries)).toEqual({ [`.a.conduit-tmp-${TOKEN}`]: 'file', '.thesis.conduit-tmp-final': 'file', sub: 'dir', 'sub/.x.conduit-tmp-v2': 'file' });
+  });
+
+  test('only temporaries whose final name is in scope are stale: excluded or unselected ones are left alone', async () => {
+    const fs = await tree({
+      'docs/a.md': 'a', [`docs/.a.md.conduit-tmp-${TOKEN}-1`]: 'in scope', [`docs/.a.bak.conduit-tmp-${TOKEN}-2`]: 'excluded',
+      [`.top.md.conduit-tmp-${TOKEN}-3`]: 'not selected',
+    });
+    expect(scan(fs, { include: ['docs/**'], exclude: ['*.bak'] }).staleTemps).toEqual([`docs/.a.md.conduit-tmp-${TOKEN}-1`]);
+    expect(scan(fs).staleTemps.slice().sort()).toEqual([`.top.md.conduit-tmp-${TOKEN}-3`, `docs/.a.bak.conduit-tmp-${TOKEN}-2`, `docs/.a.md.conduit-tmp-${TOKEN}-1`]);
+  });
+
+  test('without a token no temporary is stale', async () => {
+    const fs = await tree({ [`.y.conduit-tmp-${TOKEN}-9`]: 'p' });
+    const result = walk(fs, ROOT, { rules: buildRules({}) });
+    expect(result.staleTemps).toEqual([]);
+    expect(kinds(result.entries)).toEqual({});
   });
 
   test('symlinks are never followed: a link to a directory is a leaf', async () => {
@@ -203,11 +232,11 @@ describe('walk: onlyPaths (the watcher fast path)', () => {
   });
 
   test('agrees with the full walk on every path it reports', async () => {
-    const fs = await tree({ ...spec, 'a/.t.conduit-tmp-1': 'x' });
+    const fs = await tree({ ...spec, [`a/.t.conduit-tmp-${TOKEN}-1`]: 'x' });
     const full = scan(fs).entries;
     const some = scan(fs, {}, ['a', 'big/2.txt']);
     for (const [path, entry] of some.entries) expect(entry).toEqual(full.get(path));
-    expect(some.staleTemps).toEqual(['a/.t.conduit-tmp-1']);
+    expect(some.staleTemps).toEqual([`a/.t.conduit-tmp-${TOKEN}-1`]);
   });
 
   test('rejects a path that is not a clean relative path', async () => {

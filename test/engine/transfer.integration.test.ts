@@ -52,7 +52,7 @@ async function link(rel: string, from: Side = 'source'): Promise<SymlinkAction> 
 }
 
 function run(actions: readonly Action[], fs: FileSystem = nodeFs, extra: Partial<TransferContext> = {}): Promise<Outcome[]> {
-  return executePlan({ actions }, { fs, roots, parallelTransfers: 4, ...extra });
+  return executePlan({ actions }, { fs, roots, tempToken: '0123456789ab', parallelTransfers: 4, ...extra });
 }
 
 /** Every name under `dir`, recursively, without following links. */

@@ -44,7 +44,7 @@ function world(): World {
     delete: (rel, side = 'target', stage = 'delete') => ({ op: 'delete', stage, path: rel, side, expected: entry(side, rel) as FileEntry | SymlinkEntry }),
     rmdir: (rel, side = 'target', stage = 'rmdir') => ({ op: 'rmdir', stage, path: rel, side }),
     run: (actions, extra = {}) =>
-      executePlan(plan(actions), { fs, roots: ROOTS, parallelTransfers: 4, randomSuffix: () => `t${++n}`, ...extra }),
+      executePlan(plan(actions), { fs, roots: ROOTS, parallelTransfers: 4, tempToken: '0123456789ab', randomSuffix: () => `t${++n}`, ...extra }),
     trees: () => ({ source: mem.snapshot(ROOTS.source), target: mem.snapshot(ROOTS.target) }),
     temps: () => [...Object.keys(mem.snapshot('/'))].filter((p) => p.includes('.conduit-tmp-')),
   };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FileEntry, SymlinkEntry } from '../../src/core/entry.js';
-import { isConduitTempName } from '../../src/engine/filters.js';
-import { tempNameFor } from '../../src/engine/temp-name.js';
+import { isConduitTempName, parseTempName } from '../../src/engine/filters.js';
+import { tempNameFor, tempTokenFor } from '../../src/engine/temp-name.js';
 import {
   ensureDir,
   moveToVersions,
@@ -14,6 +14,7 @@ import {
 import { FaultyFileSystem } from '../../src/fs/faulty-file-system.js';
 import { MemoryFileSystem } from '../../src/fs/memory-file-system.js';
 
+const TOKEN = '0123456789ab';
 const STAMP = '20261123T051500Z';
 const random = (): string => 'r4nd';
 
@@ -48,13 +49,20 @@ describe('version names', () => {
 
 describe('temporary names', () => {
   it('are hidden, marked, and recognised by the scan as temporaries', () => {
-    expect(tempNameFor('a.txt', 'abc')).toBe('.a.txt.conduit-tmp-abc');
-    for (const name of ['a.txt', '.env', 'x', 'ü'.repeat(200)]) expect(isConduitTempName(tempNameFor(name, 'abc123'))).toBe(true);
+    expect(tempNameFor('a.txt', '0123456789ab', 'abc')).toBe('.a.txt.conduit-tmp-0123456789ab-abc');
+    for (const name of ['a.txt', '.env', 'x', 'ü'.repeat(200)]) expect(isConduitTempName(tempNameFor(name, '0123456789ab', 'abc123'))).toBe(true);
+    expect(parseTempName(tempNameFor('a.conduit-tmp-x', 'abcdef012345', 'r'))).toEqual({ name: 'a.conduit-tmp-x', token: 'abcdef012345' });
+  });
+
+  it('carry the token of the conduit that writes them: the first 12 hex digits of its uuid', () => {
+    expect(tempTokenFor('3F2A9C1B-77D4-4E0A-9B1C-0D2E3F4A5B6C')).toBe('3f2a9c1b77d4');
+    expect(() => tempTokenFor('not-a-uuid')).toThrow(/12 hex digits/);
+    expect(() => tempNameFor('a.txt', 'final', 'x')).toThrow(/not a temp token/);
   });
 
   it('cut very long names so the temporary still fits in 255 bytes', () => {
     const long = 'é'.repeat(127); // 254 bytes
-    const temp = tempNameFor(long, 'abcdef123456');
+    const temp = tempNameFor(long, 'abcdef012345', 'abcdef123456789');
     expect(Buffer.byteLength(temp)).toBeLessThanOrEqual(255);
     expect(isConduitTempName(temp)).toBe(true);
   });
@@ -69,7 +77,7 @@ describe('moveToVersions', () => {
     const fs = new MemoryFileSystem();
     fs.writeFile('/src/docs/notes.txt', 'old', { mtimeNs: 77n, mode: 0o600 });
     const entry = await fileEntry(fs, '/src/docs/notes.txt');
-    const moved = await moveToVersions(fs, { root: '/src', relPath: 'docs/notes.txt', entry, dir: '.conduit-versions', stamp: STAMP, randomSuffix: random });
+    const moved = await moveToVersions(fs, { root: '/src', relPath: 'docs/notes.txt', entry, dir: '.conduit-versions', stamp: STAMP, randomSuffix: random, tempToken: TOKEN });
     expect(moved).toBe(`/src/.conduit-versions/docs/notes.${STAMP}.txt`);
     expect(fs.exists('/src/docs/notes.txt')).toBe(false);
     expect(await fs.lstat(moved!)).toMatchObject({ kind: 'file', mtimeNs: 77n, mode: 0o600, ino: entry.ino });
@@ -80,7 +88,7 @@ describe('moveToVersions', () => {
     const fs = new MemoryFileSystem();
     fs.writeFile('/src/a.txt', 'old');
     const entry = await fileEntry(fs, '/src/a.txt');
-    const moved = await moveToVersions(fs, { root: '/src', relPath: 'a.txt', entry, dir: '/vault/v', stamp: STAMP, randomSuffix: random });
+    const moved = await moveToVersions(fs, { root: '/src', relPath: 'a.txt', entry, dir: '/vault/v', stamp: STAMP, randomSuffix: random, tempToken: TOKEN });
     expect(moved).toBe(`/vault/v/a.${STAMP}.txt`);
   });
 
@@ -89,7 +97,7 @@ describe('moveToVersions', () => {
     fs.writeFile(`/src/.v/a.${STAMP}.txt`, 'first');
     fs.writeFile('/src/a.txt', 'second');
     const entry = await fileEntry(fs, '/src/a.txt');
-    const moved = await moveToVersions(fs, { root: '/src', relPath: 'a.txt', entry, dir: '.v', stamp: STAMP, randomSuffix: random });
+    const moved = await moveToVersions(fs, { root: '/src', relPath: 'a.txt', entry, dir: '.v', stamp: STAMP, randomSuffix: random, tempToken: TOKEN });
     expect(moved).toBe(`/src/.v/a.${STAMP}-2.txt`);
     expect(fs.readFile(`/src/.v/a.${STAMP}.txt`)).toBe('first');
     expect(fs.readFile(moved!)).toBe('second');
@@ -100,7 +108,7 @@ describe('moveToVersions', () => {
     mem.writeFile('/src/a.txt', 'old', { mtimeNs: 123n, mode: 0o640 });
     const fs = new FaultyFileSystem(mem).failOn('rename', '/src/a.txt', 'EXDEV');
     const entry = await fileEntry(mem, '/src/a.txt');
-    const moved = await moveToVersions(fs, { root: '/src', relPath: 'a.txt', entry, dir: '/other/v', stamp: STAMP, randomSuffix: random });
+    const moved = await moveToVersions(fs, { root: '/src', relPath: 'a.txt', entry, dir: '/other/v', stamp: STAMP, randomSuffix: random, tempToken: TOKEN });
     expect(moved).toBe(`/other/v/a.${STAMP}.txt`);
     expect(mem.exists('/src/a.txt')).toBe(false);
     expect(await mem.lstat(moved!)).toMatchObject({ mtimeNs: 123n, mode: 0o640 });
@@ -114,7 +122,7 @@ describe('moveToVersions', () => {
     const fs = new FaultyFileSystem(mem)
       .failOn('rename', '/src/a.txt', 'EXDEV')
       .afterOp('copyFile', '/src/a.txt', () => mem.writeFile('/src/a.txt', 'edited meanwhile'));
-    const moved = await moveToVersions(fs, { root: '/src', relPath: 'a.txt', entry, dir: '/other/v', stamp: STAMP, randomSuffix: random });
+    const moved = await moveToVersions(fs, { root: '/src', relPath: 'a.txt', entry, dir: '/other/v', stamp: STAMP, randomSuffix: random, tempToken: TOKEN });
     expect(moved).toBeNull();
     expect(mem.readFile('/src/a.txt')).toBe('edited meanwhile');
     expect(mem.snapshot('/other/v')).toEqual({});
@@ -126,7 +134,7 @@ describe('moveToVersions', () => {
     await mem.symlink('../target', '/src/l');
     const entry = (await mem.lstat('/src/l')) as SymlinkEntry;
     const fs = new FaultyFileSystem(mem).failOn('rename', '/src/l', 'EXDEV');
-    const moved = await moveToVersions(fs, { root: '/src', relPath: 'l', entry, dir: '.v', stamp: STAMP, randomSuffix: random });
+    const moved = await moveToVersions(fs, { root: '/src', relPath: 'l', entry, dir: '.v', stamp: STAMP, randomSuffix: random, tempToken: TOKEN });
     expect(mem.snapshot('/src')).toEqual({ '.v/': true, [`.v/l.${STAMP}`]: { symlink: '../target' } });
     expect(moved).toBe(`/src/.v/l.${STAMP}`);
   });
@@ -140,7 +148,7 @@ describe('moveToVersions', () => {
       .afterOp('copyFile', '/src/a.txt', () => {
         throw Object.assign(new Error('ENOSPC'), { code: 'ENOSPC' });
       });
-    await expect(moveToVersions(fs, { root: '/src', relPath: 'a.txt', entry, dir: '/v', stamp: STAMP, randomSuffix: random })).rejects.toThrow('ENOSPC');
+    await expect(moveToVersions(fs, { root: '/src', relPath: 'a.txt', entry, dir: '/v', stamp: STAMP, randomSuffix: random, tempToken: TOKEN })).rejects.toThrow('ENOSPC');
     expect(mem.snapshot('/v')).toEqual({});
     expect(mem.readFile('/src/a.txt')).toBe('old');
   });

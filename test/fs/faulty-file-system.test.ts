@@ -115,7 +115,7 @@ describe('FaultyFileSystem capabilities: forwarded, or done through its own rule
   const request = (mem: MemoryFileSystem, name: string) => {
     const originEntry = mem.lstatSync(`/r/${name}`);
     if (originEntry.kind !== 'file') throw new Error(name);
-    return { origin: `/r/${name}`, originEntry, dest: `/t/${name}`, expected: null, temp: `/t/.${name}.conduit-tmp-x`, versioned: false };
+    return { origin: `/r/${name}`, originEntry, dest: `/t/${name}`, expected: null, temp: `/t/.${name}.conduit-tmp-x`, versioned: false, ancestors: [] };
   };
 
   it('forwards walkTree when no rule concerns the walk: one walkTree call, no per-name calls', async () => {

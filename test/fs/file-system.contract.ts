@@ -435,7 +435,7 @@ export function fileSystemContract(name: string, makeFixture: () => Promise<File
       const request = async (name: string, overrides: Partial<CopyRequest> = {}): Promise<CopyRequest> => {
         const originEntry = await fs.lstat(p(`from/${name}`));
         if (originEntry.kind !== 'file') throw new Error(`${name} is not a file`);
-        return { origin: p(`from/${name}`), originEntry, dest: p(`to/${name}`), expected: null, temp: p(`to/.${name}.conduit-tmp-contract`), versioned: false, ...overrides };
+        return { origin: p(`from/${name}`), originEntry, dest: p(`to/${name}`), expected: null, temp: p(`to/.${name}.conduit-tmp-contract`), versioned: false, ancestors: [], ...overrides };
       };
       const names = async (dir: string): Promise<string[]> => fs.readdirSync(p(dir)).sort();
 

@@ -143,7 +143,7 @@ describe('NodeFileSystem: names are bytes (byte-names.ts at the edge)', () => {
           const originEntry = scanned.entries.get(rel);
           if (originEntry?.kind !== 'file') throw new Error(rel);
           const dest = `${root}/dst/${rel}`;
-          return { origin: `${root}/src/${rel}`, originEntry, dest, expected: null, temp: `${dest}.conduit-tmp-test`, versioned: false };
+          return { origin: `${root}/src/${rel}`, originEntry, dest, expected: null, temp: `${dest}.conduit-tmp-test`, versioned: false, ancestors: [] };
         }));
       } finally {
         await batches.close();

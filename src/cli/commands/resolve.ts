@@ -1,5 +1,6 @@
 import { NodeFileSystem } from '../../fs/node-file-system.js';
-import { resolveConflict, type ResolveChoice } from '../../service/resolve-conflict.js';
+import { EXIT } from '../../core/vocabulary.js';
+import { ConflictChangedError, resolveConflict, type ResolveChoice } from '../../service/resolve-conflict.js';
 import type { CommandContext } from '../context.js';
 import { UsageError } from '../usage-error.js';
 
@@ -13,7 +14,16 @@ export async function run(context: CommandContext, [idText = '']: string[], flag
   if (keep !== undefined && !['source', 'target', 'both'].includes(keep)) throw new UsageError(`--keep: expected source | target | both, got ${JSON.stringify(keep)}`);
   const choice: ResolveChoice = dismiss ? 'dismiss' : (keep as ResolveChoice);
   const store = await context.openStore();
-  const record = await resolveConflict(store, new NodeFileSystem(), id, choice);
+  let record;
+  try {
+    record = await resolveConflict(store, new NodeFileSystem(), id, choice);
+  } catch (error) {
+    if (!(error instanceof ConflictChangedError)) throw error;
+    // A refusal (SPEC §11: exit 3), like a guard's: one line, nothing changed.
+    process.stderr.write(`conduit: ${error.message}\n`);
+    process.exitCode = EXIT.refused;
+    return;
+  }
   if (context.json) context.printJson(record);
   else context.print(`conflict ${record.id} (${record.conduit}: ${record.path}) resolved: ${record.resolution}${record.conflictCopy ? `, the other version is ${record.conflictCopy}` : ''}`);
 }
