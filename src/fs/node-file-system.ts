@@ -72,7 +72,14 @@ const call = {
   mkdir: (path: string, mode?: number) => viaCallback<void>((done) => fs.mkdir(native(path), mode === undefined ? {} : { mode }, (err) => done(err))),
   rmdir: (path: string) => viaCallback<void>((done) => fs.rmdir(native(path), done)),
   symlink: (linkTarget: string, path: string) => viaCallback<void>((done) => fs.symlink(native(linkTarget), native(path), done)),
+  open: (path: string, flags: number) => viaCallback<number>((done) => fs.open(native(path), flags, done)),
+  fchmod: (fd: number, mode: number) => viaCallback<void>((done) => fs.fchmod(fd, mode, done)),
+  futimes: (fd: number, atime: number, mtime: number) => viaCallback<void>((done) => fs.futimes(fd, atime, mtime, done)),
+  close: (fd: number) => viaCallback<void>((done) => fs.close(fd, done)),
 };
+
+/** Open for reading without following a final link (files and directories alike): the handle for fchmod/futimes. */
+const NO_FOLLOW_READ = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW;
 
 export class NodeFileSystem implements FileSystem, SyncCopyOps {
   readdirSync(path: string): string[] {
@@ -136,13 +143,30 @@ export class NodeFileSystem implements FileSystem, SyncCopyOps {
    * temporary): no link check is needed, unlike `setAttributes`.
    */
   setCreatedFileAttributesSync(path: string, mode: number, mtimeNs: bigint): void {
+    const seconds = secondsFromNs(utimesAim(mtimeNs));
+    let fd: number | undefined;
     try {
-      const at = native(path);
-      fs.chmodSync(at, mode & 0o7777);
-      const seconds = secondsFromNs(utimesAim(mtimeNs));
-      fs.utimesSync(at, seconds, seconds);
+      // Through a descriptor opened without following a link: chmod/utimes by path would
+      // follow a temporary that someone swapped for a link and change the link's target.
+      fd = fs.openSync(native(path), NO_FOLLOW_READ);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EACCES') throw toFsError(err, 'setAttributes', path);
+    }
+    try {
+      if (fd !== undefined) {
+        fs.fchmodSync(fd, mode & 0o7777);
+        fs.futimesSync(fd, seconds, seconds);
+      } else {
+        // A file its owner may not read (mode 0200, conduit not root): only the path is left.
+        // RACE: a temporary swapped for a link between its creation and here is followed.
+        const at = native(path);
+        fs.chmodSync(at, mode & 0o7777);
+        fs.utimesSync(at, seconds, seconds);
+      }
     } catch (err) {
       throw toFsError(err, 'setAttributes', path);
+    } finally {
+      if (fd !== undefined) fs.closeSync(fd);
     }
   }
 
@@ -278,22 +302,38 @@ export class NodeFileSystem implements FileSystem, SyncCopyOps {
   }
 
   async setAttributes(path: string, attributes: { readonly mode?: number; readonly mtimeNs?: bigint }): Promise<void> {
+    const seconds = attributes.mtimeNs === undefined ? undefined : secondsFromNs(utimesAim(attributes.mtimeNs));
+    let fd: number | undefined;
     try {
-      if (attributes.mode !== undefined) {
-        // chmod follows links and Linux has no lchmod, so links keep their (meaningless) mode.
-        // RACE: a path swapped for a link between this lstat and chmod would have its target chmod'ed;
-        // conduit only calls this on its own temporaries and the directories it just made.
-        const st = await call.lstat(path);
-        if (!st.isSymbolicLink()) await call.chmod(path, attributes.mode & 0o7777);
-      }
-      if (attributes.mtimeNs !== undefined) {
-        const seconds = secondsFromNs(utimesAim(attributes.mtimeNs));
+      // A descriptor opened without following a link, so neither chmod nor utimes can reach
+      // through a path swapped for a link (Linux has no lchmod). A link itself (ELOOP) keeps
+      // its meaningless mode and gets its mtime with lutimes.
+      fd = await call.open(path, NO_FOLLOW_READ);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ELOOP' && code !== 'EACCES') throw toFsError(err, 'setAttributes', path);
+      try {
+        if (code === 'EACCES' && attributes.mode !== undefined) {
+          // Unreadable to its owner (mode 0200 or 0300, conduit not root): only the path is left.
+          // RACE: a path swapped for a link between this lstat and chmod has its target chmod'ed.
+          const st = await call.lstat(path);
+          if (!st.isSymbolicLink()) await call.chmod(path, attributes.mode & 0o7777);
+        }
         // atime = the new mtime: deterministic, costs no extra stat or clock read, and a
         // freshly written copy's access time carries nothing a user could lose.
-        await call.lutimes(path, seconds, seconds);
+        if (seconds !== undefined) await call.lutimes(path, seconds, seconds);
+        return;
+      } catch (inner) {
+        throw toFsError(inner, 'setAttributes', path);
       }
+    }
+    try {
+      if (attributes.mode !== undefined) await call.fchmod(fd, attributes.mode & 0o7777);
+      if (seconds !== undefined) await call.futimes(fd, seconds, seconds);
     } catch (err) {
       throw toFsError(err, 'setAttributes', path);
+    } finally {
+      await call.close(fd).catch(() => undefined);
     }
   }
 

@@ -192,3 +192,59 @@ async function until(check: () => boolean, timeoutMs = 20_000): Promise<void> {
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+// Regression (issue 8 §2, "noticed"): chmod and utimes by path follow a final link, so a
+// temporary swapped for a link after its creation used to hand the link's target the
+// origin's mode and mtime — anywhere on the machine. Both setters now work through a
+// descriptor opened with O_NOFOLLOW.
+describe('NodeFileSystem attribute setters never follow a final link', () => {
+  const withVictim = async (run: (dir: string, victim: string, link: string) => Promise<void>) => {
+    const dir = await mkdtemp(join(tmpdir(), 'conduit-nofollow-'));
+    try {
+      const victim = join(dir, 'victim');
+      fsSync.writeFileSync(victim, 'not conduit\'s');
+      fsSync.chmodSync(victim, 0o600);
+      fsSync.utimesSync(victim, 1_000_000, 1_000_000);
+      const link = join(dir, '.f.conduit-tmp-0123456789ab-1');
+      fsSync.symlinkSync(victim, link);
+      await run(dir, victim, link);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  };
+  const unchanged = (victim: string) => {
+    const st = fsSync.statSync(victim);
+    expect(st.mode & 0o7777).toBe(0o600);
+    expect(st.mtimeMs).toBe(1_000_000_000);
+  };
+
+  it('setCreatedFileAttributesSync on a temporary swapped for a link fails and leaves the link target alone', async () => {
+    await withVictim(async (_dir, victim, link) => {
+      const fs = new NodeFileSystem();
+      expect(() => fs.setCreatedFileAttributesSync(link, 0o777, 1_700_000_000_000_000_000n)).toThrow(/ELOOP/);
+      unchanged(victim);
+    });
+  });
+
+  it('setAttributes on a link changes the link (mtime) and never its target (mode or mtime)', async () => {
+    await withVictim(async (_dir, victim, link) => {
+      const fs = new NodeFileSystem();
+      await fs.setAttributes(link, { mode: 0o777, mtimeNs: 1_700_000_000_000_000_000n });
+      unchanged(victim);
+      expect(fsSync.lstatSync(link).mtimeMs).toBe(1_700_000_000_000);
+    });
+  });
+
+  it('setAttributes on a file and a directory still sets exact mode and mtime', async () => {
+    await withVictim(async (dir) => {
+      const fs = new NodeFileSystem();
+      const sub = join(dir, 'sub');
+      fsSync.mkdirSync(sub);
+      await fs.setAttributes(sub, { mode: 0o750, mtimeNs: 1_600_000_000_000_000_000n });
+      await fs.setAttributes(join(dir, 'victim'), { mode: 0o640 });
+      expect(fsSync.statSync(sub).mode & 0o7777).toBe(0o750);
+      expect(fsSync.statSync(sub).mtimeMs).toBe(1_600_000_000_000);
+      expect(fsSync.statSync(join(dir, 'victim')).mode & 0o7777).toBe(0o640);
+    });
+  });
+});
