@@ -61,8 +61,8 @@ export function addConduitFlags(command: Command, purpose: 'add' | 'edit'): Comm
 
 /**
  * The conduit input the flags describe: only the fields the user gave, so
- * that `edit` changes exactly those. Numbers that do not parse stay strings
- * and fail validation with the text typed.
+ * that `edit` changes exactly those. Numbers not written as plain decimals
+ * stay strings and fail validation with the text typed.
  */
 export function flagsToInput(flags: Record<string, unknown>): Record<string, unknown> {
   const input: Record<string, unknown> = {};
@@ -77,10 +77,10 @@ export function flagsToInput(flags: Record<string, unknown>): Record<string, unk
   copy('conflict', 'conflict');
   copy('include', 'include');
   copy('exclude', 'exclude', (value) => (value === false ? [] : value));
-  copy('parallel', 'parallelTransfers', numberOrText);
-  copy('bandwidthLimit', 'bandwidthLimitMbps', (value) => (value === false ? null : numberOrText(value)));
-  copy('maxDelete', 'maxDeletePercent', numberOrText);
-  copy('verifyTimeout', 'verifyTimeoutSeconds', numberOrText);
+  copy('parallel', 'parallelTransfers', wholeNumberOrText);
+  copy('bandwidthLimit', 'bandwidthLimitMbps', (value) => (value === false ? null : decimalOrText(value)));
+  copy('maxDelete', 'maxDeletePercent', decimalOrText);
+  copy('verifyTimeout', 'verifyTimeoutSeconds', wholeNumberOrText);
   copy('checksum', 'checksum');
   copy('indexRules', 'useIndexRules');
   if (flags['disabled'] === true) input['enabled'] = false;
@@ -94,8 +94,20 @@ export function toFlagError(error: ConfigError): ConfigError {
   return flag === undefined ? error : error.renamed(flag);
 }
 
-function numberOrText(value: unknown): unknown {
-  if (typeof value !== 'string' || value.trim() === '') return value;
-  const number = Number(value);
-  return Number.isFinite(number) ? number : value;
+/**
+ * A flag's number, when it is written as plain decimal digits; anything else
+ * (`0x10`, `4e0`, `' 4'`, `4.0`, `''`, `Infinity`, which `Number()` would
+ * all take) stays text and fails validation showing what was typed.
+ */
+// A minus sign is kept, so that `-1` is refused by the range check with the number shown.
+const WHOLE_NUMBER_TEXT = /^-?[0-9]+$/;
+const DECIMAL_TEXT = /^-?(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)$/;
+
+export function wholeNumberOrText(value: unknown): unknown {
+  return typeof value === 'string' && WHOLE_NUMBER_TEXT.test(value) ? Number(value) : value;
+}
+
+/** As `wholeNumberOrText`, also with a fraction (`12.5`, `.5`): for the bandwidth limit and the delete percentage. */
+export function decimalOrText(value: unknown): unknown {
+  return typeof value === 'string' && DECIMAL_TEXT.test(value) ? Number(value) : value;
 }

@@ -20,6 +20,8 @@ export interface CommandContext {
    * command when it returns.
    */
   openStore(configDatabase?: string | null): Promise<Store>;
+  /** The database file `openStore(configDatabase)` would open, without opening (or creating) it. */
+  databasePath(configDatabase?: string | null): string;
 }
 
 /** The database file a command uses (SPEC §11). */
@@ -57,6 +59,7 @@ export function createContext(options: ContextOptions): { context: CommandContex
       opened.push(store);
       return store;
     },
+    databasePath: (configDatabase) => resolveDatabasePath(options.db, process.env, cwd, configDatabase),
   };
   return {
     context,

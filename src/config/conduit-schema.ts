@@ -31,6 +31,15 @@ export const CONDUIT_FIELDS = [
   'parallelTransfers', 'bandwidthLimitMbps', 'maxDeletePercent', 'checksum', 'versioning', 'verifyTimeoutSeconds',
 ] as const;
 
+/**
+ * The fields that hold whole numbers: a config file must write them in digits
+ * (`4`, not `4.0` or `4e0`, which JSON.parse would turn into 4 unseen).
+ */
+export const WHOLE_NUMBER_FIELDS = {
+  conduit: ['parallelTransfers', 'verifyTimeoutSeconds'],
+  versioning: ['keepDays'],
+} as const;
+
 export const NAME_PATTERN = /^[A-Za-z0-9._-]+$/;
 
 const oneOf = (values: readonly string[]): string => values.join(' | ');

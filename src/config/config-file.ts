@@ -2,7 +2,10 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import type { ConduitSpec } from './conduit-spec.js';
-import { ConfigError, describeValue } from './config-error.js';
+import { ConfigError, describeValue, formatFieldPath } from './config-error.js';
+import { WHOLE_NUMBER_FIELDS } from './conduit-schema.js';
+import { scanJsonText } from './json-text.js';
+import { ownFilesOf } from './own-files.js';
 import { checkTargetsApart, specToInput, validateConduit } from './validate-conduit.js';
 import { issueToConfigError } from './zod-issues.js';
 
@@ -44,12 +47,19 @@ export interface ParseConfigOptions {
   readonly baseDir: string;
   /** Conduits already stored: a conduit of the file may not overlap the target of one it does not replace (by name). */
   readonly existing?: readonly ConduitSpec[];
+  /**
+   * The database the conduits go into (the one actually opened: `--db` may
+   * override the file's `database`): no root may contain it or its companions (SPEC §4).
+   */
+  readonly databasePath?: string;
 }
 
 /** Reads and validates a config file; the whole file is checked before anything can be applied. */
-export function loadConfigFile(file: string, existing?: readonly ConduitSpec[]): ConduitConfig {
+export function loadConfigFile(file: string, existing?: readonly ConduitSpec[], databasePath?: string): ConduitConfig {
   const raw = readConfigJson(file);
-  return placed(file, () => validateConfig(raw, { baseDir: configBaseDir(file), ...(existing ? { existing } : {}) }));
+  return placed(file, () => validateConfig(raw, {
+    baseDir: configBaseDir(file), ...(existing ? { existing } : {}), ...(databasePath === undefined ? {} : { databasePath }),
+  }));
 }
 
 /** Validates config text (JSON). Throws `ConfigError` placed at `options.place`. */
@@ -80,13 +90,38 @@ export function readConfigJson(file: string): unknown {
   return parseConfigJson(text, file);
 }
 
+/**
+ * Parses config text as strict JSON: besides what JSON.parse refuses, a key
+ * given twice in one object (JSON.parse would keep the last silently) and a
+ * whole-number field written with a fraction or exponent (`4.0`, `4e0`).
+ */
 export function parseConfigJson(text: string, place: string): unknown {
   const json = text.replace(/^\uFEFF/, '');
+  let value: unknown;
   try {
-    return JSON.parse(json);
+    value = JSON.parse(json);
   } catch (error) {
     throw new ConfigError('', jsonErrorDetail(json, error), place);
   }
+  const facts = scanJsonText(json);
+  if (facts.duplicate) {
+    const { path, firstLine, line } = facts.duplicate;
+    const where = firstLine === line ? `both on line ${line}` : `lines ${firstLine} and ${line}`;
+    throw new ConfigError(formatFieldPath(path), `expected each field once, got it twice (${where})`, place);
+  }
+  const inexact = facts.nonIntegerLiterals.find((literal) => isWholeNumberField(literal.path));
+  if (inexact) throw new ConfigError(formatFieldPath(inexact.path), `expected a whole number written in digits, got ${inexact.text}`, place);
+  return value;
+}
+
+/** The fields of a config file that hold whole numbers (counts, seconds, days, a port). */
+function isWholeNumberField(path: readonly (string | number)[]): boolean {
+  const [head, index, field, sub] = path;
+  if (path.length === 1) return head === 'maxConcurrentConduits';
+  if (path.length === 2) return head === 'api' && index === 'port';
+  if (head !== 'conduits' || typeof index !== 'number') return false;
+  if (path.length === 3) return (WHOLE_NUMBER_FIELDS.conduit as readonly unknown[]).includes(field);
+  return path.length === 4 && field === 'versioning' && (WHOLE_NUMBER_FIELDS.versioning as readonly unknown[]).includes(sub);
 }
 
 /** The database a parsed config names, resolved; null when it names none (or names it wrongly: validation reports that). */
@@ -111,9 +146,11 @@ export function validateConfig(raw: unknown, options: Omit<ParseConfigOptions, '
     throw issueToConfigError(parsed.error, raw, (path) => (path.length === 1 && path[0] === 'api' ? API_KEYS : CONFIG_KEYS));
   }
   const entries = parsed.data.conduits ?? [];
+  const ownFiles = options.databasePath === undefined ? undefined : ownFilesOf(options.databasePath);
+  const existingByName = new Map((options.existing ?? []).map((spec) => [spec.name, spec]));
   const conduits = entries.map((entry, index) => {
     try {
-      return validateConduit(entry, { baseDir: options.baseDir, ...previousOf(entry, options.existing) });
+      return validateConduit(entry, { baseDir: options.baseDir, ...previousOf(entry, existingByName), ...(ownFiles ? { ownFiles } : {}) });
     } catch (error) {
       throw error instanceof ConfigError ? error.within(`conduits[${index}]`) : error;
     }
@@ -140,9 +177,9 @@ export function configFileFor(conduits: readonly ConduitSpec[], database: string
   };
 }
 
-function previousOf(entry: unknown, existing: readonly ConduitSpec[] | undefined): { previous?: ConduitSpec } {
+function previousOf(entry: unknown, existing: ReadonlyMap<string, ConduitSpec>): { previous?: ConduitSpec } {
   const name = entry !== null && typeof entry === 'object' ? (entry as Record<string, unknown>)['name'] : undefined;
-  const previous = existing?.find((spec) => spec.name === name);
+  const previous = typeof name === 'string' ? existing.get(name) : undefined;
   return previous ? { previous } : {};
 }
 

@@ -1,8 +1,11 @@
+import { isAbsolute } from 'node:path';
 import type { ConduitSpec, VersioningSpec } from './conduit-spec.js';
 import { ConfigError, describeValue } from './config-error.js';
 import { CONDUIT_DEFAULTS, CONDUIT_FIELDS, conduitInputSchema } from './conduit-schema.js';
 import type { ConduitInput } from './conduit-schema.js';
-import { containsPath, pathKind, pathsOverlap, realPathOfExistingPart, resolvePath } from './paths.js';
+import { checkRootHoldsNoOwnFile, type OwnFile } from './own-files.js';
+import { PathTree } from './path-tree.js';
+import { containsPath, pathKind, realPathOfExistingPart, resolvePath } from './paths.js';
 import { issueToConfigError } from './zod-issues.js';
 
 export interface ValidateConduitOptions {
@@ -14,6 +17,12 @@ export interface ValidateConduitOptions {
    * right now (an unmounted drive must not block editing the schedule).
    */
   readonly previous?: ConduitSpec;
+  /**
+   * conduit's own files (`ownFilesOf(database)`), which neither root may
+   * contain (SPEC §4). Every caller that knows its database gives them; the
+   * service layer always does.
+   */
+  readonly ownFiles?: readonly OwnFile[];
 }
 
 /**
@@ -27,7 +36,7 @@ export function validateConduit(input: unknown, options: ValidateConduitOptions)
   if (!parsed.success) throw issueToConfigError(parsed.error, input, knownConduitKeys);
   const spec = withDefaults(parsed.data, options.baseDir);
   checkModeRules(parsed.data, spec);
-  checkRoots(spec, options.previous);
+  checkRoots(spec, options.previous, options.ownFiles);
   return spec;
 }
 
@@ -73,21 +82,19 @@ export function checkTargetsApart(
   others: readonly ConduitSpec[],
   label: (index: number) => string,
 ): void {
-  const seen: { spec: ConduitSpec; real: string; where: string }[] = others.map((spec) => ({
-    spec, real: realPathOfExistingPart(spec.target), where: `conduit "${spec.name}"`,
-  }));
+  const seen = new PathTree<{ spec: ConduitSpec; where: string }>();
+  for (const spec of others) seen.add(realPathOfExistingPart(spec.target), { spec, where: `conduit "${spec.name}"` });
   candidates.forEach((spec, index) => {
     const real = realPathOfExistingPart(spec.target);
-    const clash = seen.find((other) => pathsOverlap(other.real, real));
+    const where = label(index);
+    const clash = seen.firstOverlapping(real);
     if (clash) {
-      const where = label(index);
       throw new ConfigError(
         where === '' ? 'target' : `${where}.target`,
         `expected a target apart from the target of ${clash.where} (${clash.spec.target}), got ${describeValue(spec.target)}`,
       );
     }
-    const where = label(index);
-    seen.push({ spec, real, where: where === '' ? `conduit "${spec.name}"` : `${where} ("${spec.name}")` });
+    seen.add(real, { spec, where: where === '' ? `conduit "${spec.name}"` : `${where} ("${spec.name}")` });
   });
 }
 
@@ -127,7 +134,7 @@ function checkModeRules(input: ConduitInput, spec: ConduitSpec): void {
   }
 }
 
-function checkRoots(spec: ConduitSpec, previous: ConduitSpec | undefined): void {
+function checkRoots(spec: ConduitSpec, previous: ConduitSpec | undefined, ownFiles: readonly OwnFile[] | undefined): void {
   if (spec.source !== previous?.source) {
     const kind = pathKind(spec.source);
     if (kind === 'missing') throw new ConfigError('source', `expected an existing directory, got ${describeValue(spec.source)} (it does not exist)`);
@@ -147,14 +154,47 @@ function checkRoots(spec: ConduitSpec, previous: ConduitSpec | undefined): void 
   }
   const source = realPathOfExistingPart(spec.source);
   const target = realPathOfExistingPart(spec.target);
+  // An error names the root this change moved: `edit x --source <its target>` is a mistake in --source.
+  const sourceMoved = spec.source !== previous?.source;
+  const targetMoved = spec.target !== previous?.target;
   if (source === target) {
+    if (sourceMoved && !targetMoved) throw new ConfigError('source', `expected a directory other than the target, got ${describeValue(spec.source)}`);
     throw new ConfigError('target', `expected a directory other than the source, got ${describeValue(spec.target)}`);
   }
   if (containsPath(source, target)) {
+    if (sourceMoved && !targetMoved) {
+      throw new ConfigError('source', `expected a directory that does not contain the target (${spec.target}), got ${describeValue(spec.source)}`);
+    }
     throw new ConfigError('target', `expected a directory outside the source (${spec.source}), got ${describeValue(spec.target)}`);
   }
   if (containsPath(target, source)) {
+    if (targetMoved && !sourceMoved) {
+      throw new ConfigError('target', `expected a directory that does not contain the source (${spec.source}), got ${describeValue(spec.target)}`);
+    }
     throw new ConfigError('source', `expected a directory outside the target (${spec.target}), got ${describeValue(spec.source)}`);
+  }
+  if (ownFiles) {
+    checkRootHoldsNoOwnFile('source', spec.source, ownFiles, source);
+    checkRootHoldsNoOwnFile('target', spec.target, ownFiles, target);
+  }
+  if (spec.versioning && isAbsolute(spec.versioning.dir)) checkAbsoluteVersioningDir(spec, source, target);
+}
+
+/**
+ * An absolute versioning dir (SPEC §6) receives the old versions of both
+ * sides' files under their relative paths. Inside (or at) the source, a
+ * one-way conduit would write into the source it must never touch; holding a
+ * root, versions would land inside that root under other names and be synced
+ * or deleted as user files. Inside the target it is fine: the scan excludes
+ * it. One rule for every mode, so a mode change cannot make it unsafe.
+ */
+function checkAbsoluteVersioningDir(spec: ConduitSpec, source: string, target: string): void {
+  const dir = realPathOfExistingPart(resolvePath(spec.versioning!.dir, '/'));
+  if (containsPath(source, dir) || containsPath(dir, source) || containsPath(dir, target)) {
+    throw new ConfigError(
+      'versioning.dir',
+      `expected a directory outside the source (${spec.source}) and not holding either root, got ${describeValue(spec.versioning!.dir)}`,
+    );
   }
 }
 

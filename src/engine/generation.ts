@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { isAbsolute, join, relative } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { conflictStamp } from '../core/conflict-name.js';
 import { filesToHash } from '../core/content-check.js';
 import type { Baseline, Entry, FileEntry, Side, Snapshot } from '../core/entry.js';
@@ -26,6 +26,9 @@ import { tempTokenFor } from './temp-name.js';
 import { createThrottle } from './throttle.js';
 import { executePlan, POOLED_COPY_MAX_BYTES, type TransferProgress } from './transfer.js';
 import { pruneVersions, versionStamp, versionsAnchorFor, versionsDirFor } from './versioning.js';
+// Real paths of local roots and of the (always local) database, for the scan's excludes.
+import { ownFilesInside } from '../config/own-files.js';
+import { relativePathsInside } from '../config/paths.js';
 
 /**
  * One generation of one conduit, end to end (DESIGN's pipeline): guards,
@@ -174,7 +177,7 @@ async function generate(
   const overlap = rootsOverlap(roots.source, roots.target);
   if (overlap) throw new Refusal(overlap, 'failed');
   progress({ phase: 'scanning', actionsDone: 0, actionsTotal: 0, bytesDone: 0, bytesTotal: 0 });
-  const options = await scanOptionsFor(fs, conduit, request.onlyPaths);
+  const options = await scanOptionsFor(fs, conduit, request.onlyPaths, store.path);
   // The scans run in workers: start them first, and load the baseline on this thread meanwhile.
   const scans = Promise.all([scanRoot(fs, roots.source, options), scanRoot(fs, roots.target, options)]);
   scans.catch(() => undefined); // awaited below; a load failure must not leave it unhandled
@@ -304,8 +307,13 @@ function copyWorkersFor(fs: FileSystem, plan: Plan, conduit: ConduitRow, throttl
   return fs.openCopyBatches(Math.min(conduit.parallelTransfers, availableParallelism())) ?? undefined;
 }
 
-/** Filter rules for this conduit: include/exclude, index rules with both roots' `.conduitignore`, and the versioning directory. */
-export async function scanOptionsFor(fs: FileSystem, conduit: ConduitRow, onlyPaths?: readonly string[]): Promise<ScanOptions> {
+/**
+ * Filter rules for this conduit: include/exclude, index rules with both
+ * roots' `.conduitignore`, the versioning directory, and conduit's own files
+ * (the database at `databasePath`, its -wal/-shm/-journal, the token file)
+ * wherever they lie inside a root.
+ */
+export async function scanOptionsFor(fs: FileSystem, conduit: ConduitRow, onlyPaths?: readonly string[], databasePath?: string): Promise<ScanOptions> {
   const conduitIgnoreText: string[] = [];
   if (conduit.useIndexRules) {
     for (const root of [conduit.source, conduit.target]) {
@@ -316,21 +324,23 @@ export async function scanOptionsFor(fs: FileSystem, conduit: ConduitRow, onlyPa
       }
     }
   }
-  const extraExcludes = conduit.versioning ? versioningExcludes(conduit.versioning.dir, [conduit.source, conduit.target]) : [];
+  const roots = [conduit.source, conduit.target];
+  const extraExcludes = [
+    ...(conduit.versioning ? versioningExcludes(conduit.versioning.dir, roots) : []),
+    // SPEC §4, defence in depth: add/edit/import refuse such a root, but a database can be moved into a
+    // root later, or named with another --db at run time. Excluded on both sides alike: were the path
+    // visible in the other root, reconcile would copy that file over conduit's own.
+    ...(databasePath === undefined ? [] : roots.flatMap((root) => ownFilesInside(root, databasePath)).map(pathPattern)),
+  ];
   const rules = buildRules({ include: conduit.include, exclude: conduit.exclude, useIndexRules: conduit.useIndexRules, conduitIgnoreText, extraExcludes });
   const tempToken = tempTokenFor(conduit.uuid);
   return onlyPaths ? { rules, onlyPaths, tempToken } : { rules, tempToken };
 }
 
-/** The versioning directory is never synced (SPEC §6): relative, or absolute but inside a root. */
+/** The versioning directory is never synced (SPEC §6): relative, or absolute but inside a root (as given, or through a symlink). */
 function versioningExcludes(dir: string, roots: readonly string[]): string[] {
   if (!isAbsolute(dir)) return [pathPattern(dir)];
-  const out: string[] = [];
-  for (const root of roots) {
-    const rel = relative(root, dir);
-    if (rel !== '' && !rel.startsWith('..') && !isAbsolute(rel)) out.push(pathPattern(rel));
-  }
-  return out;
+  return [...new Set(roots.flatMap((root) => relativePathsInside(root, dir)))].map(pathPattern);
 }
 
 /** Versions older than `keepDays` go (SPEC §6). A failure to prune never fails the generation. */

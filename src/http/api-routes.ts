@@ -1,9 +1,6 @@
 import { isAbsolute } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import type { ConduitSpec } from '../config/conduit-spec.js';
 import { describeValue } from '../config/config-error.js';
-import { pathsOverlap, realPathOfExistingPart } from '../config/paths.js';
-import { mergeConduitPatch, validateConduit } from '../config/validate-conduit.js';
 import { isConduitBusy } from '../db/lease.js';
 import {
   addConduit, editConduit, removeConduit, requireConduit,
@@ -31,10 +28,9 @@ export function registerApiRoutes(app: FastifyInstance, service: ConduitService)
 
   app.get('/api/conduits', async () => store.listConduits().map(conduitView));
 
+  // addConduit/editConduit validate everything, the own-files rule (SPEC §4) included, before writing.
   app.post('/api/conduits', async (request, reply) => {
-    const body = objectBody(request.body);
-    const spec = validateConduit(requireAbsoluteRoots(body), { baseDir: API_BASE_DIR });
-    refuseProtectedPaths(spec, service.protectedPaths());
+    const body = requireAbsoluteRoots(objectBody(request.body));
     const row = addConduit(store, body, { baseDir: API_BASE_DIR });
     service.conduitChanged(row.name);
     return reply.code(201).send(conduitView(row));
@@ -45,7 +41,6 @@ export function registerApiRoutes(app: FastifyInstance, service: ConduitService)
   app.patch<{ Params: { name: string } }>('/api/conduits/:name', async (request) => {
     const existing = requireConduit(store, request.params.name);
     const patch = requireAbsoluteRoots(objectBody(request.body));
-    refuseProtectedPaths(mergeConduitPatch(existing, patch, { baseDir: API_BASE_DIR }), service.protectedPaths());
     const row = editConduit(store, existing.name, patch, { baseDir: API_BASE_DIR });
     service.conduitChanged(existing.name);
     if (row.name !== existing.name) service.conduitChanged(row.name);
@@ -141,21 +136,4 @@ function requireAbsoluteRoots(body: Record<string, unknown>): Record<string, unk
     }
   }
   return body;
-}
-
-/**
- * A conduit whose root is, contains or lies inside the service's own data
- * (the database, its WAL files, the token file) would copy, overwrite or
- * delete them: refused before anything is written.
- */
-function refuseProtectedPaths(spec: ConduitSpec, protectedPaths: readonly string[]): void {
-  for (const field of ['source', 'target'] as const) {
-    const root = realPathOfExistingPart(spec[field]);
-    for (const path of protectedPaths) {
-      const guarded = realPathOfExistingPart(path);
-      if (pathsOverlap(root, guarded)) {
-        throw badRequest(field, `expected a directory apart from conduit's own data (${guarded}), got ${describeValue(spec[field])}`);
-      }
-    }
-  }
 }

@@ -25,6 +25,8 @@ export interface AppOptions {
   readonly env: NodeJS.ProcessEnv;
   /** Opens the store the CLI's rules pick (`--db`, `CONDUIT_DB`, the config's `database`, `./conduit.db`). */
   openStore(configDatabase: string | null): Promise<Store>;
+  /** The file `openStore` would open, without opening it: lets a bad config be refused before a database is created. */
+  databasePath?(configDatabase: string | null): string;
   /** Tuning for tests and the benchmark. */
   readonly runtime?: Partial<Pick<RuntimeOptions, 'aggregator' | 'fullScanEveryMs' | 'rootPollMs' | 'cutAfterMs'>>;
 }
@@ -47,8 +49,12 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
   const raw = file === undefined ? undefined : readConfigJson(file);
   // Checked once before the database is even opened (a bad file must not create one), and again
   // below against the stored conduits (targets must not overlap those the file does not replace).
-  const preliminary = file === undefined ? null : placed(file, () => validateConfig(raw, { baseDir: configBaseDir(file) }));
-  const store = await options.openStore(file === undefined ? null : configDatabase(raw, configBaseDir(file)));
+  const named = file === undefined ? null : configDatabase(raw, configBaseDir(file));
+  const database = options.databasePath?.(named);
+  const preliminary = file === undefined ? null : placed(file, () => validateConfig(raw, {
+    baseDir: configBaseDir(file), ...(database === undefined ? {} : { databasePath: database }),
+  }));
+  const store = await options.openStore(named);
   const host = options.host ?? preliminary?.api.host ?? CONFIG_DEFAULTS.api.host;
   // SPEC §12: a non-loopback bind needs a token the admin has configured (one generated now would be
   // known to nobody); refused before the config is imported or anything runs.
@@ -57,7 +63,8 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
   }
   let config: ConduitConfig | null = null;
   if (file !== undefined) {
-    config = placed(file, () => validateConfig(raw, { baseDir: configBaseDir(file), existing: store.listConduits() }));
+    // No root may contain conduit's own files (SPEC §4): checked against the database actually opened.
+    config = placed(file, () => validateConfig(raw, { baseDir: configBaseDir(file), existing: store.listConduits(), databasePath: store.path }));
     const imported = importConduits(store, config.conduits);
     log.info({ file, database: store.path, created: imported.created, updated: imported.updated }, 'config imported');
   }
@@ -91,7 +98,7 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
       log.info({ file }, 'SIGHUP: re-reading the config file');
       try {
         const again = readConfigJson(file);
-        const next = placed(file, () => validateConfig(again, { baseDir: configBaseDir(file), existing: store.listConduits() }));
+        const next = placed(file, () => validateConfig(again, { baseDir: configBaseDir(file), existing: store.listConduits(), databasePath: store.path }));
         const imported = importConduits(store, next.conduits);
         service.setMaxConcurrentConduits(next.maxConcurrentConduits);
         for (const row of imported.rows) service.conduitChanged(row.name);

@@ -1,7 +1,8 @@
 import type { ConduitSpec } from '../config/conduit-spec.js';
 import { ConfigError, describeValue } from '../config/config-error.js';
 import { configFileFor } from '../config/config-file.js';
-import { checkTargetsApart, mergeConduitPatch, validateConduit } from '../config/validate-conduit.js';
+import { ownFilesOf } from '../config/own-files.js';
+import { checkTargetsApart, mergeConduitPatch, validateConduit, type ValidateConduitOptions } from '../config/validate-conduit.js';
 import type { ConduitState } from '../core/vocabulary.js';
 import { StoreError } from '../db/store.js';
 import type { ConduitRow, Store } from '../db/store.js';
@@ -21,9 +22,13 @@ export interface ManageOptions {
   readonly baseDir: string;
 }
 
+/** What a conduit is validated with in this store: the base folder, and the store's own files (SPEC §4: no root may contain them). */
+function rulesOf(store: Store, options: ManageOptions): ValidateConduitOptions {
+  return { baseDir: options.baseDir, ownFiles: ownFilesOf(store.path) };
+}
 
 export function addConduit(store: Store, input: unknown, options: ManageOptions): ConduitRow {
-  const spec = validateConduit(input, options);
+  const spec = validateConduit(input, rulesOf(store, options));
   if (store.getConduit(spec.name)) throw nameTaken(spec.name);
   checkTargetsApart([spec], store.listConduits(), () => '');
   let row: ConduitRow;
@@ -40,7 +45,7 @@ export function addConduit(store: Store, input: unknown, options: ManageOptions)
 /** Merges `patch` (the fields to change; `null` clears a nullable one) into the named conduit and validates the whole. */
 export function editConduit(store: Store, name: string, patch: unknown, options: ManageOptions): ConduitRow {
   const existing = requireConduit(store, name);
-  const spec = mergeConduitPatch(existing, patch, options);
+  const spec = mergeConduitPatch(existing, patch, rulesOf(store, options));
   if (spec.name !== existing.name && store.getConduit(spec.name)) throw nameTaken(spec.name);
   checkTargetsApart([spec], store.listConduits().filter((other) => other.name !== existing.name), () => '');
   const updated = store.updateConduit(existing.name, spec);
@@ -70,8 +75,9 @@ export interface ImportResult {
 
 /**
  * Upserts validated conduits by name in one transaction. The caller validated
- * them against the store first (`loadConfigFile(file, store.listConduits())`),
- * so either all land or, on a store error, none.
+ * them against the store first (`validateConfig(raw, { existing:
+ * store.listConduits(), databasePath: store.path })`), so either all land
+ * or, on a store error, none.
  */
 export function importConduits(store: Store, specs: readonly ConduitSpec[]): ImportResult {
   const before = new Set(store.listConduits().map((row) => row.name));

@@ -131,3 +131,85 @@ describe('bad config files: nothing imported', () => {
     expectRejected(['import', 'nowhere.json'], 'nowhere.json: expected a readable config file, got "nowhere.json" (no such file)');
   });
 });
+
+describe('issue 8 §7: numbers are plain decimal text, or refused naming the flag', () => {
+  const withValue = (flag: string, value: string) => [...add(), flag, value];
+  test.each<[string, string, string]>([
+    ['--parallel', '0x10', '--parallel: expected a whole number from 1 to 64, got "0x10"'],
+    ['--parallel', '4e0', '--parallel: expected a whole number from 1 to 64, got "4e0"'],
+    ['--parallel', ' 4', '--parallel: expected a whole number from 1 to 64, got " 4"'],
+    ['--parallel', '4.0', '--parallel: expected a whole number from 1 to 64, got "4.0"'],
+    ['--parallel', '', '--parallel: expected a whole number from 1 to 64, got ""'],
+    ['--parallel', '+4', '--parallel: expected a whole number from 1 to 64, got "+4"'],
+    ['--verify-timeout', '3e1', '--verify-timeout: expected a whole number from 1 to 3600, got "3e1"'],
+    ['--max-delete', '1e1', '--max-delete: expected a number from 0 to 100, got "1e1"'],
+    ['--max-delete', '0x10', '--max-delete: expected a number from 0 to 100, got "0x10"'],
+    ['--max-delete', '50 ', '--max-delete: expected a number from 0 to 100, got "50 "'],
+    ['--bandwidth-limit', '0x10', '--bandwidth-limit: expected null or a number > 0 (megabits per second), got "0x10"'],
+    ['--bandwidth-limit', '1e3', '--bandwidth-limit: expected null or a number > 0 (megabits per second), got "1e3"'],
+    ['--bandwidth-limit', 'Infinity', '--bandwidth-limit: expected null or a number > 0 (megabits per second), got "Infinity"'],
+  ])('%s %j', (flag, value, message) => {
+    expectRejected(withValue(flag, value), message);
+  });
+
+  test('edit takes the same rule', () => {
+    expectRejected(['edit', 'existing', '--parallel', '0x10'], '--parallel: expected a whole number from 1 to 64, got "0x10"');
+  });
+
+  test('plain decimals are still accepted: --parallel 08, --bandwidth-limit 12.5 and .5, --max-delete 12.5', () => {
+    const result = run(...add({ '--name': 'plain', '--target': 'plain-copy' }), '--parallel', '08', '--bandwidth-limit', '.5', '--max-delete', '12.5', '--json');
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ parallelTransfers: 8, bandwidthLimitMbps: 0.5, maxDeletePercent: 12.5 });
+    expect(run('remove', 'plain').code).toBe(0);
+  });
+
+  test('serve --port 4e0 is refused before anything starts', () => {
+    expectRejected(['serve', '--port', '4e0'], '--port: expected a port from 0 to 65535, got "4e0"');
+  });
+});
+
+describe('issue 8 §7: edit reports an error under the flag that changed', () => {
+  test('edit existing --source <its target>: under --source, not --target', () => {
+    expectRejected(['edit', 'existing', '--source', 'existing-dst'],
+      `--source: expected a directory other than the target, got "${p('existing-dst')}"`);
+  });
+
+  test('edit existing --target <its source>: under --target', () => {
+    expectRejected(['edit', 'existing', '--target', 'existing-src'],
+      `--target: expected a directory other than the source, got "${p('existing-src')}"`);
+  });
+});
+
+describe('issue 8 §7: config files are strict JSON', () => {
+  test('a duplicate key ("name" twice) is refused naming the field path and both lines', () => {
+    writeFileSync(p('dup.json'), '{\n  "conduits": [\n    { "name": "photos",\n      "name": "notes",\n      "source": "./photos", "target": "./photos-copy", "mode": "mirror" }\n  ]\n}\n');
+    expectRejected(['import', 'dup.json'], 'dup.json: conduits[0].name: expected each field once, got it twice (lines 3 and 4)');
+  });
+
+  test('a duplicate key at the top level ("conduits" twice: the first list would be silently dropped)', () => {
+    writeFileSync(p('dup-top.json'), '{ "conduits": [{ "name": "photos", "source": "./photos", "target": "./photos-copy", "mode": "mirror" }],\n  "conduits": [] }');
+    expectRejected(['import', 'dup-top.json'], 'dup-top.json: conduits: expected each field once, got it twice (lines 1 and 2)');
+  });
+
+  test('a whole-number field written as 4e0 or 4.0 is refused; other numbers are JSON numbers', () => {
+    const conduitText = (extra: string) => `{ "conduits": [{ "name": "photos", "source": "./photos", "target": "./photos-copy", "mode": "mirror", ${extra} }] }`;
+    writeFileSync(p('exp.json'), conduitText('"parallelTransfers": 4e0'));
+    expectRejected(['import', 'exp.json'], 'exp.json: conduits[0].parallelTransfers: expected a whole number written in digits, got 4e0');
+    writeFileSync(p('frac.json'), conduitText('"versioning": { "dir": ".v", "keepDays": 30.0 }'));
+    expectRejected(['import', 'frac.json'], 'frac.json: conduits[0].versioning.keepDays: expected a whole number written in digits, got 30.0');
+    writeFileSync(p('str.json'), conduitText('"parallelTransfers": " 4"'));
+    expectRejected(['import', 'str.json'], 'str.json: conduits[0].parallelTransfers: expected a whole number from 1 to 64, got " 4"');
+    writeFileSync(p('port.json'), `{ "api": { "port": 7.42e3 }, ${conduitText('"parallelTransfers": 4').slice(1)}`);
+    expectRejected(['import', 'port.json'], 'port.json: api.port: expected a whole number written in digits, got 7.42e3');
+  });
+});
+
+describe('issue 8 §7: an absolute versioning dir inside the source is refused', () => {
+  test('import of a mirror whose versioning.dir lies in the source (the mirror would move the target\'s old versions into the source)', () => {
+    writeFileSync(p('vers.json'), JSON.stringify({
+      conduits: [{ name: 'photos', source: './photos', target: './photos-copy', mode: 'mirror', versioning: { dir: p('photos/.old'), keepDays: 7 } }],
+    }));
+    expectRejected(['import', 'vers.json'],
+      `vers.json: conduits[0].versioning.dir: expected a directory outside the source (${p('photos')}) and not holding either root, got "${p('photos/.old')}"`);
+  });
+});

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ConfigError } from '../../src/config/config-error.js';
-import { configDatabase, configFileFor, loadConfigFile, parseConfigText } from '../../src/config/config-file.js';
+import { configDatabase, configFileFor, loadConfigFile, parseConfigText, readConfigJson } from '../../src/config/config-file.js';
+import { repoRoot } from '../cli/cli-harness.js';
 
 let root: string;
 beforeAll(() => {
@@ -107,5 +108,61 @@ describe('config file', () => {
     expect(configDatabase({ database: 'db/c.db' }, root)).toBe(join(root, 'db/c.db'));
     expect(configDatabase({ database: 7 }, root)).toBeNull();
     expect(configDatabase([], root)).toBeNull();
+  });
+});
+
+describe('issue 8 §7: strict JSON in config files', () => {
+  const entry = '"name": "a", "source": "./photos", "target": "./a-copy", "mode": "mirror"';
+
+  test('a key given twice anywhere is refused, naming its path and lines (JSON.parse would keep the last silently)', () => {
+    expect(errorOf(`{ "conduits": [\n  { ${entry},\n    "name": "b" }\n] }`)).toBe('conduits.json: conduits[0].name: expected each field once, got it twice (lines 2 and 3)');
+    expect(errorOf(`{ "conduits": [{ ${entry}, "versioning": { "dir": ".v", "dir": ".w" } }] }`))
+      .toBe('conduits.json: conduits[0].versioning.dir: expected each field once, got it twice (both on line 1)');
+    expect(errorOf('{ "api": { "port": 1 }, "conduits": [], "api": { "port": 2 } }')).toBe('conduits.json: api: expected each field once, got it twice (both on line 1)');
+    // Written with an escape, it is still the same key.
+    expect(errorOf(`{ "conduits": [{ ${entry}, "n\\u0061me": "b" }] }`)).toBe('conduits.json: conduits[0].name: expected each field once, got it twice (both on line 1)');
+  });
+
+  test('the same key in different objects, and keys that only look alike, are fine', () => {
+    const config = parseConfigText(`{ "conduits": [{ ${entry} }, { ${entry.replace('"a"', '"b"').replace('a-copy', 'b-copy')}, "versioning": { "dir": ".v" } }] }`, { place: 'c', baseDir: root });
+    expect(config.conduits.map((c) => c.name)).toEqual(['a', 'b']);
+    expect(errorOf(`{ "conduits": [{ ${entry}, "Name": "x" }] }`)).toMatch(/^conduits\.json: conduits\[0\]\.Name: unknown field/);
+  });
+
+  test('whole-number fields must be written in digits; other numbers are any JSON number', () => {
+    for (const [field, written] of [['parallelTransfers', '4e0'], ['parallelTransfers', '4.0'], ['verifyTimeoutSeconds', '3E1'], ['parallelTransfers', '-0.0']] as const) {
+      expect(errorOf(`{ "conduits": [{ ${entry}, "${field}": ${written} }] }`)).toBe(`conduits.json: conduits[0].${field}: expected a whole number written in digits, got ${written}`);
+    }
+    expect(errorOf(`{ "conduits": [{ ${entry}, "versioning": { "dir": ".v", "keepDays": 1e1 } }] }`))
+      .toBe('conduits.json: conduits[0].versioning.keepDays: expected a whole number written in digits, got 1e1');
+    expect(errorOf('{ "api": { "port": 7.42e3 }, "conduits": [] }')).toBe('conduits.json: api.port: expected a whole number written in digits, got 7.42e3');
+    expect(errorOf('{ "maxConcurrentConduits": 2.0, "conduits": [] }')).toBe('conduits.json: maxConcurrentConduits: expected a whole number written in digits, got 2.0');
+    const config = parseConfigText(`{ "conduits": [{ ${entry}, "bandwidthLimitMbps": 1.25e1, "maxDeletePercent": 12.5, "parallelTransfers": 8 }] }`, { place: 'c', baseDir: root });
+    expect(config.conduits[0]).toMatchObject({ bandwidthLimitMbps: 12.5, maxDeletePercent: 12.5, parallelTransfers: 8 });
+  });
+
+  test('a number inside a string stays a string (and is refused as one)', () => {
+    expect(errorOf(`{ "conduits": [{ ${entry}, "parallelTransfers": " 4" }] }`)).toBe('conduits.json: conduits[0].parallelTransfers: expected a whole number from 1 to 64, got " 4"');
+    expect(errorOf(`{ "conduits": [{ ${entry}, "exclude": ["4e0", "a\\"b,c"], "parallelTransfers": 4e0 }] }`)).toMatch(/parallelTransfers: expected a whole number written in digits, got 4e0$/);
+  });
+});
+
+describe('issue 8 §3: the database a config file is imported into', () => {
+  test('no root may contain it (databasePath: the one actually opened)', () => {
+    mkdirSync(join(root, 'data'), { recursive: true });
+    const config = text({ conduits: [conduit('a', { target: './data' })] });
+    expect(() => parseConfigText(config, { place: 'c.json', baseDir: root, databasePath: join(root, 'data/conduit.db') }))
+      .toThrow(`c.json: conduits[0].target: expected a directory that does not contain conduit's own files, got "${join(root, 'data')}" (it contains the database, ${join(root, 'data/conduit.db')})`);
+    // A root inside the database's folder holds none of its files.
+    const inside = text({ conduits: [conduit('a', { target: './data/copy' })] });
+    expect(parseConfigText(inside, { place: 'c.json', baseDir: root, databasePath: join(root, 'data/conduit.db') }).conduits).toHaveLength(1);
+  });
+
+  test('the shipped conduits.example.json passes the rule with its own database', () => {
+    const example = join(repoRoot, 'conduits.example.json');
+    const raw = readConfigJson(example);
+    const config = loadConfigFile(example, [], configDatabase(raw, repoRoot) ?? undefined);
+    expect(config.database).toBe(join(repoRoot, 'conduit.db'));
+    expect(config.conduits.map((c) => c.name)).toEqual(['photos-backup', 'notes', 'reports']);
   });
 });

@@ -157,3 +157,71 @@ describe('checkTargetsApart and specToInput', () => {
     expect(validateConduit(input, { baseDir: '/' })).toEqual(spec);
   });
 });
+
+describe('issue 8 §7: an edit names the root it moved', () => {
+  const existing = () => validateConduit(base(), { baseDir: root });
+
+  test('--source onto the target is a mistake in source, not target', () => {
+    expect(() => mergeConduitPatch(existing(), { source: join(root, 'dst') }, { baseDir: root }))
+      .toThrow(new ConfigError('source', `expected a directory other than the target, got "${join(root, 'dst')}"`));
+  });
+
+  test('a source moved to a folder holding the target, and a target moved to a folder holding the source', () => {
+    expect(() => mergeConduitPatch(existing(), { source: root }, { baseDir: root }))
+      .toThrow(new ConfigError('source', `expected a directory that does not contain the target (${join(root, 'dst')}), got "${root}"`));
+    expect(() => mergeConduitPatch(existing(), { target: root }, { baseDir: root }))
+      .toThrow(new ConfigError('target', `expected a directory that does not contain the source (${join(root, 'src')}), got "${root}"`));
+  });
+
+  test('moving both roots at once keeps the add-time wording', () => {
+    expect(() => mergeConduitPatch(existing(), { source: join(root, 'other'), target: join(root, 'other') }, { baseDir: root }))
+      .toThrow(/^target: expected a directory other than the source/);
+  });
+});
+
+describe('issue 8 §7: an absolute versioning dir', () => {
+  const withVersions = (dir: string, extra: Record<string, unknown> = {}) => ({ ...base(), versioning: { dir, keepDays: 7 }, ...extra });
+  const refused = (dir: string) => `versioning.dir: expected a directory outside the source (${join(root, 'src')}) and not holding either root, got "${dir}"`;
+
+  test('inside the source is refused, for every mode (a mirror would move the target\'s old versions into the source)', () => {
+    expect(messageOf(withVersions(join(root, 'src/.versions')))).toBe(refused(join(root, 'src/.versions')));
+    expect(messageOf(withVersions(join(root, 'src/.versions'), { mode: 'bidirectional' }))).toBe(refused(join(root, 'src/.versions')));
+    expect(messageOf(withVersions(join(root, 'src')))).toBe(refused(join(root, 'src')));
+  });
+
+  test('inside the source through a symlink is refused too', () => {
+    expect(messageOf(withVersions(join(root, 'src-link/inner/.v')))).toBe(refused(join(root, 'src-link/inner/.v')));
+  });
+
+  test('holding either root is refused (versions would land inside the root under other names)', () => {
+    expect(messageOf(withVersions(root))).toBe(refused(root));
+    expect(messageOf(withVersions(join(root, 'dst')))).toBe(refused(join(root, 'dst')));
+  });
+
+  test('inside the target (excluded from the scan) or elsewhere is accepted; relative dirs are unchanged', () => {
+    expect(validateConduit(withVersions(join(root, 'dst/.versions')), { baseDir: root }).versioning?.dir).toBe(join(root, 'dst/.versions'));
+    expect(validateConduit(withVersions(join(root, 'other/versions')), { baseDir: root }).versioning?.dir).toBe(join(root, 'other/versions'));
+    expect(validateConduit(withVersions('.versions'), { baseDir: root }).versioning?.dir).toBe('.versions');
+  });
+
+  test('an edit that moves the source around an existing versioning dir is refused the same way', () => {
+    const stored = validateConduit(withVersions(join(root, 'other/versions')), { baseDir: root });
+    expect(() => mergeConduitPatch(stored, { source: join(root, 'other') }, { baseDir: root })).toThrow(/^versioning\.dir: expected a directory outside the source/);
+  });
+});
+
+describe('checkTargetsApart on many conduits', () => {
+  test('finds the earliest clash, whatever the order of the paths', () => {
+    const spec = (name: string, target: string) => ({ ...validateConduit(base(), { baseDir: root }), name, target });
+    const others = [spec('z', '/data/b'), spec('y', '/data/a/deep/er')];
+    // Holding an earlier one, inside an earlier one, equal to an earlier one: the first stored wins the message.
+    expect(() => checkTargetsApart([spec('n', '/data/a')], others, () => '')).toThrow(/target of conduit "y" \(\/data\/a\/deep\/er\)/);
+    expect(() => checkTargetsApart([spec('n', '/data/b/c')], others, () => '')).toThrow(/target of conduit "z"/);
+    expect(() => checkTargetsApart([spec('n', '/data')], others, () => '')).toThrow(/target of conduit "z"/);
+    expect(() => checkTargetsApart([spec('n', '/data/a/deep')], others, () => '')).toThrow(/target of conduit "y"/);
+    // Siblings sharing a name prefix do not overlap.
+    expect(() => checkTargetsApart([spec('n', '/data/a/dee'), spec('m', '/data/bb'), spec('o', '/data/a/deep/erx')], others, (i) => `conduits[${i}]`)).not.toThrow();
+    expect(() => checkTargetsApart([spec('n', '/x/1'), spec('m', '/x/2'), spec('o', '/x')], [], (i) => `conduits[${i}]`))
+      .toThrow(/^conduits\[2\]\.target: expected a target apart from the target of conduits\[0\] \("n"\)/);
+  });
+});

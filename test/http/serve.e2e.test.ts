@@ -109,9 +109,10 @@ describe('conduit serve: HTTP API end to end', () => {
     const body = { name: 'docs', source: folders.source, target: folders.target, mode: 'mirror' };
     expect((await api.request('POST', '/api/conduits', { body, token: 'not-the-token' })).status).toBe(401);
     expect((await api.request('POST', '/api/conduits', { body, token })).status).toBe(201);
-    // The data directory is the service's own: no conduit may point into it.
-    const intoData = await api.request('POST', '/api/conduits', { body: { ...body, name: 'bad', target: join(dir, 'data', 'copy') }, token });
-    expect({ status: intoData.status, field: intoData.json.field }).toEqual({ status: 400, field: 'target' });
+    // The data directory holds the service's own files: no root may contain them (a folder inside it is fine).
+    const atData = await api.request('POST', '/api/conduits', { body: { ...body, name: 'bad', target: join(dir, 'data') }, token });
+    expect({ status: atData.status, field: atData.json.field }).toEqual({ status: 400, field: 'target' });
+    expect(atData.json.error).toContain(database);
     expect(served.stderr()).not.toContain(token);
   });
 });

@@ -11,11 +11,13 @@ import type { CommandContext } from '../context.js';
 export async function run(context: CommandContext, [file = '']: string[]): Promise<void> {
   const raw = readConfigJson(file);
   const baseDir = configBaseDir(file);
+  const database = configDatabase(raw, baseDir);
   // Validated once before the database is opened, so a bad file never creates one; then again
   // against the stored conduits (targets must not overlap those the file does not replace).
-  placed(file, () => validateConfig(raw, { baseDir }));
-  const store = await context.openStore(configDatabase(raw, baseDir));
-  const config = placed(file, () => validateConfig(raw, { baseDir, existing: store.listConduits() }));
+  // Both times no root may contain the database actually used (`--db` overrides the file's).
+  placed(file, () => validateConfig(raw, { baseDir, databasePath: context.databasePath(database) }));
+  const store = await context.openStore(database);
+  const config = placed(file, () => validateConfig(raw, { baseDir, existing: store.listConduits(), databasePath: store.path }));
   const result = importConduits(store, config.conduits);
   context.logger.info({ file, created: result.created, updated: result.updated }, 'config imported');
   if (context.json) {

@@ -35,6 +35,7 @@ export async function run(context: CommandContext, _args: string[], flags: Recor
       logger: context.logger,
       env: context.env,
       openStore: (database) => context.openStore(database),
+      databasePath: (database) => context.databasePath(database),
     });
     if (reloadWhenUp) app.reload();
     context.logger.info({ url: app.url, database: app.service.store.path }, 'conduit serve is up');

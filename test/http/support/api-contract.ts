@@ -266,16 +266,26 @@ export function apiContract(open: OpenHarness): void {
       });
     }
 
-    it('a root pointing at the service\'s own database or data directory is refused (source, target, and by PATCH)', async () => {
+    it('a root holding the service\'s database is refused by POST and PATCH (source, target), 400 naming the field and the file', async () => {
+      const database = join(service.dataDir, 'conduit.db');
       const atDatabase = await api.request('POST', '/api/conduits', { body: conduitBody({ source: service.dataDir }) });
       expectError(atDatabase, 400, 'source');
-      const intoData = await api.request('POST', '/api/conduits', { body: conduitBody({ target: join(service.dataDir, 'copy') }) });
-      expectError(intoData, 400, 'target');
+      expect(atDatabase.json.error).toContain(database);
+      expectError(await api.request('POST', '/api/conduits', { body: conduitBody({ target: service.dataDir }) }), 400, 'target');
       expect(service.store.listConduits()).toEqual([]);
       addTestConduit(service, conduitBody());
-      const patched = await api.request('PATCH', '/api/conduits/docs', { body: { target: join(service.dataDir, 'x') } });
+      const patched = await api.request('PATCH', '/api/conduits/docs', { body: { target: service.dataDir } });
       expectError(patched, 400, 'target');
+      expect(patched.json.error).toContain(database);
       expect(service.store.getConduit('docs')?.target).toBe(folders.target);
+    });
+
+    it('a root inside the database\'s folder is accepted (it holds none of conduit\'s files): POST and PATCH', async () => {
+      const created = await api.request('POST', '/api/conduits', { body: conduitBody({ target: join(service.dataDir, 'copy') }) });
+      expect(created.status, JSON.stringify(created.json)).toBe(201);
+      const patched = await api.request('PATCH', '/api/conduits/docs', { body: { target: join(service.dataDir, 'elsewhere') } });
+      expect(patched.status, JSON.stringify(patched.json)).toBe(200);
+      expect(service.store.getConduit('docs')?.target).toBe(join(service.dataDir, 'elsewhere'));
     });
 
     it('bad PATCH, query, run and resolve inputs name their field', async () => {
