@@ -89,7 +89,6 @@ export function* copyViaTemp(r: CopyRequest): Generator<CopyStep, WriteResult, u
   }
   return yield* throughTemp(r, function* fill() {
     yield { op: 'copyFile', from: r.origin, to: r.temp };
-    yield* checkCreated(r);
     yield { op: 'setAttributes', path: r.temp, mode: r.originEntry.mode, mtimeNs: r.originEntry.mtimeNs };
     if (!sameFile((yield { op: 'lstat', path: r.origin }) as Entry | null, r.originEntry)) {
       return { status: 'skipped', reason: SKIP_REASON.changedDuringTransfer };
@@ -104,7 +103,6 @@ export function* linkViaTemp(r: LinkRequest): Generator<CopyStep, WriteResult, u
   if (!stillAsExpected((yield { op: 'lstat', path: r.dest }) as Entry | null, r.expected)) return MODIFIED;
   return yield* throughTemp(r, function* fill() {
     yield { op: 'symlink', linkTarget: r.link.linkTarget, path: r.temp };
-    yield* checkCreated(r);
     yield { op: 'setAttributes', path: r.temp, mtimeNs: r.link.mtimeNs };
     return null;
   });
@@ -131,8 +129,10 @@ function* throughTemp(w: TempWrite, fill: () => Generator<CopyStep, WriteResult 
     }
     if (early !== null) return early;
     // Checked before the re-verify as well as right before the rename: a destination seen through a
-    // swapped directory is a confinement error, not a mere "modified since scan".
-    yield* confine(w, 'rename', w.dest);
+    // swapped directory is a confinement error, not a mere "modified since scan". This is also the
+    // check after the temporary's creation (setting its attributes goes through an O_NOFOLLOW
+    // descriptor, harmless wherever the temporary is): see `undoIfSwapped`.
+    yield* undoIfSwapped(w, confine(w, 'rename', w.dest));
     const replaced = (yield { op: 'lstat', path: w.dest }) as Entry | null;
     if (!stillAsExpected(replaced, w.expected)) return MODIFIED;
     if (w.versioned && replaced !== null && (replaced.kind === 'file' || replaced.kind === 'symlink')) {
@@ -170,18 +170,19 @@ function* throughTemp(w: TempWrite, fill: () => Generator<CopyStep, WriteResult 
 }
 
 /**
- * The check after the temporary was created (and before its attributes are
- * set). Failing, it may mean the directory was swapped between the check
- * before the create and the create itself, and then the temporary was made
- * wherever the link points: it is conduit's own (exclusive create, a unique
- * name), so it is removed there, and nothing of conduit's stays outside the
- * root. Swapped after the create, the name resolves to nothing (the unlink
- * fails harmlessly) and the temporary stays inside the root, in the moved
- * directory, for the next generation to remove.
+ * The first check after the temporary was created. Failing, it may mean the
+ * directory was swapped between the check before the create and the create
+ * itself, and then the temporary was made wherever the link points: it is
+ * conduit's own (exclusive create, a unique name), so it is removed there, and
+ * nothing of conduit's stays outside the root. Swapped after the create, the
+ * name resolves to nothing (the unlink fails harmlessly) and the temporary
+ * stays inside the root, in the moved directory, for the next generation to
+ * remove. (One check here rather than one after the create and another before
+ * the rename: each costs an lstat per directory level, per file.)
  */
-function* checkCreated(w: TempWrite): Generator<CopyStep, void, unknown> {
+function* undoIfSwapped(w: TempWrite, check: Generator<CopyStep, void, unknown>): Generator<CopyStep, void, unknown> {
   try {
-    yield* confine(w, 'setAttributes', w.temp);
+    yield* check;
   } catch (err) {
     if (isConfinementError(err)) {
       try {
