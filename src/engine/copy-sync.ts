@@ -48,7 +48,7 @@ function perform(fs: SyncCopyOps, step: CopyStep): unknown {
     case 'symlink':
       throw new Error('copy workers write files only: links are written on the main thread');
     case 'setAside':
-      // transfer.ts never sends a versioned copy here; failing loudly beats copying without the version.
+      // transfer/batches.ts (`suitsCopyPool`) never sends a versioned copy here; failing loudly beats copying without the version.
       throw new Error('copy workers do not keep versions: versioned conduits copy on the main thread');
   }
 }

@@ -5,7 +5,7 @@ import { unpackSnapshot, type PackedSnapshot } from './snapshot-codec.js';
 
 /**
  * The node implementation's scan workers (NodeFileSystem `walkTree`): the
- * walk of scan.ts runs in a worker thread, where the synchronous calls that
+ * walk of scan/walk.ts runs in a worker thread, where the synchronous calls that
  * make it fast block only that thread; the service's event loop stays free,
  * and the two roots of a conduit scan in parallel on two cores. The worker
  * (scan-worker.ts) walks with its own NodeFileSystem, so it meets the disk

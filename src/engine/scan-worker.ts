@@ -1,6 +1,7 @@
 import { parentPort } from 'node:worker_threads';
 import { NodeFileSystem } from '../fs/node-file-system.js';
-import { walkCollected, type ScanOptions } from './scan.js';
+import type { ScanOptions } from './scan.js';
+import { walkCollected } from './scan/walk.js';
 import type { ScanReply } from './scan-pool.js';
 import { packEntries, transferablesOf } from './snapshot-codec.js';
 

@@ -40,7 +40,7 @@ export function packSnapshot(entries: Snapshot): PackedSnapshot {
   return packEntries([...entries.keys()], [...entries.values()]);
 }
 
-/** Pack parallel arrays (path i has entry i; each path once), as the scan worker's walk collects them (scan.ts `walkCollected`). */
+/** Pack parallel arrays (path i has entry i; each path once), as the scan worker's walk collects them (scan/walk.ts `walkCollected`). */
 export function packEntries(paths: readonly string[], list: readonly Entry[]): PackedSnapshot {
   const count = paths.length;
   if (list.length !== count) throw new Error(`packEntries: ${count} paths for ${list.length} entries`);

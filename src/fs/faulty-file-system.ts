@@ -1,5 +1,6 @@
 import type { Entry } from '../core/entry.js';
-import { walk, type ScanOptions, type ScanResult } from '../engine/scan.js';
+import type { ScanOptions, ScanResult } from '../engine/scan.js';
+import { walk } from '../engine/scan/walk.js';
 import type { WatchEvent, Watcher, WatchOptions } from '../watch/watcher.js';
 import { FsError, type CopyBatches, type CopyOptions, type FileSystem, type FsErrorCode } from './file-system.js';
 

@@ -117,7 +117,7 @@ export interface SyncCopyOps {
 
 export interface FileSystem {
   /**
-   * The scan walker's two calls (engine/scan.ts `walk`), used where a walk
+   * The scan walker's two calls (engine/scan/walk.ts `walk`), used where a walk
    * runs next to the disk: inside node's scan worker, inline in the in-memory
    * one and in a decorator that walks through its own hooks; also by the
    * versioning prune walk. Synchronous on purpose: the walk is the hot path,
@@ -151,7 +151,7 @@ export interface FileSystem {
   // ---- capabilities (see the top of this file) ----
 
   /**
-   * Walk one root into a ScanResult (engine/scan.ts `walk`: filters while
+   * Walk one root into a ScanResult (engine/scan/walk.ts `walk`: filters while
    * walking, never through a link, problems as data), or only
    * `options.onlyPaths` and their ancestors. Node walks in a scan worker,
    * memory inline. Disk trouble is data in the result (problem entries, the

@@ -2,7 +2,7 @@ import type { FileSystem } from './file-system.js';
 
 /**
  * Is `root` a directory now (the service's cheap poll for a conduit waiting
- * for its roots)? A root may be a symbolic link to a directory (scan.ts
+ * for its roots)? A root may be a symbolic link to a directory (scan/walk.ts
  * `checkRoot` accepts it): then `root/.` is asked, which the system resolves
  * through the link — the one place conduit looks through one, and only to
  * answer yes or no. Never throws.

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Snapshot } from '../../src/core/entry.js';
 import { buildRules, type RuleSources } from '../../src/engine/filters.js';
-import { scanInWorker, scanRoot, stopScanWorkers, walk } from '../../src/engine/scan.js';
+import { scanInWorker, scanRoot, stopScanWorkers } from '../../src/engine/scan.js';
+import { walk } from '../../src/engine/scan/walk.js';
 import { NodeFileSystem } from '../../src/fs/node-file-system.js';
 
 const nodeFs = new NodeFileSystem();

@@ -1,7 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import type { Entry, Snapshot } from '../../src/core/entry.js';
 import { buildRules, type RuleSources } from '../../src/engine/filters.js';
-import { scanRoot, walk, type ScanResult } from '../../src/engine/scan.js';
+import { scanRoot, type ScanResult } from '../../src/engine/scan.js';
+import { walk } from '../../src/engine/scan/walk.js';
 import { FaultyFileSystem } from '../../src/fs/faulty-file-system.js';
 import { MemoryFileSystem } from '../../src/fs/memory-file-system.js';
 

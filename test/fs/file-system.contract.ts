@@ -3,7 +3,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Entry } from '../../src/core/entry.js';
 import type { CopyRequest } from '../../src/engine/copy-protocol.js';
 import { buildRules } from '../../src/engine/filters.js';
-import { walk, type ScanOptions } from '../../src/engine/scan.js';
+import type { ScanOptions } from '../../src/engine/scan.js';
+import { walk } from '../../src/engine/scan/walk.js';
 import { FsError, type FileSystem, type FsErrorCode, type SyncCopyOps, type Throttle } from '../../src/fs/file-system.js';
 import type { WatchEvent } from '../../src/watch/watcher.js';
 
