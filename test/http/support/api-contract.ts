@@ -171,6 +171,26 @@ export function apiContract(open: OpenHarness): void {
     });
   });
 
+  describe('the generation lease', () => {
+    it('POST /api/conflicts/:id/resolve while another process holds the conduit\'s generation lease: 409 naming it, nothing changed', async () => {
+      mkdirSync(folders.target);
+      writeFiles(folders.target, { 'a.txt': 'the target edit' });
+      const row = addTestConduit(service, conduitBody({ mode: 'bidirectional', conflict: 'manual' }));
+      await service.requestSync('docs', { trigger: 'manual' });
+      const [open] = service.store.listConflicts({ conduit: 'docs' });
+      // Another host's process, as a row in the lease table (its liveness cannot be asked by pid from here).
+      const other = { id: 'another-process', pid: 4242, host: 'elsewhere', pidSpace: 'another-pid-space' };
+      expect(service.store.acquireLease(row.id, 'generation', other, 60_000)).toMatchObject({ acquired: true });
+
+      const response = await api.request('POST', `/api/conflicts/${open!.id}/resolve`, { body: { choice: 'source' } });
+
+      expectError(response, 409);
+      expect(response.json.error).toMatch(/^conduit docs is running in pid 4242 on host elsewhere since .*; nothing was changed/);
+      expect(readFileSync(join(folders.target, 'a.txt'), 'utf8')).toBe('the target edit');
+      expect(service.store.getConflict(open!.id)).toMatchObject({ resolution: 'unresolved' });
+    });
+  });
+
   describe('live events and metrics', () => {
     it('GET /api/events delivers started → progress → finished for a real run', async () => {
       addTestConduit(service, conduitBody());
