@@ -6,6 +6,7 @@ import { ConflictChangedError, openConflict, resolveConflict, type ResolveChoice
 import { interruptedExitCode } from '../../service/exit-code.js';
 import type { CommandContext } from '../context.js';
 import { UsageError } from '../usage-error.js';
+import { wholeNumberArgument } from '../number-argument.js';
 
 /**
  * `conduit resolve <conflict-id> --keep source|target|both [--wait]` or
@@ -14,8 +15,7 @@ import { UsageError } from '../usage-error.js';
  * line naming it (`--wait`: wait for it instead).
  */
 export async function run(context: CommandContext, [idText = '']: string[], flags: Record<string, unknown>): Promise<number | void> {
-  const id = Number(idText);
-  if (!Number.isInteger(id) || id < 1) throw new UsageError(`<conflict-id>: expected a conflict id (see conduit conflicts), got ${JSON.stringify(idText)}`);
+  const id = wholeNumberArgument('<conflict-id>', idText, 'a conflict id (see conduit conflicts)', { min: 1 });
   const keep = flags['keep'] as string | undefined;
   const dismiss = flags['dismiss'] === true;
   if ((keep === undefined) === !dismiss) throw new UsageError('resolve: give exactly one of --keep source|target|both and --dismiss');
