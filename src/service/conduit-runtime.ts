@@ -1,4 +1,3 @@
-import { dirname } from 'node:path';
 import { parseSchedule } from '../config/schedule.js';
 import type { Side } from '../core/entry.js';
 import type { Landed } from '../core/plan.js';
@@ -218,10 +217,6 @@ export class ConduitRuntime implements ConduitService {
 
   running(): readonly RunningGeneration[] {
     return [...this.runningNow.values()];
-  }
-
-  protectedPaths(): readonly string[] {
-    return [this.store.path, dirname(this.store.path)];
   }
 
   heldElsewhere(name: string): string | null {
