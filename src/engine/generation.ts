@@ -262,7 +262,7 @@ async function generate(
     await copyPool?.close();
   }
   progress({ phase: 'recording', actionsDone, actionsTotal: plan.actions.length, bytesDone, bytesTotal });
-  if (conduit.versioning) await pruneOldVersions(fs, conduit.versioning, roots, (request.now ?? (() => new Date()))());
+  if (conduit.versioning) await pruneOldVersions(fs, conduit.versioning, conduit.mode, roots, (request.now ?? (() => new Date()))());
   const directoryProblems = [...opened.problems];
   if (conduit.mode === 'mirror' && request.signal?.aborted !== true) {
     const attributes = await replicateDirectoryAttributes(fs, directories.target, hashed.source, hashed.target, outcomes, target.staleTemps, opened.opened);
@@ -343,9 +343,16 @@ function versioningExcludes(dir: string, roots: readonly string[]): string[] {
   return [...new Set(roots.flatMap((root) => relativePathsInside(root, dir)))].map(pathPattern);
 }
 
-/** Versions older than `keepDays` go (SPEC §6). A failure to prune never fails the generation. */
-async function pruneOldVersions(fs: FileSystem, versioning: { dir: string; keepDays: number }, roots: Record<Side, string>, now: Date): Promise<void> {
-  for (const root of new Set([roots.source, roots.target])) {
+/**
+ * Versions older than `keepDays` go (SPEC §6), only on the sides this mode
+ * writes (mirror and selective: the target; bidirectional: both): a one-way
+ * conduit never writes its source, not even a folder there named like its
+ * versioning dir. A failure to prune never fails the generation.
+ */
+async function pruneOldVersions(
+  fs: FileSystem, versioning: { dir: string; keepDays: number }, mode: ConduitRow['mode'], roots: Record<Side, string>, now: Date,
+): Promise<void> {
+  for (const root of new Set(mode === 'bidirectional' ? [roots.source, roots.target] : [roots.target])) {
     try {
       await pruneVersions(fs, versionsDirFor(root, versioning.dir), versioning.keepDays, now, versionsAnchorFor(root, versioning.dir));
     } catch {
