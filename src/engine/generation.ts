@@ -20,7 +20,7 @@ import { isFsError, type CopyBatches, type FileSystem } from '../fs/file-system.
 import { runBounded } from './bounded.js';
 import { buildRules, pathPattern } from './filters.js';
 import { scanRoot, type ScanOptions, type ScanResult } from './scan.js';
-import { openDirectoriesForWriting, replicateDirectoryAttributes } from './directory-times.js';
+import { openDirectoriesForWriting, replicateDirectoryAttributes, replicatedDirectories } from './directory-times.js';
 import { checkAncestors, isConfinementError, RootDirectories } from './confine.js';
 import { tempTokenFor } from './temp-name.js';
 import { createThrottle } from './throttle.js';
@@ -239,9 +239,10 @@ async function generate(
   let actionsDone = 0;
   let bytesDone = 0;
   const throttle = createThrottle(conduit.bandwidthLimitMbps);
-  // Mirror replicates directory modes exactly, a read-only one included: open those it must write into.
-  const opened = conduit.mode === 'mirror'
-    ? await openDirectoriesForWriting(fs, directories.target, plan.actions, target.entries)
+  // Mirror (and selective, in its selection) replicates directory modes exactly, a read-only one included: open those it must write into.
+  const replicated = replicatedDirectories(conduit.mode, options.rules);
+  const opened = replicated
+    ? await openDirectoriesForWriting(fs, directories.target, plan.actions, target.entries, replicated)
     : { opened: [], problems: [] };
   const copyPool = copyWorkersFor(fs, plan, conduit, throttle !== undefined);
   let outcomes: Outcome[];
@@ -264,8 +265,8 @@ async function generate(
   progress({ phase: 'recording', actionsDone, actionsTotal: plan.actions.length, bytesDone, bytesTotal });
   if (conduit.versioning) await pruneOldVersions(fs, conduit.versioning, conduit.mode, roots, (request.now ?? (() => new Date()))());
   const directoryProblems = [...opened.problems];
-  if (conduit.mode === 'mirror' && request.signal?.aborted !== true) {
-    const attributes = await replicateDirectoryAttributes(fs, directories.target, hashed.source, hashed.target, outcomes, target.staleTemps, opened.opened);
+  if (replicated && request.signal?.aborted !== true) {
+    const attributes = await replicateDirectoryAttributes(fs, directories.target, hashed.source, hashed.target, outcomes, target.staleTemps, opened.opened, replicated);
     directoryProblems.push(...attributes.problems);
   }
 
