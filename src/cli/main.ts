@@ -99,10 +99,11 @@ function buildProgram(): Command {
   defineCommand(program, 'conflicts [name]', 'unresolved conflicts (all of them with --all)', () => import('./commands/conflicts.js'), {
     flags: (c) => c.option('--all', 'resolved ones too'),
   });
-  defineCommand(program, 'resolve <conflict-id>', 'settle a conflict now: copy the chosen version over and advance the baseline', () => import('./commands/resolve.js'), {
+  defineCommand(program, 'resolve <conflict-id>', 'settle a conflict now: copy the chosen version over and advance the baseline (exit 4 busy: another process runs the conduit)', () => import('./commands/resolve.js'), {
     flags: (c) => c
       .option('--keep <side>', 'source | target | both (both: the newer stays, the other is saved as a conflict copy)')
-      .option('--dismiss', 'close the conflict without changing any file'),
+      .option('--dismiss', 'close the conflict without changing any file')
+      .option('--wait', 'when another process is running the conduit, wait for it to finish instead of exiting 4'),
   });
   return program;
 }

@@ -1,12 +1,16 @@
 import { join } from 'node:path';
 import { comparePaths, depthOf, mtimesMatchAcrossSides, parentOf, type Snapshot } from '../core/entry.js';
 import type { Action, Outcome, Problem } from '../core/plan.js';
+import type { Mode } from '../core/vocabulary.js';
 import type { FileSystem } from '../fs/file-system.js';
 import { checkAncestors, isConfinementError, type RootDirectories } from './confine.js';
+import { compileFilter } from './filters.js';
+import type { FilterRules } from './scan.js';
 
 /**
  * Mirror replicates directories' permission bits and mtimes too (SPEC §2
- * mirror row), as `rsync -a` does. conduit must be able to write into a
+ * mirror row), as `rsync -a` does, and selective for the directories of its
+ * selection (SPEC §2.3; `replicatedDirectories` says which). conduit must be able to write into a
  * directory while it fills it, and writing into a directory moves its mtime,
  * so both are set after the transfer: every target directory whose mode or
  * mtime differs from the source's, or that the generation wrote into, gets
@@ -21,6 +25,43 @@ import { checkAncestors, isConfinementError, type RootDirectories } from './conf
  * a problem of that path; any other failure is left for the next
  * generation, which sees the difference again and retries.
  */
+
+/** Which target directories (relative paths) get the source's mode and mtime. */
+export type ReplicatedDirectories = (relPath: string) => boolean;
+
+const EVERY_DIRECTORY: ReplicatedDirectories = () => true;
+
+/**
+ * The directories whose attributes a conduit of `mode` replicates; null when
+ * it replicates none (bidirectional: each side's directories are its own).
+ *
+ * - mirror: every directory (the target is a replica).
+ * - selective (SPEC §2.3, "as in mirror" for the selection): the directories
+ *   the include rules select, itself or through an ancestor (`docs/` selects
+ *   `docs` and everything below; `docs/**` selects what is below `docs`, not
+ *   `docs`), whether the conduit created them or the target had them —
+ *   inside the selection the source decides, as it does for the mode and
+ *   mtime of a file there with the same bytes. A directory that only leads
+ *   to selected paths is not in the selection: one the target already had
+ *   is the target's own, and its mode and mtime are never set (the writes
+ *   into it move its mtime, as any program's would); one the conduit creates
+ *   gets the source's mode, owner rwx added, from mkdir (transfer.ts), and
+ *   nothing after. The conduit cannot tell later which leading directories it
+ *   made (the baseline records both kinds alike once synced), so it changes
+ *   none of them. Directories outside the selection are never even read.
+ */
+export function replicatedDirectories(mode: Mode, rules: FilterRules): ReplicatedDirectories | null {
+  switch (mode) {
+    case 'bidirectional':
+      return null;
+    case 'mirror':
+      return EVERY_DIRECTORY;
+    case 'selective': {
+      const filter = compileFilter(rules);
+      return (relPath) => filter.dirInScope(relPath);
+    }
+  }
+}
 
 /** Owner read, write and search: what conduit needs to fill a directory. */
 const OWNER_RWX = 0o700;
@@ -37,21 +78,24 @@ export interface DirectoryAttributesResult {
 
 /**
  * Give the owner rwx on every scanned target directory that `actions` write
- * into and that lacks it. Returns the relative paths opened (for
- * `replicateDirectoryAttributes`, which restores their exact mode) and the
- * refusals.
+ * into and that lacks it, among the `replicated` ones (a read-only directory
+ * of the target's own stays as it is: its user made it so). Returns the
+ * relative paths opened (for `replicateDirectoryAttributes`, which restores
+ * their exact mode) and the refusals.
  */
 export async function openDirectoriesForWriting(
   fs: FileSystem,
   dirs: RootDirectories,
   actions: readonly Action[],
   target: Snapshot,
+  replicated: ReplicatedDirectories = EVERY_DIRECTORY,
 ): Promise<{ readonly opened: readonly string[]; readonly problems: readonly Problem[] }> {
   const due = new Set<string>();
   for (const action of actions) {
     if (!writesTarget(action)) continue;
     const parent = parentOf(action.path);
-    const there = parent === '' ? undefined : target.get(parent);
+    if (parent === '' || !replicated(parent)) continue;
+    const there = target.get(parent);
     if (there !== undefined && there.kind === 'dir' && (there.mode & OWNER_RWX) !== OWNER_RWX) due.add(parent);
   }
   const opened: string[] = [];
@@ -86,16 +130,24 @@ export async function replicateDirectoryAttributes(
   outcomes: readonly Outcome[],
   removedTemps: readonly string[],
   opened: readonly string[] = [],
+  replicated: ReplicatedDirectories = EVERY_DIRECTORY,
 ): Promise<DirectoryAttributesResult> {
   const wroteInto = new Set<string>(opened);
+  const madeDirs = new Set<string>();
   for (const o of outcomes) {
-    for (const l of o.landed) if (l.side === 'target') wroteInto.add(parentOf(l.path));
+    for (const l of o.landed) {
+      if (l.side !== 'target') continue;
+      wroteInto.add(parentOf(l.path));
+      if (l.entry?.kind === 'dir') madeDirs.add(l.path);
+    }
   }
   for (const temp of removedTemps) wroteInto.add(parentOf(temp));
   const due: { path: string; mode: number; mtimeNs: bigint }[] = [];
   for (const [path, entry] of source) {
-    if (entry.kind !== 'dir') continue;
+    if (entry.kind !== 'dir' || !replicated(path)) continue;
     const there = target.get(path);
+    // The target still holds something else there (a FIFO, a file the plan kept or failed to replace): not a directory to set.
+    if (there !== undefined && there.kind !== 'dir' && !madeDirs.has(path)) continue;
     if (
       wroteInto.has(path) || there === undefined || there.kind !== 'dir'
       || there.mode !== entry.mode || !mtimesMatchAcrossSides(there.mtimeNs, entry.mtimeNs)

@@ -20,7 +20,7 @@ import { isFsError, type CopyBatches, type FileSystem } from '../fs/file-system.
 import { runBounded } from './bounded.js';
 import { buildRules, pathPattern } from './filters.js';
 import { scanRoot, type ScanOptions, type ScanResult } from './scan.js';
-import { openDirectoriesForWriting, replicateDirectoryAttributes } from './directory-times.js';
+import { openDirectoriesForWriting, replicateDirectoryAttributes, replicatedDirectories } from './directory-times.js';
 import { checkAncestors, isConfinementError, RootDirectories } from './confine.js';
 import { tempTokenFor } from './temp-name.js';
 import { createThrottle } from './throttle.js';
@@ -239,9 +239,10 @@ async function generate(
   let actionsDone = 0;
   let bytesDone = 0;
   const throttle = createThrottle(conduit.bandwidthLimitMbps);
-  // Mirror replicates directory modes exactly, a read-only one included: open those it must write into.
-  const opened = conduit.mode === 'mirror'
-    ? await openDirectoriesForWriting(fs, directories.target, plan.actions, target.entries)
+  // Mirror (and selective, in its selection) replicates directory modes exactly, a read-only one included: open those it must write into.
+  const replicated = replicatedDirectories(conduit.mode, options.rules);
+  const opened = replicated
+    ? await openDirectoriesForWriting(fs, directories.target, plan.actions, target.entries, replicated)
     : { opened: [], problems: [] };
   const copyPool = copyWorkersFor(fs, plan, conduit, throttle !== undefined);
   let outcomes: Outcome[];
@@ -262,10 +263,10 @@ async function generate(
     await copyPool?.close();
   }
   progress({ phase: 'recording', actionsDone, actionsTotal: plan.actions.length, bytesDone, bytesTotal });
-  if (conduit.versioning) await pruneOldVersions(fs, conduit.versioning, roots, (request.now ?? (() => new Date()))());
+  if (conduit.versioning) await pruneOldVersions(fs, conduit.versioning, conduit.mode, roots, (request.now ?? (() => new Date()))());
   const directoryProblems = [...opened.problems];
-  if (conduit.mode === 'mirror' && request.signal?.aborted !== true) {
-    const attributes = await replicateDirectoryAttributes(fs, directories.target, hashed.source, hashed.target, outcomes, target.staleTemps, opened.opened);
+  if (replicated && request.signal?.aborted !== true) {
+    const attributes = await replicateDirectoryAttributes(fs, directories.target, hashed.source, hashed.target, outcomes, target.staleTemps, opened.opened, replicated);
     directoryProblems.push(...attributes.problems);
   }
 
@@ -343,9 +344,16 @@ function versioningExcludes(dir: string, roots: readonly string[]): string[] {
   return [...new Set(roots.flatMap((root) => relativePathsInside(root, dir)))].map(pathPattern);
 }
 
-/** Versions older than `keepDays` go (SPEC §6). A failure to prune never fails the generation. */
-async function pruneOldVersions(fs: FileSystem, versioning: { dir: string; keepDays: number }, roots: Record<Side, string>, now: Date): Promise<void> {
-  for (const root of new Set([roots.source, roots.target])) {
+/**
+ * Versions older than `keepDays` go (SPEC §6), only on the sides this mode
+ * writes (mirror and selective: the target; bidirectional: both): a one-way
+ * conduit never writes its source, not even a folder there named like its
+ * versioning dir. A failure to prune never fails the generation.
+ */
+async function pruneOldVersions(
+  fs: FileSystem, versioning: { dir: string; keepDays: number }, mode: ConduitRow['mode'], roots: Record<Side, string>, now: Date,
+): Promise<void> {
+  for (const root of new Set(mode === 'bidirectional' ? [roots.source, roots.target] : [roots.target])) {
     try {
       await pruneVersions(fs, versionsDirFor(root, versioning.dir), versioning.keepDays, now, versionsAnchorFor(root, versioning.dir));
     } catch {

@@ -112,7 +112,10 @@ export function registerApiRoutes(app: FastifyInstance, service: ConduitService)
     const { id } = parseInput(conflictParams, request.params, 'path');
     const { choice } = parseInput(resolveBody, request.body, 'body');
     if (!store.getConflict(id)) throw notFound(`no conflict with id ${id} (see GET /api/conflicts)`);
-    return service.resolveConflict(id, choice);
+    // A resolution writes under the conduit's generation lease, as a generation does: 409 while another process runs the conduit.
+    return service.resolveConflict(id, choice).catch((error: unknown) => {
+      throw isConduitBusy(error) ? new HttpError(409, `${error.message}; nothing was changed (try again when it has finished)`) : error;
+    });
   });
 }
 

@@ -6,6 +6,7 @@ import type { ConduitService } from '../service/conduit-service.js';
 import { PAGE_PATHS, registerAdminPage } from './admin-page.js';
 import { registerApiRoutes } from './api-routes.js';
 import { BODY_LIMIT_BYTES, HttpError, httpErrorOf } from './errors.js';
+import { registerStrictJsonBodies } from './json-body.js';
 import { registerLiveEvents } from './live-events.js';
 import { createServiceMetrics } from './metrics.js';
 import { MIN_TOKEN_LENGTH, bearerToken, isLoopbackHost, tokenMatches } from './token.js';
@@ -81,6 +82,9 @@ export async function buildHttpApp(service: ConduitService, options: HttpAppOpti
     return reply.code(500).send({ error: `internal error: ${error instanceof Error ? error.message : String(error)}` });
   });
   app.setNotFoundHandler((request, reply) => reply.code(404).send(new HttpError(404, `no such endpoint: ${request.method} ${request.url.split('?')[0]}`).body()));
+
+  // A key given twice, or a whole number written 4e0, is a 400 naming the field (as in config files).
+  registerStrictJsonBodies(app);
 
   const metrics = createServiceMetrics(service);
   app.addHook('onClose', async () => metrics.close());

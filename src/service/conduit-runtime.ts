@@ -1,4 +1,3 @@
-import { dirname } from 'node:path';
 import { parseSchedule } from '../config/schedule.js';
 import type { Side } from '../core/entry.js';
 import type { Landed } from '../core/plan.js';
@@ -188,9 +187,10 @@ export class ConduitRuntime implements ConduitService {
 
   async resolveConflict(id: number, choice: ResolveChoice): Promise<ConflictRecord> {
     const conflict = this.store.getConflict(id);
-    // A resolution copies files and advances the baseline: never under a running generation of the same conduit.
+    // A resolution copies files and advances the baseline, under the conduit's generation lease (resolve-conflict.ts):
+    // a generation of this process is waited for; one of another process makes it ConduitBusyError (the API's 409).
     if (conflict) while (this.scheduler.isRunning(conflict.conduit)) await new Promise((r) => setTimeout(r, 50));
-    return resolveConflict(this.store, this.fs, id, choice);
+    return resolveConflict(this.store, this.fs, id, choice, new Date(), { timing: this.timing });
   }
 
   conduitChanged(name: string): void {
@@ -217,10 +217,6 @@ export class ConduitRuntime implements ConduitService {
 
   running(): readonly RunningGeneration[] {
     return [...this.runningNow.values()];
-  }
-
-  protectedPaths(): readonly string[] {
-    return [this.store.path, dirname(this.store.path)];
   }
 
   heldElsewhere(name: string): string | null {

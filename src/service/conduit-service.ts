@@ -29,11 +29,6 @@ export interface ConduitService {
   /** Generations running right now with their latest progress. */
   running(): readonly RunningGeneration[];
   /**
-   * Paths no conduit may point at or into: the database file and its folder
-   * (WAL files, the API token file). The API refuses them with a 400.
-   */
-  protectedPaths(): readonly string[];
-  /**
    * When another process holds the conduit's generation lease (a CLI run,
    * another serve): the line naming it ("conduit m1 is running in pid 4242 on
    * host h1 since 06:57:19Z"); null when the conduit is free or runs here.

@@ -3,7 +3,8 @@ import { isUnder, type Entry, type Snapshot } from '../core/entry.js';
 import { nextBaseline } from '../core/next-baseline.js';
 import { reconcile } from '../core/reconcile.js';
 import type { ConflictPolicy, Resolution } from '../core/vocabulary.js';
-import { StoreError, type ConflictRecord, type EntrySummary, type Store } from '../db/store.js';
+import { holdLease, type HeldLease, type LeaseTiming } from '../db/lease-keeper.js';
+import { StoreError, type ConduitRow, type ConflictRecord, type EntrySummary, type Store } from '../db/store.js';
 import type { FileSystem } from '../fs/file-system.js';
 import { scanOptionsFor } from '../engine/generation.js';
 import { RootDirectories } from '../engine/confine.js';
@@ -34,25 +35,66 @@ export class ConflictChangedError extends ConflictNotResolvableError {
   }
 }
 
+export interface ResolveOptions {
+  /**
+   * The conduit's generation lease, when the caller took it (`resolve
+   * --wait`). Without one, resolveConflict takes it itself.
+   */
+  readonly lease?: HeldLease;
+  /** Lease TTL and heartbeat for the lease it takes itself (the service's own); default from CONDUIT_LEASE_TTL_MS. */
+  readonly timing?: LeaseTiming;
+}
+
 /**
  * `conduit resolve` / `POST /api/conflicts/:id/resolve`: settle one open
  * conflict now. The chosen side becomes the policy of a reconcile restricted
  * to the conflict's path (and subtree), so resolving goes through the same
  * verify-before-write, temp-and-rename transfer as a generation, and the
  * baseline advances only from what landed. `dismiss` changes nothing on disk.
+ *
+ * Every choice but `dismiss` writes files or the baseline, so it runs under
+ * the conduit's generation lease, as a generation does (SPEC §4: one owner
+ * per conduit at a time, across processes): while another process (or this
+ * one) runs the conduit, ConduitBusyError before anything is changed (exit 4,
+ * 409).
  */
-export async function resolveConflict(store: Store, fs: FileSystem, id: number, choice: ResolveChoice, now = new Date()): Promise<ConflictRecord> {
+export async function resolveConflict(
+  store: Store, fs: FileSystem, id: number, choice: ResolveChoice, now = new Date(), options: ResolveOptions = {},
+): Promise<ConflictRecord> {
+  const { conduit } = openConflict(store, id, choice);
+  if (choice === 'dismiss') {
+    store.resolveConflict(id, 'dismissed', now.toISOString());
+    return store.getConflict(id)!;
+  }
+  const lease = options.lease ?? holdLease(store, conduit.id, 'generation', options.timing ? { timing: options.timing } : {});
+  try {
+    // Asked again under the lease: a generation that ran meanwhile (`--wait`) may have settled the conflict or changed the conduit.
+    const current = openConflict(store, id, choice);
+    return await resolveUnderLease(store, fs, current.conflict, current.conduit, choice, now, lease.lost);
+  } finally {
+    if (!options.lease) lease.release();
+  }
+}
+
+/** The conflict and its conduit, when it is open and `choice` fits it; StoreError('not_found') or ConflictNotResolvableError otherwise. */
+export function openConflict(store: Store, id: number, choice: ResolveChoice): { conflict: ConflictRecord; conduit: ConduitRow } {
   const conflict = store.getConflict(id);
   if (!conflict) throw new StoreError('not_found', `no conflict with id ${id} (see conduit conflicts)`);
   if (conflict.resolution !== 'unresolved') throw new ConflictNotResolvableError(`conflict ${id} is already resolved (${conflict.resolution})`);
   const conduit = store.getConduit(conflict.conduit);
   if (!conduit) throw new StoreError('not_found', `conflict ${id} belongs to a conduit that no longer exists`);
-  if (choice === 'dismiss') {
-    store.resolveConflict(id, 'dismissed', now.toISOString());
-    return store.getConflict(id)!;
+  if (conduit.mode !== 'bidirectional' && choice === 'both') {
+    throw new ConflictNotResolvableError(`--keep both needs a bidirectional conduit; "${conduit.name}" is ${conduit.mode} (use --keep source or --keep target)`);
   }
+  return { conflict, conduit };
+}
+
+/** A lease taken over under us (this process stalled) stops the resolution's transfer like a stop request. */
+async function resolveUnderLease(
+  store: Store, fs: FileSystem, conflict: ConflictRecord, conduit: ConduitRow, choice: Exclude<ResolveChoice, 'dismiss'>, now: Date, lost: AbortSignal,
+): Promise<ConflictRecord> {
+  const id = conflict.id;
   const oneWay = conduit.mode !== 'bidirectional';
-  if (oneWay && choice === 'both') throw new ConflictNotResolvableError(`--keep both needs a bidirectional conduit; "${conduit.name}" is ${conduit.mode} (use --keep source or --keep target)`);
 
   const path = conflict.path;
   const inScope = (p: string) => p === path || isUnder(p, path);
@@ -88,8 +130,11 @@ export async function resolveConflict(store: Store, fs: FileSystem, id: number, 
   const directories = { source: new RootDirectories(conduit.source, source.entries), target: new RootDirectories(conduit.target, target.entries) };
   const outcomes = await executePlan(plan, {
     fs, roots: { source: conduit.source, target: conduit.target }, tempToken: tempTokenFor(conduit.uuid), directories,
-    parallelTransfers: conduit.parallelTransfers,
+    parallelTransfers: conduit.parallelTransfers, signal: lost,
   });
+  // RACE: the baseline and resolution writes below are not fenced by the lease's token (a generation's commit is);
+  // a resolver that stalled past the lease's expiry after this check could still record them.
+  if (lost.aborted) throw new Error(`could not resolve conflict ${id}: ${String(lost.reason)}`);
   const trouble = outcomes.find((o) => o.status !== 'applied');
   if (trouble) {
     const why = trouble.status === 'failed' ? trouble.problem.message : trouble.reason;

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { conduit } from '../cli/cli-harness.js';
 import { generationRows, landedFiles, startConduit, waitFor, type ConduitProcess, type GenerationRow } from '../support/processes.js';
@@ -85,6 +85,36 @@ describe('the lease under conduit serve', () => {
     await waitFor('the API generation finished', () => rows('m1'), (g) => g[0]?.status === 'completed');
     expect(rows('m1').map((g) => [g.trigger, g.status])).toEqual([['api', 'completed']]);
     expect(landedFiles(area.path('m1-target'))).toEqual(landedFiles(area.path('m1-source')));
+  });
+
+  it('POST /api/conflicts/:id/resolve while a CLI run holds the conduit: 409 naming the holder, nothing changed (resolve used to write under the running generation)', async () => {
+    area = new ServeArea();
+    mkdirSync(area.path('m1-source'));
+    mkdirSync(area.path('m1-target'));
+    writeFileSync(area.path('m1-source/a.txt'), 'source version');
+    writeFileSync(area.path('m1-target/a.txt'), 'target version, longer');
+    area.writeConfig([conduitEntry('m1', { mode: 'bidirectional', conflict: 'manual', schedule: 'manual' })]);
+    const served = await serve();
+    expect(cli('run', 'm1').code).toBe(0);
+    const open = JSON.parse(cli('--json', 'conflicts', 'm1').stdout) as Array<{ id: number; path: string }>;
+    expect(open).toMatchObject([{ path: 'a.txt' }]);
+    mkdirSync(area.path('m1-source/slow'));
+    for (let i = 0; i < 48; i++) writeFileSync(area.path(`m1-source/slow/part-${String(i).padStart(2, '0')}.bin`), Buffer.alloc(12_500, i));
+    expect(cli('edit', 'm1', '--bandwidth-limit', '1', '--parallel', '1').code).toBe(0);
+    const run = startConduit(['--json', 'run', 'm1'], { cwd: area.dir, env: { CONDUIT_DB: area.db } });
+    others.push(run);
+    await waitFor('the CLI generation running', () => rows('m1'), (g) => g[1]?.status === 'running');
+
+    const response = await fetch(`${served.url}/api/conflicts/${open[0]!.id}/resolve`, {
+      method: 'POST', headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' }, body: '{"choice":"source"}',
+    });
+
+    expect(response.status).toBe(409);
+    const body = await response.json() as { error: string };
+    expect(body.error).toMatch(new RegExp(`^conduit m1 is running in pid ${run.pid} on host \\S+ since .*; nothing was changed`));
+    expect(readFileSync(area.path('m1-target/a.txt'), 'utf8')).toBe('target version, longer');
+    expect(await run.exited, run.stderr()).toBe(0);
+    expect(JSON.parse(cli('--json', 'conflicts', 'm1').stdout)).toMatchObject([{ id: open[0]!.id, resolution: 'unresolved' }]);
   });
 
   it('a CLI run while serve is idle on the conduit runs (it needs only the generation lease)', async () => {

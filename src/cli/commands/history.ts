@@ -2,12 +2,11 @@ import { requireConduit } from '../../service/require-conduit.js';
 import { generationView } from '../../service/views.js';
 import type { CommandContext } from '../context.js';
 import { historyTable } from '../generation-format.js';
-import { UsageError } from '../usage-error.js';
+import { wholeNumberArgument } from '../number-argument.js';
 
 /** `conduit history <name> [--limit N]`: generations, newest first. */
 export async function run(context: CommandContext, [name = '']: string[], flags: Record<string, unknown>): Promise<void> {
-  const limit = flags['limit'] === undefined ? 20 : Number(flags['limit']);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new UsageError(`--limit: expected a whole number from 1 to 10000, got ${JSON.stringify(flags['limit'])}`);
+  const limit = flags['limit'] === undefined ? 20 : wholeNumberArgument('--limit', flags['limit'], 'a whole number from 1 to 10000', { min: 1, max: 10_000 });
   const store = await context.openStore();
   const conduit = requireConduit(store, name);
   const records = store.listGenerations(conduit.id, { limit });

@@ -1,6 +1,6 @@
 import { startApp, type RunningApp } from '../../service/app.js';
 import type { CommandContext } from '../context.js';
-import { UsageError } from '../usage-error.js';
+import { wholeNumberArgument } from '../number-argument.js';
 
 /**
  * `conduit serve [--config FILE] [--host H] [--port P]`: the long-running
@@ -52,7 +52,5 @@ export async function run(context: CommandContext, _args: string[], flags: Recor
 }
 
 function parsePort(text: string): number {
-  const port = Number(text);
-  if (!/^[0-9]+$/.test(text) || port > 65_535) throw new UsageError(`--port: expected a port from 0 to 65535, got "${text}"`);
-  return port;
+  return wholeNumberArgument('--port', text, 'a port from 0 to 65535', { min: 0, max: 65_535 });
 }

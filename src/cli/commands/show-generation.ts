@@ -4,11 +4,11 @@ import { generationView } from '../../service/views.js';
 import type { CommandContext } from '../context.js';
 import { eventsTable, generationSummary } from '../generation-format.js';
 import { UsageError } from '../usage-error.js';
+import { wholeNumberArgument } from '../number-argument.js';
 
 /** `conduit show-generation <name> <N> [--action A]`: one generation with its per-file events. */
 export async function run(context: CommandContext, [name = '', n = '']: string[], flags: Record<string, unknown>): Promise<void> {
-  const generation = Number(n);
-  if (!Number.isInteger(generation) || generation < 1) throw new UsageError(`<N>: expected a generation number (1, 2, …), got ${JSON.stringify(n)}`);
+  const generation = wholeNumberArgument('<N>', n, 'a generation number (1, 2, …)', { min: 1 });
   const action = flags['action'] as string | undefined;
   if (action !== undefined && !EVENT_ACTIONS.includes(action as EventAction)) {
     throw new UsageError(`--action: expected ${EVENT_ACTIONS.join(' | ')}, got ${JSON.stringify(action)}`);

@@ -3,6 +3,7 @@ import { requireConduit } from '../../service/require-conduit.js';
 import { verifyOnDemand } from '../../service/verifier.js';
 import type { CommandContext } from '../context.js';
 import { UsageError } from '../usage-error.js';
+import { wholeNumberArgument } from '../number-argument.js';
 
 /**
  * `conduit verify <name> [--generation N]` (SPEC §8): checks a finished
@@ -29,6 +30,5 @@ export async function run(context: CommandContext, [name = '']: string[], flags:
 }
 
 function parseGeneration(text: string): number {
-  if (!/^[1-9][0-9]*$/.test(text)) throw new UsageError(`--generation: expected a generation number (1, 2, …), got "${text}"`);
-  return Number(text);
+  return wholeNumberArgument('--generation', text, 'a generation number (1, 2, …)', { min: 1 });
 }

@@ -171,6 +171,26 @@ export function apiContract(open: OpenHarness): void {
     });
   });
 
+  describe('the generation lease', () => {
+    it('POST /api/conflicts/:id/resolve while another process holds the conduit\'s generation lease: 409 naming it, nothing changed', async () => {
+      mkdirSync(folders.target);
+      writeFiles(folders.target, { 'a.txt': 'the target edit' });
+      const row = addTestConduit(service, conduitBody({ mode: 'bidirectional', conflict: 'manual' }));
+      await service.requestSync('docs', { trigger: 'manual' });
+      const [open] = service.store.listConflicts({ conduit: 'docs' });
+      // Another host's process, as a row in the lease table (its liveness cannot be asked by pid from here).
+      const other = { id: 'another-process', pid: 4242, host: 'elsewhere', pidSpace: 'another-pid-space' };
+      expect(service.store.acquireLease(row.id, 'generation', other, 60_000)).toMatchObject({ acquired: true });
+
+      const response = await api.request('POST', `/api/conflicts/${open!.id}/resolve`, { body: { choice: 'source' } });
+
+      expectError(response, 409);
+      expect(response.json.error).toMatch(/^conduit docs is running in pid 4242 on host elsewhere since .*; nothing was changed/);
+      expect(readFileSync(join(folders.target, 'a.txt'), 'utf8')).toBe('the target edit');
+      expect(service.store.getConflict(open!.id)).toMatchObject({ resolution: 'unresolved' });
+    });
+  });
+
   describe('live events and metrics', () => {
     it('GET /api/events delivers started → progress → finished for a real run', async () => {
       addTestConduit(service, conduitBody());
@@ -265,6 +285,37 @@ export function apiContract(open: OpenHarness): void {
         expect(service.store.listConduits()).toEqual([]);
       });
     }
+
+    it('regression: a request body with a key given twice (JSON.parse keeps the last) is a 400 naming the field, nothing changed', async () => {
+      const text = JSON.stringify(conduitBody());
+      const twice = `${text.slice(0, -1)}, "name": "other"}`;
+      const created = await api.request('POST', '/api/conduits', { rawBody: twice });
+      expectError(created, 400, 'name');
+      expect(created.json.error).toBe('expected each field once, got it twice');
+      expect(service.store.listConduits()).toEqual([]);
+
+      addTestConduit(service, conduitBody());
+      expectError(await api.request('PATCH', '/api/conduits/docs', { rawBody: '{"enabled": false, "enabled": true}' }), 400, 'enabled');
+      expectError(await api.request('PATCH', '/api/conduits/docs', { rawBody: '{"versioning": {"dir": ".v", "keepDays": 3, "dir": ".w"}}' }), 400, 'versioning.dir');
+      expect(service.store.getConduit('docs')).toMatchObject({ enabled: true, versioning: null });
+      expectError(await api.request('POST', '/api/conduits/docs/run', { rawBody: '{"dryRun": true, "wait": true, "dryRun": false}' }), 400, 'dryRun');
+      expect(service.store.getConduit('docs')?.syncGeneration).toBe(0);
+      expectError(await api.request('POST', '/api/conflicts/1/resolve', { rawBody: '{"choice": "dismiss", "choice": "source"}' }), 400, 'choice');
+    });
+
+    it('a whole-number field written as 4e0 or 4.0 in a body is a 400 naming it, as in a config file', async () => {
+      const text = JSON.stringify(conduitBody());
+      const exponent = await api.request('POST', '/api/conduits', { rawBody: `${text.slice(0, -1)}, "parallelTransfers": 4e0}` });
+      expectError(exponent, 400, 'parallelTransfers');
+      expect(exponent.json.error).toBe('expected a whole number written in digits, got 4e0');
+      expect(service.store.listConduits()).toEqual([]);
+      addTestConduit(service, conduitBody());
+      expectError(await api.request('PATCH', '/api/conduits/docs', { rawBody: '{"versioning": {"dir": ".v", "keepDays": 30.0}}' }), 400, 'versioning.keepDays');
+      // A number that may have a fraction is any JSON number.
+      const fraction = await api.request('PATCH', '/api/conduits/docs', { rawBody: '{"bandwidthLimitMbps": 1.5e1, "parallelTransfers": 8}' });
+      expect(fraction.status, JSON.stringify(fraction.json)).toBe(200);
+      expect(service.store.getConduit('docs')).toMatchObject({ bandwidthLimitMbps: 15, parallelTransfers: 8, versioning: null });
+    });
 
     it('a root holding the service\'s database is refused by POST and PATCH (source, target), 400 naming the field and the file', async () => {
       const database = join(service.dataDir, 'conduit.db');

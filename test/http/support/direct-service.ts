@@ -22,7 +22,7 @@ import { generationView } from '../../../src/service/views.js';
  * generations stay `unverified`).
  */
 export interface DirectService extends ConduitService {
-  /** The folder holding the database (protected, like the service's data directory). */
+  /** The folder holding the database (a root holding the database file is refused; one inside this folder is not). */
   readonly dataDir: string;
   /** Names passed to `conduitChanged`, in order. */
   readonly changed: readonly string[];
@@ -102,7 +102,6 @@ export async function createDirectService(): Promise<DirectService> {
       return () => listeners.delete(listener);
     },
     running: () => [...running.values()],
-    protectedPaths: () => [databasePath, dataDir],
     heldElsewhere(name) {
       const row = store.getConduit(name);
       const holder = row ? store.leaseHolder(row.id, 'generation', thisProcess()) : null;
