@@ -1,8 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { conflictStamp } from '../core/conflict-name.js';
-import { filesToHash } from '../core/content-check.js';
-import type { Baseline, Entry, FileEntry, Side, Snapshot } from '../core/entry.js';
+import type { Baseline, Entry, Side, Snapshot } from '../core/entry.js';
 import { nextBaseline, type BaselineChanges } from '../core/next-baseline.js';
 import { baselineWithin } from '../core/scope.js';
 import { actionSide, type Action, type Conflict, type Landed, type Outcome, type Plan } from '../core/plan.js';
@@ -17,7 +16,7 @@ import { holdLease, type HeldLease } from '../db/lease-keeper.js';
 import type { LeaseFence } from '../db/lease.js';
 import { StoreError } from '../db/store.js';
 import { isFsError, type CopyBatches, type FileSystem } from '../fs/file-system.js';
-import { runBounded } from './bounded.js';
+import { hashWhereContentDecides } from './content-hashes.js';
 import { buildRules, pathPattern } from './filters.js';
 import { scanRoot, type ScanOptions, type ScanResult } from './scan.js';
 import { openDirectoriesForWriting, replicateDirectoryAttributes, replicatedDirectories } from './directory-times.js';
@@ -421,46 +420,6 @@ async function withDeselectedBaselinePaths(
     }
   }
   return out ?? target;
-}
-
-/**
- * SPEC §3: where content must be compared, hash both files, whatever their
- * mtimes (`filesToHash` names them: equal-size pairs that both changed or were
- * never synced, possible conflict losers and the conflict copies beside them);
- * with `checksum: true`, every file. Reconcile takes no unhashed file for the
- * same as another.
- */
-async function hashWhereContentDecides(
-  fs: FileSystem, conduit: ConduitRow, baseline: Baseline, roots: Record<Side, string>,
-  source: Snapshot, target: Snapshot, signal?: AbortSignal,
-): Promise<{ source: Snapshot; target: Snapshot; problems: GenerationEventInput[] }> {
-  const wanted = filesToHash(conduit.mode, conduit.checksum, baseline, source, target);
-  // A file that cannot be read for its hash is an error of this generation, like one that cannot be copied
-  // (it used to be only a `skip`, so such a generation ended `completed` with nothing in `errors`).
-  const problems: GenerationEventInput[] = [];
-  const withHashes = async (side: Side, snapshot: Snapshot): Promise<Snapshot> => {
-    const paths = wanted[side];
-    if (paths.length === 0) return snapshot;
-    const out = new Map(snapshot);
-    await runBounded(paths, Math.max(2, conduit.parallelTransfers), async (path) => {
-      const entry = snapshot.get(path) as FileEntry;
-      try {
-        // RACE: the bytes hashed may be newer than the scanned stat. Harmless: a hash that wrongly says "the
-        // same" leaves the stat in the baseline older than the file, so the next generation sees that side
-        // changed and syncs it; one that wrongly says "different" plans a conflict whose writes verify the
-        // scanned stat first (verify-before-write) and skip.
-        out.set(path, { ...entry, hash: await fs.hash(join(roots[side], path), signal) });
-      } catch (error) {
-        // Unreadable now: reconcile sees the path as a problem and leaves it alone this time.
-        const message = error instanceof Error ? error.message : String(error);
-        out.set(path, { kind: 'problem', code: isFsError(error) ? error.code : 'EOTHER', message });
-        if (!isFsError(error, 'ABORTED')) problems.push({ side, path, action: 'error', bytes: 0, message: errorEventMessage('hash', message) });
-      }
-    }, signal ? { signal } : {});
-    return out;
-  };
-  const [s, t] = await Promise.all([withHashes('source', source), withHashes('target', target)]);
-  return { source: s, target: t, problems };
 }
 
 function summary(entry: Entry | null): EntrySummary | null {

@@ -100,6 +100,20 @@ function releaseWorker(worker: Worker, entries: number): void {
 }
 
 /**
+ * Lend a scan worker to another job that reads next to the disk (hashing,
+ * hash-pool.ts): an idle one when there is one, warm from the scan just
+ * finished. The borrower has it to itself until it gives it back with
+ * `returnScanWorker` (a worker that died is simply not given back).
+ */
+export function borrowScanWorker(): Worker {
+  return acquireWorker();
+}
+
+export function returnScanWorker(worker: Worker): void {
+  releaseWorker(worker, 0);
+}
+
+/**
  * Start the idle scan workers now, so a one-shot command (`conduit run`) can
  * overlap their start-up with its other preparations (config, database).
  */

@@ -1,5 +1,7 @@
 import { parentPort } from 'node:worker_threads';
 import { NodeFileSystem } from '../fs/node-file-system.js';
+import type { HashChunk, HashChunkReply } from './hash-pool.js';
+import { hashFilesSync } from './hash-sync.js';
 import type { ScanOptions } from './scan.js';
 import { walkCollected } from './scan/walk.js';
 import type { ScanReply } from './scan-pool.js';
@@ -12,6 +14,8 @@ import { packEntries, transferablesOf } from './snapshot-codec.js';
  * thread), and sends the entries back packed (snapshot-codec.ts) so they cross
  * cheaply. It stays alive between requests (scan-pool.ts keeps idle workers),
  * so later scans skip the start-up and run already-optimised code.
+ * Between scans it also hashes sets of files for `hashFiles` (hash-pool.ts
+ * lends it out), through the same NodeFileSystem.
  */
 interface ScanRequest {
   readonly root: string;
@@ -21,7 +25,14 @@ interface ScanRequest {
 const disk = new NodeFileSystem();
 const port = parentPort;
 if (port === null) throw new Error('scan-worker.ts must run as a worker_threads Worker (see scan-pool.ts)');
-port.on('message', ({ root, options }: ScanRequest) => {
+port.on('message', (request: ScanRequest | { readonly hash: HashChunk }) => {
+  if ('hash' in request) {
+    const { id, root, relPaths, stop } = request.hash;
+    const reply: HashChunkReply = { id, outcomes: hashFilesSync(disk, root, relPaths, () => Atomics.load(stop, 0) !== 0) };
+    port.postMessage(reply);
+    return;
+  }
+  const { root, options } = request;
   let reply: ScanReply;
   let transfer: ArrayBuffer[] = [];
   try {

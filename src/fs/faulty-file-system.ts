@@ -1,8 +1,9 @@
+import { posix } from 'node:path';
 import type { Entry } from '../core/entry.js';
 import type { ScanOptions, ScanResult } from '../engine/scan.js';
 import { walk } from '../engine/scan/walk.js';
 import type { WatchEvent, Watcher, WatchOptions } from '../watch/watcher.js';
-import { FsError, type CopyBatches, type CopyOptions, type FileSystem, type FsErrorCode } from './file-system.js';
+import { FsError, isFsError, type CopyBatches, type CopyOptions, type FileSystem, type FsErrorCode, type HashOutcome } from './file-system.js';
 
 /**
  * A decorator that injects faults into another `FileSystem`: make one
@@ -22,7 +23,8 @@ import { FsError, type CopyBatches, type CopyOptions, type FileSystem, type FsEr
  *   `lstatSync`, whenever a rule concerns those two (or `inlineWalks` is set,
  *   to log every name a walk looks at); otherwise it is forwarded.
  * - `openCopyBatches` is refused (null) while any rule concerns a per-file
- *   operation (lstat, copyFile, setAttributes, rename, unlink, ...): a batch
+ *   operation of the copy protocol (lstat, copyFile, setAttributes, rename,
+ *   unlink, ...; not `hash`, which no copy does): a batch
  *   runs the whole copy protocol next to the disk (in node's copy workers),
  *   out of this decorator's reach, so the engine then copies file by file
  *   through it and every such rule applies exactly as on a small plan. With
@@ -31,18 +33,25 @@ import { FsError, type CopyBatches, type CopyOptions, type FileSystem, type FsEr
  *   `copyBatch` fails or hooks a whole batch, as a dead worker would).
  *   The choice is made when the engine opens its batches, at the start of a
  *   transfer: add per-file rules before the generation runs.
+ * - `hashFiles` is logged as one `hashFiles` call naming every path (a rule
+ *   on `hashFiles` fails or hooks the whole set, as a lost worker would).
+ *   While a rule concerns `hash`, the set is hashed here, file after file,
+ *   through this decorator's own `hash`, so the rule reaches the file it
+ *   names (a failure is that file's outcome); otherwise it is forwarded.
  * - `watch` is forwarded and logged.
- * Together: a fault injected here always reaches the copy or the walk it
- * names, and a decorator with no rules leaves the production path in place.
+ * Together: a fault injected here always reaches the copy, the walk or the
+ * hash it names, and a decorator with no rules leaves the production path in place.
  */
 /** The capabilities' own names, as rules and the call log know them. */
-type CapabilityOp = 'walkTree' | 'copyBatch' | 'watch';
-export type FsOp = Exclude<keyof FileSystem, 'walkTree' | 'openCopyBatches' | 'watch'> | CapabilityOp;
+type CapabilityOp = 'walkTree' | 'copyBatch' | 'hashFiles' | 'watch';
+export type FsOp = Exclude<keyof FileSystem, 'walkTree' | 'openCopyBatches' | 'hashFiles' | 'watch'> | CapabilityOp;
 
 /** The walk's own calls (see `walkTree`). */
 const WALK_OPS: ReadonlySet<FsOp> = new Set(['readdirSync', 'lstatSync']);
-/** Everything that is neither a capability nor a walk call: a rule on any of these refuses copy batches. */
-const isPerFileOp = (op: FsOp): boolean => !WALK_OPS.has(op) && op !== 'walkTree' && op !== 'copyBatch' && op !== 'watch';
+/** What a copy batch never does: hashing (the copy protocol reads no content), and the capabilities themselves. */
+const NOT_IN_A_COPY: ReadonlySet<FsOp> = new Set(['walkTree', 'copyBatch', 'hash', 'hashFiles', 'watch']);
+/** Everything a copy batch may do next to the disk: a rule on any of these refuses copy batches. */
+const isPerFileOp = (op: FsOp): boolean => !WALK_OPS.has(op) && !NOT_IN_A_COPY.has(op);
 
 export interface FaultyFileSystemOptions {
   /** Always walk through this decorator's own readdirSync/lstatSync, so `calls` shows every name a walk looked at. */
@@ -165,6 +174,27 @@ export class FaultyFileSystem implements FileSystem {
       copy: (requests) => this.run('copyBatch', requests.flatMap((r) => [r.origin, r.temp, r.dest]), () => batches.copy(requests)),
       close: () => batches.close(),
     };
+  }
+
+  hashFiles(root: string, relPaths: readonly string[], signal?: AbortSignal): Promise<HashOutcome[]> {
+    const paths = relPaths.map((rel) => posix.join(root, rel));
+    const oneByOne = this.hasLiveRule((op) => op === 'hash');
+    return this.run('hashFiles', paths, () => (oneByOne ? this.hashEach(paths, signal) : this.inner.hashFiles(root, relPaths, signal)));
+  }
+
+  /** `hashFiles` through this decorator's own `hash`, one file at a time, each file's trouble its own outcome. */
+  private async hashEach(paths: readonly string[], signal?: AbortSignal): Promise<HashOutcome[]> {
+    const out: HashOutcome[] = [];
+    for (const path of paths) {
+      try {
+        if (signal?.aborted) throw new FsError('ABORTED', 'hash', path, `ABORTED: operation aborted, hash '${path}'`);
+        out.push({ hash: await this.hash(path, signal) });
+      } catch (err) {
+        if (!isFsError(err)) throw err;
+        out.push({ error: { code: err.code, message: err.message } });
+      }
+    }
+    return out;
   }
 
   watch(roots: readonly string[], options: WatchOptions, onEvents: (events: readonly WatchEvent[]) => void): Watcher {

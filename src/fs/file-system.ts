@@ -18,7 +18,7 @@ import type { WatchEvent, Watcher, WatchOptions } from '../watch/watcher.js';
  * - per-operation calls (lstat, copyFile, rename, ...), the engine's building
  *   blocks, each one step on one or two paths;
  * - capabilities over a whole tree or a batch (`walkTree`, `openCopyBatches`,
- *   `watch`; DESIGN "Wave 2": the seam carries capabilities, not
+ *   `hashFiles`, `watch`; DESIGN "Wave 2": the seam carries capabilities, not
  *   `instanceof`). Each implementation does them its own way — node in
  *   worker threads, memory inline, remote in the agent — and the engine never
  *   asks which one it has. Their arguments and results are plain data
@@ -115,6 +115,32 @@ export interface SyncCopyOps {
   unlinkSync(path: string): void;
 }
 
+/** Why one file of a `hashFiles` set has no hash: an FsError as plain data. */
+export interface HashFailure {
+  readonly code: FsErrorCode;
+  /** Names the code, the call and the path, like an FsError's message. */
+  readonly message: string;
+}
+
+/** One file's answer from `hashFiles`: its content hash (sha256, hex), or why there is none. */
+export type HashOutcome = { readonly hash: string } | { readonly error: HashFailure };
+
+/**
+ * Hashing one file synchronously, next to the disk: what each item of a
+ * `hashFiles` set is, inside node's workers and inline in the in-memory
+ * filesystem (engine/hash-sync.ts drives a set over it). Not part of
+ * `FileSystem`, like SyncCopyOps; covered by the contract suite.
+ */
+export interface SyncHashOps {
+  /**
+   * sha256 (hex) of a regular file, never through a link (ELOOP); a
+   * directory is EISDIR, anything else that is not a regular file EOTHER.
+   * `stopped` is asked between reads: when it says yes the call throws
+   * ABORTED. Throws FsError.
+   */
+  hashFileSync(path: string, stopped?: () => boolean): string;
+}
+
 export interface FileSystem {
   /**
    * The scan walker's two calls (engine/scan/walk.ts `walk`), used where a walk
@@ -165,6 +191,17 @@ export interface FileSystem {
    * closes the session.
    */
   openCopyBatches(workers: number): CopyBatches | null;
+  /**
+   * Content hashes of a set of regular files under `root`: one outcome per
+   * relative path, in order (each path is `root` joined with it). Exactly what
+   * `hash` would say of each, never through a link. One file's trouble is
+   * that item's `error`, never a rejection; once `signal` aborts, the files
+   * not hashed yet come back as ABORTED errors. Node hashes in worker threads
+   * (the scan workers, both roots' sets at once), memory inline. It rejects
+   * only when the set as a whole was lost (a bug, or a fault injected on
+   * `hashFiles`); then no hash of it may be assumed.
+   */
+  hashFiles(root: string, relPaths: readonly string[], signal?: AbortSignal): Promise<HashOutcome[]>;
   /**
    * Watch `roots` for changes below them (watch/watcher.ts has the event
    * shapes) until `close`. Node: chokidar, one inotify watch per directory;

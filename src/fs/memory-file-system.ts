@@ -2,11 +2,14 @@ import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import type { Entry } from '../core/entry.js';
 import { copySync } from '../engine/copy-sync.js';
+import { hashFilesSync } from '../engine/hash-sync.js';
 import type { ScanOptions, ScanResult } from '../engine/scan.js';
 import { walk } from '../engine/scan/walk.js';
 import { expectedState, type ObservedState } from '../watch/observation.js';
 import type { WatchEvent, Watcher, WatchOptions } from '../watch/watcher.js';
-import { FsError, type CopyBatches, type CopyOptions, type FileSystem, type FsErrorCode, type SyncCopyOps } from './file-system.js';
+import {
+  FsError, type CopyBatches, type CopyOptions, type FileSystem, type FsErrorCode, type HashOutcome, type SyncCopyOps, type SyncHashOps,
+} from './file-system.js';
 
 /**
  * An in-memory `FileSystem` for fast tests, with the error semantics of the
@@ -25,7 +28,8 @@ import { FsError, type CopyBatches, type CopyOptions, type FileSystem, type FsEr
  *   concurrency in the engine is real concurrency in tests too.
  * - The capabilities run inline: `walkTree` is the scan walk over
  *   readdirSync/lstatSync, a copy batch is the copy protocol over the
- *   synchronous steps (SyncCopyOps), and `watch` is an in-process emitter
+ *   synchronous steps (SyncCopyOps), a hash set is `hashFileSync` per file
+ *   (SyncHashOps), and `watch` is an in-process emitter
  *   fed by this filesystem's own changes (test helpers included), each path
  *   observed when its batch of events goes out, like chokidar's.
  */
@@ -80,7 +84,7 @@ interface MemoryWatch {
   closed: boolean;
 }
 
-export class MemoryFileSystem implements FileSystem, SyncCopyOps {
+export class MemoryFileSystem implements FileSystem, SyncCopyOps, SyncHashOps {
   private nextIno = 1;
   private readonly watches = new Set<MemoryWatch>();
   private lastMtimeNs = 0n;
@@ -261,7 +265,26 @@ export class MemoryFileSystem implements FileSystem, SyncCopyOps {
     return createHash('sha256').update(this.readableFile('hash', path).content).digest('hex');
   }
 
+  /** In 1 MiB pieces, `stopped` asked before each, as node reads a large file. */
+  hashFileSync(path: string, stopped?: () => boolean): string {
+    const { content } = this.readableFile('hash', path);
+    const digest = createHash('sha256');
+    let at = 0;
+    do {
+      if (stopped?.()) throw new FsError('ABORTED', 'hash', path, `ABORTED: operation aborted, hash '${path}'`);
+      digest.update(content.subarray(at, at + HASH_PIECE_BYTES));
+      at += HASH_PIECE_BYTES;
+    } while (at < content.length);
+    return digest.digest('hex');
+  }
+
   // ---- capabilities, inline ----
+
+  /** The set is hashed here, on this thread, file after file (`hashFileSync`), after one turn of the event loop. */
+  async hashFiles(root: string, relPaths: readonly string[], signal?: AbortSignal): Promise<HashOutcome[]> {
+    await yieldOnce();
+    return hashFilesSync(this, root, relPaths, () => signal?.aborted === true);
+  }
 
   async walkTree(root: string, options: ScanOptions): Promise<ScanResult> {
     await yieldOnce();
@@ -514,6 +537,9 @@ export class MemoryFileSystem implements FileSystem, SyncCopyOps {
     return node;
   }
 }
+
+/** `hashFileSync` reads a file in pieces of this size (node's hashFileSync reads 1 MiB at a time too). */
+const HASH_PIECE_BYTES = 1024 * 1024;
 
 function normalize(path: string): string {
   if (!path.startsWith('/')) throw new Error(`MemoryFileSystem needs absolute paths, got '${path}'`);

@@ -3,19 +3,23 @@ import * as fs from 'node:fs';
 import type { BigIntStats } from 'node:fs';
 import type { Entry } from '../core/entry.js';
 import { CopyPool } from '../engine/copy-pool.js';
+import { hashInWorkers } from '../engine/hash-pool.js';
 import type { ScanOptions, ScanResult } from '../engine/scan.js';
 import { scanInWorker } from '../engine/scan-pool.js';
 import { expectedState, type ObservedState } from '../watch/observation.js';
 import type { WatchEvent, Watcher, WatchOptions } from '../watch/watcher.js';
 import { bytesOfName, mayNeedBytes, nameFromBytes, needsBytes } from './byte-names.js';
-import { FS_ERROR_CODES, FsError, type CopyBatches, type CopyOptions, type FileSystem, type FsErrorCode, type SyncCopyOps } from './file-system.js';
+import {
+  FS_ERROR_CODES, FsError, type CopyBatches, type CopyOptions, type FileSystem, type FsErrorCode, type HashOutcome, type SyncCopyOps, type SyncHashOps,
+} from './file-system.js';
 
 /**
  * The real disk. This is the only file in conduit that imports `node:fs` for
  * the roots, and the only place errno codes are turned into `FsError`s
  * (`toFsError`). Its capabilities run where they are fastest: `walkTree` in a
  * scan worker (engine/scan-pool.ts), `openCopyBatches` in copy workers
- * (engine/copy-pool.ts), `watch` through chokidar (watch/watcher.ts, which
+ * (engine/copy-pool.ts), `hashFiles` in the scan workers too
+ * (engine/hash-pool.ts), `watch` through chokidar (watch/watcher.ts, which
  * gets its lstat from here); the workers meet the disk through a
  * NodeFileSystem of their own, so every byte of every path crosses the same
  * edge.
@@ -81,7 +85,7 @@ const call = {
 /** Open for reading without following a final link (files and directories alike): the handle for fchmod/futimes. */
 const NO_FOLLOW_READ = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW;
 
-export class NodeFileSystem implements FileSystem, SyncCopyOps {
+export class NodeFileSystem implements FileSystem, SyncCopyOps, SyncHashOps {
   readdirSync(path: string): string[] {
     try {
       return namesOf(path, fs.readdirSync(native(path)));
@@ -183,6 +187,52 @@ export class NodeFileSystem implements FileSystem, SyncCopyOps {
       fs.unlinkSync(native(path));
     } catch (err) {
       throw toFsError(err, 'unlink', path);
+    }
+  }
+
+  // ---- SyncHashOps: one file of a hashFiles set, in a hash worker (engine/hash-pool.ts) ----
+
+  /**
+   * One open (O_NOFOLLOW, and O_NONBLOCK so that a FIFO swapped in since the
+   * scan cannot block the worker), one fstat, then reads into a buffer kept
+   * for the thread: a file that fits (most do) is hashed from a single read
+   * sized to what fstat said, a larger one streams through it in chunks,
+   * `stopped` asked before each. The streamed `hash` costs a 256 KiB stream,
+   * promises and several thread-pool round trips per file; this costs four
+   * system calls.
+   */
+  hashFileSync(path: string, stopped?: () => boolean): string {
+    let fd: number | undefined;
+    try {
+      fd = fs.openSync(native(path), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+      const st = fs.fstatSync(fd);
+      if (st.isDirectory()) throw new FsError('EISDIR', 'hash', path, `EISDIR: illegal operation on a directory, hash '${path}'`);
+      if (!st.isFile()) throw new FsError('EOTHER', 'hash', path, `EOTHER: not a regular file, hash '${path}'`);
+      const buffer = (hashBuffer ??= Buffer.allocUnsafe(HASH_READ_BYTES));
+      const digest = createHash('sha256');
+      let total = 0;
+      for (;;) {
+        if (stopped?.()) throw abortedError('hash', path);
+        // Up to one byte past the size fstat gave, so that a short read proves the end without another read.
+        // RACE: the file may change while it is read; what was read is what is hashed (see content-hashes.ts).
+        const want = total <= st.size ? Math.min(buffer.length, st.size - total + 1) : buffer.length;
+        const got = fs.readSync(fd, buffer, 0, want, null);
+        if (got === 0) break;
+        digest.update(buffer.subarray(0, got));
+        total += got;
+        if (got < want && total === st.size) break;
+      }
+      return digest.digest('hex');
+    } catch (err) {
+      throw toFsError(err, 'hash', path);
+    } finally {
+      if (fd !== undefined) {
+        try {
+          fs.closeSync(fd);
+        } catch {
+          // Closing a descriptor only read from loses nothing.
+        }
+      }
     }
   }
 
@@ -385,7 +435,17 @@ export class NodeFileSystem implements FileSystem, SyncCopyOps {
   async hash(path: string, signal?: AbortSignal): Promise<string> {
     throwIfAborted(signal, 'hash', path);
     try {
-      const handle = await fs.promises.open(native(path), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+      // O_NONBLOCK and the kind check: a FIFO swapped in for the file must not block, nor hash as empty (see hashFileSync).
+      const handle = await fs.promises.open(native(path), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+      const st = await handle.stat().catch(async (err: unknown) => {
+        await handle.close();
+        throw err;
+      });
+      if (!st.isFile()) {
+        await handle.close();
+        if (st.isDirectory()) throw new FsError('EISDIR', 'hash', path, `EISDIR: illegal operation on a directory, hash '${path}'`);
+        throw new FsError('EOTHER', 'hash', path, `EOTHER: not a regular file, hash '${path}'`);
+      }
       const digest = createHash('sha256');
       // handle.createReadStream closes the handle when the stream ends or fails.
       const stream = handle.createReadStream({ highWaterMark: STREAM_CHUNK_BYTES, signal });
@@ -407,6 +467,11 @@ export class NodeFileSystem implements FileSystem, SyncCopyOps {
   /** `workers` copy workers (engine/copy-pool.ts), each copying through a NodeFileSystem of its own. */
   openCopyBatches(workers: number): CopyBatches {
     return CopyPool.start(workers);
+  }
+
+  /** In the scan workers (engine/hash-pool.ts), each hashing through a NodeFileSystem of its own (`hashFileSync`). */
+  hashFiles(root: string, relPaths: readonly string[], signal?: AbortSignal): Promise<HashOutcome[]> {
+    return hashInWorkers(root, relPaths, signal);
   }
 
   /**
@@ -435,6 +500,13 @@ export class NodeFileSystem implements FileSystem, SyncCopyOps {
 
 /** Chunk of a throttled copy or a hash read: large enough that per-chunk overhead stays negligible. */
 const STREAM_CHUNK_BYTES = 256 * 1024;
+
+/**
+ * `hashFileSync`'s read buffer, one per thread, made on first use: files up to
+ * this size are read whole in one call, larger ones in chunks of it.
+ */
+const HASH_READ_BYTES = 1024 * 1024;
+let hashBuffer: Buffer | undefined;
 
 const KNOWN_CODES: ReadonlySet<string> = new Set(FS_ERROR_CODES);
 

@@ -5,6 +5,7 @@ import type { Landed } from '../core/plan.js';
 import { reconcile } from '../core/reconcile.js';
 import type { VerificationStatus } from '../core/vocabulary.js';
 import type { ConduitRow, GenerationRecord, Store } from '../db/store.js';
+import { hashWhereContentDecides } from '../engine/content-hashes.js';
 import { scanOptionsFor } from '../engine/generation.js';
 import { scanRoot } from '../engine/scan.js';
 import type { FileSystem } from '../fs/file-system.js';
@@ -102,7 +103,13 @@ export function failed(reason: string): `failed:${string}` {
  * The final check, once the watcher confirmed (or on demand): each written
  * path is lstat'ed again and must still hold what landed, and a reconcile of
  * those paths (both sides, the baseline as the generation left it) must plan
- * nothing. Returns null when all is well, else the reason.
+ * nothing. That reconcile runs as a generation's does, after hashing where
+ * content decides (SPEC §3): without the hashes it would see no file as the
+ * same as another, and, with `checksum: true`, it would fall back on size
+ * and mtime, so bytes changed under the same size and mtime would verify.
+ * On written paths that match the baseline nothing else needs a hash, so
+ * this reads no file unless `checksum` is on. Returns null when all is well,
+ * else the reason.
  */
 export async function finalCheck(
   store: Store, fs: FileSystem, conduit: ConduitRow, expected: readonly { side: Side; path: string; state: ObservedState }[],
@@ -119,9 +126,12 @@ export async function finalCheck(
   const options = await scanOptionsFor(fs, conduit, paths);
   const [source, target] = await Promise.all([scanRoot(fs, conduit.source, options), scanRoot(fs, conduit.target, options)]);
   if (source.root !== 'ok' || target.root !== 'ok') return `a root is unavailable: ${source.rootMessage ?? target.rootMessage ?? ''}`.trim();
+  const baseline = baselineWithin(store.loadBaseline(conduit.id), paths);
+  const hashed = await hashWhereContentDecides(fs, conduit, baseline, roots, source.entries, target.entries);
+  if (hashed.problems.length > 0) return `cannot read the written paths for their hashes: ${namePaths(hashed.problems.map((p) => `${p.side}:${p.path}`))}`;
   const plan = reconcile({
-    mode: conduit.mode, policy: conduit.conflict, baseline: baselineWithin(store.loadBaseline(conduit.id), paths),
-    source: source.entries, target: target.entries, stamp: '19700101T000000Z', checksum: conduit.checksum,
+    mode: conduit.mode, policy: conduit.conflict, baseline,
+    source: hashed.source, target: hashed.target, stamp: '19700101T000000Z', checksum: conduit.checksum,
   });
   // Open `manual` conflicts are held on purpose: they are not something left to do.
   const todo = [...plan.actions.map((a) => `${a.op} ${a.path}`), ...plan.conflicts.filter((c) => c.resolution !== 'unresolved').map((c) => `conflict ${c.path}`)];

@@ -81,7 +81,7 @@ export function baselineOf(spec: TreeSpec): Map<string, BaselineEntry> {
 }
 
 /**
- * The engine's hashing step (generation.ts `hashWhereContentDecides`):
+ * The engine's hashing step (engine/content-hashes.ts `hashWhereContentDecides`):
  * `filesToHash` names the files to hash, and only those get a hash. A file
  * reconcile needs to compare but that `filesToHash` missed stays unhashed, so
  * reconcile never takes it as identical: a missed candidate shows in the plan.

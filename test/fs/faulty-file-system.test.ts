@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { FaultyFileSystem } from '../../src/fs/faulty-file-system.js';
 import { MemoryFileSystem } from '../../src/fs/memory-file-system.js';
@@ -169,6 +170,52 @@ describe('FaultyFileSystem capabilities: forwarded, or done through its own rule
     await expect(batches.copy([request(mem, 'a'), request(mem, 'b')])).rejects.toMatchObject({ code: 'EIO', op: 'copyBatch' });
     expect(mem.exists('/t/a')).toBe(false);
     await batches.close();
+  });
+
+  const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+  it('forwards hashFiles when no rule concerns hash: one hashFiles call naming every path, no per-file calls', async () => {
+    const { fs } = setup();
+    fs.failOn('copyFile', '/r/a', 'EIO'); // not a hash rule
+    expect(await fs.hashFiles('/r', ['a', 'b'])).toEqual([{ hash: sha256('A') }, { hash: sha256('B') }]);
+    expect(fs.calls).toEqual([{ op: 'hashFiles', paths: ['/r/a', '/r/b'] }]);
+  });
+
+  it('hashes file by file through its own hash while a rule concerns hash, so the fault lands on the file it names', async () => {
+    const { mem, fs } = setup();
+    mem.writeFile('/r/c', 'C');
+    fs.failOn('hash', '/r/b', 'EACCES', { times: 1 });
+    fs.beforeOp('hash', '/r/c', () => mem.writeFile('/r/c', 'edited just before its hash'));
+    const outcomes = await fs.hashFiles('/r', ['a', 'b', 'c']);
+    expect(outcomes).toEqual([
+      { hash: sha256('A') },
+      { error: { code: 'EACCES', message: "EACCES: injected fault, hash '/r/b'" } },
+      { hash: sha256('edited just before its hash') },
+    ]);
+    expect(fs.calls).toEqual([
+      { op: 'hashFiles', paths: ['/r/a', '/r/b', '/r/c'] },
+      { op: 'hash', paths: ['/r/a'] }, { op: 'hash', paths: ['/r/b'] }, { op: 'hash', paths: ['/r/c'] },
+    ]);
+    // The failure rule is used up, the hook is not: still one by one, and b is read now.
+    expect(await fs.hashFiles('/r', ['b'])).toEqual([{ hash: sha256('B') }]);
+    expect(fs.calls.at(-1)).toEqual({ op: 'hash', paths: ['/r/b'] });
+  });
+
+  it('one by one, an abort makes the rest ABORTED; a rule on hashFiles fails the whole set, as a lost worker would', async () => {
+    const { fs } = setup();
+    const controller = new AbortController();
+    fs.afterOp('hash', '/r/a', () => controller.abort());
+    expect((await fs.hashFiles('/r', ['a', 'b'], controller.signal)).map((o) => ('hash' in o ? o.hash : o.error.code))).toEqual([sha256('A'), 'ABORTED']);
+    fs.reset();
+    fs.failOn('hashFiles', '/r/b', 'EIO');
+    await expect(fs.hashFiles('/r', ['a', 'b'])).rejects.toMatchObject({ code: 'EIO', op: 'hashFiles' });
+  });
+
+  it('a rule on hash or hashFiles does not refuse copy batches (no copy hashes)', () => {
+    const { fs } = setup();
+    fs.failOn('hash', '/r/a', 'EIO');
+    fs.failOn('hashFiles', '/r/a', 'EIO');
+    expect(fs.openCopyBatches(1)).not.toBeNull();
   });
 
   it('forwards watch and logs it', async () => {

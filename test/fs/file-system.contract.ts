@@ -5,7 +5,7 @@ import type { CopyRequest } from '../../src/engine/copy-protocol.js';
 import { buildRules } from '../../src/engine/filters.js';
 import type { ScanOptions } from '../../src/engine/scan.js';
 import { walk } from '../../src/engine/scan/walk.js';
-import { FsError, type FileSystem, type FsErrorCode, type SyncCopyOps, type Throttle } from '../../src/fs/file-system.js';
+import { FsError, type FileSystem, type FsErrorCode, type HashOutcome, type SyncCopyOps, type SyncHashOps, type Throttle } from '../../src/fs/file-system.js';
 import type { WatchEvent } from '../../src/watch/watcher.js';
 
 /**
@@ -13,9 +13,9 @@ import type { WatchEvent } from '../../src/watch/watcher.js';
  * may rely on of a `FileSystem` is asserted here, against the in-memory fake,
  * against the real disk, and against the fault decorator wrapping either (with
  * no rules it must be the filesystem it wraps), so none can drift from the
- * truth. The capabilities (walkTree, openCopyBatches, watch) are held to the
- * per-operation methods: a walk reports what lstat says, a batch lands what
- * the per-file protocol would.
+ * truth. The capabilities (walkTree, openCopyBatches, hashFiles, watch) are
+ * held to the per-operation methods: a walk reports what lstat says, a batch
+ * lands what the per-file protocol would, a hash set says what `hash` says.
  */
 export interface FileSystemFixture {
   readonly fs: FileSystem;
@@ -26,8 +26,8 @@ export interface FileSystemFixture {
   readFile(path: string): Promise<string>;
   /** How far a set mtime may land from the requested one (utimes takes a double of seconds). */
   readonly mtimeToleranceNs: bigint;
-  /** The synchronous copy steps, where the implementation has them (node, memory; a decorator does not). */
-  readonly syncOps?: SyncCopyOps;
+  /** The synchronous copy and hash steps, where the implementation has them (node, memory; a decorator does not). */
+  readonly syncOps?: SyncCopyOps & SyncHashOps;
   cleanup(): Promise<void>;
 }
 
@@ -82,7 +82,7 @@ const noRules = (extra: Partial<ScanOptions> = {}): ScanOptions => ({ rules: bui
 
 /** What an implementation offers beyond FileSystem, so the suite knows which sections apply. */
 export interface ContractTraits {
-  /** The fixture's `syncOps` are the steps copy batches run on (node, memory). */
+  /** The fixture's `syncOps` are the steps copy batches and hash sets run on (node, memory). */
   readonly syncOps: boolean;
 }
 
@@ -489,6 +489,100 @@ export function fileSystemContract(name: string, makeFixture: () => Promise<File
         }
         expect(await names('to')).toEqual([...all].sort());
         for (const n of all) expect(await fx.readFile(p(`to/${n}`))).toBe(`file ${n.slice(1)}`);
+      });
+    });
+
+    describe('hashFiles (capability)', () => {
+      const sha256 = (bytes: string | Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+      /** Bytes that differ from one offset to the next, so a chunk read twice or skipped changes the hash. */
+      const pattern = (length: number, seed: number): Uint8Array => new Uint8Array(length).map((_, i) => (i * 31 + seed) % 251);
+      const hashOf = (outcome: HashOutcome | undefined): string | undefined => (outcome && 'hash' in outcome ? outcome.hash : undefined);
+      const errorOf = (outcome: HashOutcome | undefined) => (outcome && 'error' in outcome ? outcome.error : undefined);
+
+      it('answers one outcome per path, in order, each what hash says: empty, small, exactly 1 MiB, larger ones read in chunks', async () => {
+        await fs.mkdir(p('set'));
+        await fs.mkdir(p('set/sub'));
+        const files: Record<string, Uint8Array> = {
+          'empty': new Uint8Array(0),
+          'sub/small.txt': new TextEncoder().encode(HELLO),
+          'one-mib': pattern(1024 * 1024, 1),
+          'one-mib-and-one': pattern(1024 * 1024 + 1, 2),
+          'sub/big': pattern(3 * 1024 * 1024 + 12_345, 3),
+        };
+        for (const [rel, bytes] of Object.entries(files)) await fx.writeFile(p(`set/${rel}`), bytes);
+        const rels = ['sub/big', 'empty', 'sub/small.txt', 'one-mib-and-one', 'one-mib'];
+        const outcomes = await fs.hashFiles(p('set'), rels);
+        expect(outcomes.map(hashOf)).toEqual(rels.map((rel) => sha256(files[rel]!)));
+        for (const rel of rels) expect(hashOf(outcomes[rels.indexOf(rel)])).toBe(await fs.hash(p(`set/${rel}`)));
+        expect(await fs.hashFiles(p('set'), [])).toEqual([]);
+      });
+
+      it('makes every trouble its own outcome, with the code and the path: missing, a link (never followed), a directory, a file used as a directory', async () => {
+        await fx.writeFile(p('a'), 'A');
+        await fx.writeFile(p('b'), 'B');
+        await fs.symlink('a', p('link'));
+        await fs.mkdir(p('dir'));
+        const rels = ['a', 'missing', 'link', 'dir', 'a/below', 'b'];
+        const outcomes = await fs.hashFiles(root, rels);
+        expect(outcomes).toHaveLength(rels.length);
+        expect(hashOf(outcomes[0])).toBe(sha256('A'));
+        expect(hashOf(outcomes[5])).toBe(sha256('B'));
+        const expected: Array<[number, FsErrorCode]> = [[1, 'ENOENT'], [2, 'ELOOP'], [3, 'EISDIR'], [4, 'ENOTDIR']];
+        for (const [i, code] of expected) {
+          const error = errorOf(outcomes[i]);
+          expect(error?.code, rels[i]).toBe(code);
+          expect(error?.message).toMatch(new RegExp(`^${code}: `));
+          expect(error?.message).toContain(p(rels[i]!));
+        }
+      });
+
+      it('hashes many files across its chunks and both roots at once, each in its place', async () => {
+        const made: Record<'one' | 'two', string[]> = { one: [], two: [] };
+        for (const side of ['one', 'two'] as const) {
+          await fs.mkdir(p(side));
+          for (let i = 0; i < 300; i++) {
+            const rel = `f${String(i).padStart(3, '0')}`;
+            made[side].push(rel);
+            // Sizes and contents vary by file and side, so one file's hash landing in another's place shows.
+            await fx.writeFile(p(`${side}/${rel}`), `${side} ${i} `.repeat(1 + (i % 7)));
+          }
+        }
+        const [one, two] = await Promise.all([fs.hashFiles(p('one'), made.one), fs.hashFiles(p('two'), made.two)]);
+        expect(one.map(hashOf)).toEqual(made.one.map((_, i) => sha256(`one ${i} `.repeat(1 + (i % 7)))));
+        expect(two.map(hashOf)).toEqual(made.two.map((_, i) => sha256(`two ${i} `.repeat(1 + (i % 7)))));
+      });
+
+      it('after an abort hashes nothing more: every file not hashed yet is ABORTED', async () => {
+        await fx.writeFile(p('a'), 'A');
+        await fx.writeFile(p('b'), 'B');
+        const controller = new AbortController();
+        controller.abort();
+        const outcomes = await fs.hashFiles(root, ['a', 'b'], controller.signal);
+        expect(outcomes.map((o) => errorOf(o)?.code)).toEqual(['ABORTED', 'ABORTED']);
+        expect(errorOf(outcomes[1])?.message).toContain(p('b'));
+      });
+    });
+
+    describe.runIf(traits.syncOps)('SyncHashOps (the step a hash set runs on)', () => {
+      const sync = (): SyncHashOps => {
+        if (!fx.syncOps) throw new Error(`the ${name} fixture has no syncOps`);
+        return fx.syncOps;
+      };
+      it('hashFileSync agrees with hash, refuses links (ELOOP) and directories (EISDIR), and stops when asked (ABORTED)', async () => {
+        const big = new Uint8Array(2 * 1024 * 1024 + 7).map((_, i) => (i * 7) % 253);
+        await fx.writeFile(p('big'), big);
+        await fx.writeFile(p('f'), HELLO);
+        await fs.symlink('f', p('link'));
+        await fs.mkdir(p('d'));
+        expect(sync().hashFileSync(p('f'))).toBe(HELLO_SHA256);
+        expect(sync().hashFileSync(p('big'))).toBe(await fs.hash(p('big')));
+        expectFsErrorSync(() => sync().hashFileSync(p('link')), 'ELOOP');
+        expectFsErrorSync(() => sync().hashFileSync(p('d')), 'EISDIR');
+        expectFsErrorSync(() => sync().hashFileSync(p('missing')), 'ENOENT');
+        // Asked between reads: a stop that comes while a large file is being read ends that file too.
+        let asked = 0;
+        expectFsErrorSync(() => sync().hashFileSync(p('big'), () => ++asked > 1), 'ABORTED');
+        expectFsErrorSync(() => sync().hashFileSync(p('f'), () => true), 'ABORTED');
       });
     });
 

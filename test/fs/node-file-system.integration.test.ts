@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stopScanWorkers } from '../../src/engine/scan.js';
 import { FaultyFileSystem } from '../../src/fs/faulty-file-system.js';
+import type { FsError } from '../../src/fs/file-system.js';
 import { NodeFileSystem, secondsFromNs, toFsError } from '../../src/fs/node-file-system.js';
 import type { WatchEvent } from '../../src/watch/watcher.js';
 import { fileSystemContract } from './file-system.contract.js';
@@ -52,6 +53,51 @@ describe('NodeFileSystem specifics', () => {
       expect(fs.lstatSync(join(root, 'pipe'))).toEqual(entry);
       expect((entry as { message: string }).message).toContain('FIFO');
     } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it('hash and hashFiles do not hang on a FIFO where the scan saw a file: it is that file\'s error, the others are hashed', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'conduit-fs-'));
+    try {
+      fsSync.writeFileSync(join(root, 'a'), 'A');
+      execFileSync('mkfifo', [join(root, 'pipe')]); // no writer: an open without O_NONBLOCK would block its worker for good
+      fsSync.writeFileSync(join(root, 'z'), 'Z');
+      const disk = new NodeFileSystem();
+      await expect(disk.hash(join(root, 'pipe'))).rejects.toMatchObject({ code: 'EOTHER', message: `EOTHER: not a regular file, hash '${join(root, 'pipe')}'` });
+      const outcomes = await disk.hashFiles(root, ['a', 'pipe', 'z']);
+      expect(outcomes).toEqual([
+        { hash: createHash('sha256').update('A').digest('hex') },
+        { error: { code: 'EOTHER', message: `EOTHER: not a regular file, hash '${join(root, 'pipe')}'` } },
+        { hash: createHash('sha256').update('Z').digest('hex') },
+      ]);
+    } finally {
+      await stopScanWorkers();
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it('hashFiles stops when its signal aborts: the rest of the set is ABORTED, what was hashed is right', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'conduit-fs-'));
+    try {
+      const rels: string[] = [];
+      for (let i = 0; i < 2_000; i++) {
+        rels.push(`f${i}`);
+        fsSync.writeFileSync(join(root, `f${i}`), `file ${i}`);
+      }
+      const controller = new AbortController();
+      const pending = new NodeFileSystem().hashFiles(root, rels, controller.signal);
+      // The first chunks may already be in the workers; the later ones cannot have started (this thread sends them).
+      controller.abort();
+      const outcomes = await pending;
+      expect(outcomes).toHaveLength(rels.length);
+      expect(outcomes.at(-1)).toEqual({ error: { code: 'ABORTED', message: `ABORTED: operation aborted, hash '${join(root, 'f1999')}'` } });
+      outcomes.forEach((outcome, i) => {
+        if ('hash' in outcome) expect(outcome.hash).toBe(createHash('sha256').update(`file ${i}`).digest('hex'));
+        else expect(outcome.error.code).toBe('ABORTED');
+      });
+    } finally {
+      await stopScanWorkers();
       await rm(root, { recursive: true, force: true });
     }
   });
@@ -152,6 +198,28 @@ describe('NodeFileSystem: names are bytes (byte-names.ts at the edge)', () => {
       expect(fsSync.readFileSync(raw(root, 'dst/d', [0xe9], '/bad', [0xff, 0xfe], '.txt'), 'utf8')).toBe('walked and copied');
       expect(fsSync.readFileSync(raw(root, 'dst/pua\uF780'), 'utf8')).toBe('valid UTF-8 in the escape range');
       expect(listBytes(`${root}/dst`)).toEqual(listBytes(`${root}/src`));
+    } finally {
+      await stopScanWorkers();
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it('hashes byte names in its workers, through the same edge', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'conduit-fs-bytes-'));
+    const fs = new NodeFileSystem();
+    try {
+      fsSync.mkdirSync(raw(root, 'd', [0xe9]));
+      fsSync.writeFileSync(raw(root, 'd', [0xe9], '/bad', [0xff, 0xfe], '.txt'), 'hashed by its bytes');
+      fsSync.writeFileSync(raw(root, 'pua\uF780'), 'valid UTF-8 in the escape range');
+      const outcomes = await fs.hashFiles(root, ['d\uF7E9/bad\uF7FF\uF7FE.txt', 'pua\uF7EF\uF79E\uF780', 'd\uF7E9/bad\uF7FF.txt']);
+      expect(outcomes.slice(0, 2)).toEqual([
+        { hash: createHash('sha256').update('hashed by its bytes').digest('hex') },
+        { hash: createHash('sha256').update('valid UTF-8 in the escape range').digest('hex') },
+      ]);
+      // A name that is not there fails as `hash` fails on it.
+      const missing = await fs.hash(`${root}/d\uF7E9/bad\uF7FF.txt`).then(() => null, (e: FsError) => ({ code: e.code, message: e.message }));
+      expect(outcomes[2]).toEqual({ error: missing });
+      expect(missing?.code).toBe('ENOENT');
     } finally {
       await stopScanWorkers();
       await rm(root, { recursive: true, force: true });
