@@ -6,6 +6,7 @@ import type { ConflictPolicy, Resolution } from '../core/vocabulary.js';
 import { holdLease, type HeldLease, type LeaseTiming } from '../db/lease-keeper.js';
 import { StoreError, type ConduitRow, type ConflictRecord, type EntrySummary, type Store } from '../db/store.js';
 import type { FileSystem } from '../fs/file-system.js';
+import { hashWhereContentDecides } from '../engine/content-hashes.js';
 import { scanOptionsFor } from '../engine/generation.js';
 import { RootDirectories } from '../engine/confine.js';
 import { scanRoot } from '../engine/scan.js';
@@ -108,13 +109,21 @@ async function resolveUnderLease(
     return store.getConflict(id)!;
   }
 
-  const options = await scanOptionsFor(fs, conduit, [path]);
+  const options = await scanOptionsFor(fs, conduit, [path], store.path);
   const [source, target] = await Promise.all([scanRoot(fs, conduit.source, options), scanRoot(fs, conduit.target, options)]);
   for (const [side, scan] of [['source', source], ['target', target]] as const) {
     if (scan.root !== 'ok') throw new ConflictNotResolvableError(`cannot resolve conflict ${id}: the ${side} root is ${scan.root.replace(/_/g, ' ')}`);
   }
-  const s: Snapshot = only(source.entries);
-  const t: Snapshot = only(target.entries);
+  // Content decides here as in a generation (SPEC §3): without hashes no pair is ever "the same",
+  // and `--keep both` would save a conflict copy of bytes the winner already holds.
+  const hashed = await hashWhereContentDecides(
+    fs, { mode: 'bidirectional', checksum: conduit.checksum }, baseline, { source: conduit.source, target: conduit.target },
+    only(source.entries), only(target.entries), lost,
+  );
+  const unreadable = hashed.problems[0];
+  if (unreadable) throw new ConflictNotResolvableError(`cannot resolve conflict ${id}: ${unreadable.path}: ${unreadable.message}`);
+  const s: Snapshot = hashed.source;
+  const t: Snapshot = hashed.target;
   for (const side of choice === 'both' ? (['source', 'target'] as const) : [choice]) {
     const change = changeSinceDetection(conflict[side], (side === 'source' ? s : t).get(path));
     if (change !== null) {
