@@ -25,9 +25,8 @@ import { tempTokenFor } from './temp-name.js';
 import { createThrottle } from './throttle.js';
 import { executePlan, POOLED_COPY_MAX_BYTES, type TransferProgress } from './transfer.js';
 import { pruneVersions, versionStamp, versionsAnchorFor, versionsDirFor } from './versioning.js';
-// Real paths of local roots and of the (always local) database, for the scan's excludes.
-import { ownFilesInside } from '../config/own-files.js';
-import { relativePathsInside } from '../config/paths.js';
+import type { GenerationProgress, GenerationRequest, GenerationResult, ReportProgress } from './generation/request.js';
+import { scanOptionsFor } from './generation/scan-options.js';
 
 /**
  * One generation of one conduit, end to end (DESIGN's pipeline): guards,
@@ -36,49 +35,10 @@ import { relativePathsInside } from '../config/paths.js';
  * conduit state — in one transaction. Only a broken precondition stops it;
  * a single path's trouble becomes an event and the generation goes on.
  */
-export interface GenerationRequest {
-  readonly conduit: ConduitRow;
-  readonly trigger: Trigger;
-  readonly dryRun?: boolean;
-  /** Accept a refused deletion or an emptied root, once (SPEC §4). */
-  readonly force?: boolean;
-  /** Stop starting new work (SIGINT/SIGTERM); the generation ends `interrupted` (a string `reason` becomes its error message). */
-  readonly signal?: AbortSignal;
-  /**
-   * The conduit's generation lease, when the caller took it (`run --wait`,
-   * the service). Without one, runGeneration takes it itself, and throws
-   * ConduitBusyError before anything is recorded when another process holds
-   * it (SPEC §4: one generation per conduit at a time, across processes).
-   */
-  readonly lease?: HeldLease;
-  /** Also cut copies in flight. */
-  readonly cutSignal?: AbortSignal;
-  /** The watcher fast path: scan only these relative paths on both sides. */
-  readonly onlyPaths?: readonly string[];
-  /** `waiting_watcher` under the service (SPEC §8); `unverified` for a plain CLI run. */
-  readonly verification?: VerificationStatus;
-  readonly onProgress?: (progress: GenerationProgress) => void;
-  readonly now?: () => Date;
-}
 
-export interface GenerationProgress {
-  readonly conduit: string;
-  readonly generation: number;
-  readonly phase: 'scanning' | 'transferring' | 'recording';
-  readonly actionsDone: number;
-  readonly actionsTotal: number;
-  readonly bytesDone: number;
-  readonly bytesTotal: number;
-}
-
-export interface GenerationResult {
-  readonly record: GenerationRecord;
-  /** What each written path holds now, for the watcher's verification. */
-  readonly written: readonly Landed[];
-  /** Directory entries the scans looked at (the fast path's proof). */
-  readonly scanned: number;
-}
-
+export type { GenerationProgress, GenerationRequest, GenerationResult } from './generation/request.js';
+// The scan options of a generation, for the callers that scan as one does (resolve, the verifier); they stay importable from here.
+export { scanOptionsFor } from './generation/scan-options.js';
 /** A refusal: a guard said no before anything changed. */
 class Refusal extends Error {
   constructor(message: string, readonly state: ConduitState) {
@@ -106,7 +66,7 @@ async function runUnderLease(store: Store, fs: FileSystem, request: GenerationRe
   const previousState = conduit.state;
   const { id: generationId, generation } = store.beginGeneration(conduit.id, request.trigger, dryRun, startedAt.toISOString(), fence);
   if (!dryRun) store.setConduitState(conduit.id, 'syncing');
-  const progress = (p: Omit<GenerationProgress, 'conduit' | 'generation'>) =>
+  const progress: ReportProgress = (p) =>
     request.onProgress?.({ conduit: conduit.name, generation, ...p });
 
   const finish = (outcome: Finished): GenerationResult => {
@@ -168,7 +128,7 @@ async function generate(
   fs: FileSystem,
   request: GenerationRequest,
   startedAt: Date,
-  progress: (p: Omit<GenerationProgress, 'conduit' | 'generation'>) => void,
+  progress: ReportProgress,
 ): Promise<Finished> {
   const conduit = request.conduit;
   const dryRun = request.dryRun === true;
@@ -305,42 +265,6 @@ function copyWorkersFor(fs: FileSystem, plan: Plan, conduit: ConduitRow, throttl
   for (const a of plan.actions) if (a.op === 'copy' && a.entry.size <= POOLED_COPY_MAX_BYTES) small++;
   if (small < COPY_WORKERS_FROM) return undefined;
   return fs.openCopyBatches(Math.min(conduit.parallelTransfers, availableParallelism())) ?? undefined;
-}
-
-/**
- * Filter rules for this conduit: include/exclude, index rules with both
- * roots' `.conduitignore`, the versioning directory, and conduit's own files
- * (the database at `databasePath`, its -wal/-shm/-journal, the token file)
- * wherever they lie inside a root.
- */
-export async function scanOptionsFor(fs: FileSystem, conduit: ConduitRow, onlyPaths?: readonly string[], databasePath?: string): Promise<ScanOptions> {
-  const conduitIgnoreText: string[] = [];
-  if (conduit.useIndexRules) {
-    for (const root of [conduit.source, conduit.target]) {
-      try {
-        conduitIgnoreText.push(await fs.readText(join(root, '.conduitignore')));
-      } catch (error) {
-        if (!isFsError(error, 'ENOENT') && !isFsError(error, 'ENOTDIR')) throw error;
-      }
-    }
-  }
-  const roots = [conduit.source, conduit.target];
-  const extraExcludes = [
-    ...(conduit.versioning ? versioningExcludes(conduit.versioning.dir, roots) : []),
-    // SPEC §4, defence in depth: add/edit/import refuse such a root, but a database can be moved into a
-    // root later, or named with another --db at run time. Excluded on both sides alike: were the path
-    // visible in the other root, reconcile would copy that file over conduit's own.
-    ...(databasePath === undefined ? [] : roots.flatMap((root) => ownFilesInside(root, databasePath)).map(pathPattern)),
-  ];
-  const rules = buildRules({ include: conduit.include, exclude: conduit.exclude, useIndexRules: conduit.useIndexRules, conduitIgnoreText, extraExcludes });
-  const tempToken = tempTokenFor(conduit.uuid);
-  return onlyPaths ? { rules, onlyPaths, tempToken } : { rules, tempToken };
-}
-
-/** The versioning directory is never synced (SPEC §6): relative, or absolute but inside a root (as given, or through a symlink). */
-function versioningExcludes(dir: string, roots: readonly string[]): string[] {
-  if (!isAbsolute(dir)) return [pathPattern(dir)];
-  return [...new Set(roots.flatMap((root) => relativePathsInside(root, dir)))].map(pathPattern);
 }
 
 /**
