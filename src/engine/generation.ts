@@ -27,6 +27,8 @@ import { executePlan, POOLED_COPY_MAX_BYTES, type TransferProgress } from './tra
 import { pruneVersions, versionStamp, versionsAnchorFor, versionsDirFor } from './versioning.js';
 import type { GenerationProgress, GenerationRequest, GenerationResult, ReportProgress } from './generation/request.js';
 import { scanOptionsFor } from './generation/scan-options.js';
+import { guardDeletes, guardRoots, guardRootsApart, Refusal } from './generation/guards.js';
+import { removeStaleTemps, withDeselectedBaselinePaths } from './generation/prepare.js';
 
 /**
  * One generation of one conduit, end to end (DESIGN's pipeline): guards,
@@ -39,13 +41,6 @@ import { scanOptionsFor } from './generation/scan-options.js';
 export type { GenerationProgress, GenerationRequest, GenerationResult } from './generation/request.js';
 // The scan options of a generation, for the callers that scan as one does (resolve, the verifier); they stay importable from here.
 export { scanOptionsFor } from './generation/scan-options.js';
-/** A refusal: a guard said no before anything changed. */
-class Refusal extends Error {
-  constructor(message: string, readonly state: ConduitState) {
-    super(message);
-  }
-}
-
 export async function runGeneration(store: Store, fs: FileSystem, given: GenerationRequest): Promise<GenerationResult> {
   const lease = given.lease ?? holdLease(store, given.conduit.id, 'generation');
   try {
@@ -133,8 +128,7 @@ async function generate(
   const conduit = request.conduit;
   const dryRun = request.dryRun === true;
   const roots = { source: conduit.source, target: conduit.target };
-  const overlap = rootsOverlap(roots.source, roots.target);
-  if (overlap) throw new Refusal(overlap, 'failed');
+  guardRootsApart(roots);
   progress({ phase: 'scanning', actionsDone: 0, actionsTotal: 0, bytesDone: 0, bytesTotal: 0 });
   const options = await scanOptionsFor(fs, conduit, request.onlyPaths, store.path);
   // The scans run in workers: start them first, and load the baseline on this thread meanwhile.
@@ -147,20 +141,7 @@ async function generate(
   let [source, target] = await scans;
   const scanned = source.visited + target.visited;
 
-  // Guards on the roots (SPEC §4): an unmounted drive must never look like "everything was deleted".
-  const sourceDown = rootUnavailable('source', source.root, source.rootMessage);
-  if (sourceDown) throw new Refusal(sourceDown, 'waiting_for_source');
-  if (target.root === 'missing' && fullBaseline.size === 0) {
-    if (!dryRun) await createTargetRoot(fs, roots.target);
-    target = { ...target, root: 'ok' };
-  }
-  const targetDown = rootUnavailable('target', target.root, target.rootMessage);
-  if (targetDown) throw new Refusal(targetDown, 'waiting_for_source');
-  if (!request.force && !request.onlyPaths) {
-    const emptied = rootEmptied('source', source.entries, fullBaseline) ?? rootEmptied('target', target.entries, fullBaseline);
-    // SPEC §4: an emptied root is an unmounted drive until --force says otherwise; the service retries it like a missing one.
-    if (emptied) throw new Refusal(emptied, 'waiting_for_source');
-  }
+  target = await guardRoots(fs, request, source, target, fullBaseline);
 
   // Each root's directories as scanned: every write checks the ones above it against these (confine.ts).
   const directories = { source: new RootDirectories(roots.source, source.entries), target: new RootDirectories(roots.target, target.entries) };
@@ -174,12 +155,7 @@ async function generate(
     stamp: conflictStamp(startedAt), checksum: conduit.checksum,
   });
 
-  if (!request.force) {
-    for (const side of ['source', 'target'] as const) {
-      const refusal = tooManyDeletes(plan, side, side === 'source' ? hashed.source : hashed.target, fullBaseline, conduit.maxDeletePercent);
-      if (refusal) throw new Refusal(refusal, 'failed');
-    }
-  }
+  guardDeletes(request, plan, hashed, fullBaseline);
 
   const conflicts = conflictInputs(plan.conflicts);
   const openConflictPaths = new Set(store.listConflicts({ conduit: conduit.name }).map((c) => c.path));
@@ -283,67 +259,6 @@ async function pruneOldVersions(
       // The next generation tries again; old versions are only disk space.
     }
   }
-}
-
-/** The first generation creates a target that does not exist yet; its parent must. */
-async function createTargetRoot(fs: FileSystem, target: string): Promise<void> {
-  try {
-    await fs.mkdir(target);
-  } catch (error) {
-    if (isFsError(error, 'EEXIST')) return;
-    throw new Refusal(`cannot create the target root ${target}: ${error instanceof Error ? error.message : String(error)}`, 'failed');
-  }
-}
-
-/**
- * This conduit's temporaries of an interrupted generation are removed before
- * anything else (SPEC §3), only on the sides its mode writes (mirror and
- * selective: the target; bidirectional: both). The scan listed only its own
- * (by token) and only in scope. Each removal is confined like any write; a
- * refused one is an error of the generation.
- */
-async function removeStaleTemps(
-  fs: FileSystem, mode: ConduitRow['mode'], directories: Record<Side, RootDirectories>, source: ScanResult, target: ScanResult,
-): Promise<GenerationEventInput[]> {
-  const events: GenerationEventInput[] = [];
-  const sides: readonly Side[] = mode === 'bidirectional' ? ['source', 'target'] : ['target'];
-  for (const side of sides) {
-    const dirs = directories[side];
-    for (const rel of (side === 'source' ? source : target).staleTemps) {
-      const path = join(dirs.root, rel);
-      try {
-        await checkAncestors(fs, dirs.ancestorsOf(rel), 'unlink', path);
-        await fs.unlink(path);
-      } catch (error) {
-        if (isConfinementError(error) && error.code !== 'ENOENT') {
-          events.push({ side, path: rel, action: 'error', bytes: 0, message: errorEventMessage('unlink-temp', error.message) });
-        }
-        // RACE: another process may have removed it already; a leftover is retried next generation.
-      }
-    }
-  }
-  return events;
-}
-
-/**
- * Selective deletes paths that left the selection (SPEC §2.3), which the
- * filtered target scan cannot see: lstat just those baseline paths.
- */
-async function withDeselectedBaselinePaths(
-  fs: FileSystem, targetRoot: string, baseline: Baseline, source: Snapshot, target: Snapshot,
-): Promise<Snapshot> {
-  let out: Map<string, Entry> | undefined;
-  for (const path of baseline.keys()) {
-    if (source.has(path) || target.has(path)) continue;
-    try {
-      const entry = await fs.lstat(join(targetRoot, path));
-      out ??= new Map(target);
-      out.set(path, entry);
-    } catch (error) {
-      if (!isFsError(error, 'ENOENT') && !isFsError(error, 'ENOTDIR')) throw error;
-    }
-  }
-  return out ?? target;
 }
 
 function summary(entry: Entry | null): EntrySummary | null {
