@@ -29,6 +29,8 @@ import type { GenerationProgress, GenerationRequest, GenerationResult, ReportPro
 import { scanOptionsFor } from './generation/scan-options.js';
 import { guardDeletes, guardRoots, guardRootsApart, Refusal } from './generation/guards.js';
 import { removeStaleTemps, withDeselectedBaselinePaths } from './generation/prepare.js';
+import { transferPlan } from './generation/transfer-step.js';
+import { finishDirectoryAttributes, pruneOldVersions } from './generation/after-transfer.js';
 
 /**
  * One generation of one conduit, end to end (DESIGN's pipeline): guards,
@@ -170,40 +172,11 @@ async function generate(
     };
   }
 
-  const bytesTotal = plan.actions.reduce((n, a) => n + (a.op === 'copy' ? a.entry.size : 0), 0);
-  let actionsDone = 0;
-  let bytesDone = 0;
-  const throttle = createThrottle(conduit.bandwidthLimitMbps);
-  // Mirror (and selective, in its selection) replicates directory modes exactly, a read-only one included: open those it must write into.
-  const replicated = replicatedDirectories(conduit.mode, options.rules);
-  const opened = replicated
-    ? await openDirectoriesForWriting(fs, directories.target, plan.actions, target.entries, replicated)
-    : { opened: [], problems: [] };
-  const copyPool = copyWorkersFor(fs, plan, conduit, throttle !== undefined);
-  let outcomes: Outcome[];
-  try {
-    outcomes = await executePlan(plan, {
-      fs, roots, tempToken: tempTokenFor(conduit.uuid), directories, parallelTransfers: conduit.parallelTransfers, throttle,
-      signal: request.signal, cutSignal: request.cutSignal,
-      versioning: conduit.versioning ? { dir: conduit.versioning.dir, stamp: versionStamp(startedAt) } : null,
-      ...(copyPool ? { copyPool } : {}),
-      onProgress: (p: TransferProgress) => {
-        if (!p.done) return;
-        actionsDone++;
-        bytesDone += p.bytes;
-        progress({ phase: 'transferring', actionsDone, actionsTotal: plan.actions.length, bytesDone, bytesTotal });
-      },
-    });
-  } finally {
-    await copyPool?.close();
-  }
-  progress({ phase: 'recording', actionsDone, actionsTotal: plan.actions.length, bytesDone, bytesTotal });
+  const transferred = await transferPlan(fs, request, plan, { roots, directories, target: target.entries, rules: options.rules }, startedAt, progress);
+  progress({ phase: 'recording', ...transferred.totals });
   if (conduit.versioning) await pruneOldVersions(fs, conduit.versioning, conduit.mode, roots, (request.now ?? (() => new Date()))());
-  const directoryProblems = [...opened.problems];
-  if (replicated && request.signal?.aborted !== true) {
-    const attributes = await replicateDirectoryAttributes(fs, directories.target, hashed.source, hashed.target, outcomes, target.staleTemps, opened.opened, replicated);
-    directoryProblems.push(...attributes.problems);
-  }
+  const directoryProblems = await finishDirectoryAttributes(fs, request, directories.target, hashed, target.staleTemps, transferred);
+  const outcomes = transferred.outcomes;
 
   const changes = nextBaseline(baseline, hashed.source, hashed.target, plan, outcomes);
   const events = [...scanEvents(source, 'source'), ...scanEvents(target, 'target'), ...tempEvents, ...hashed.problems, ...plan.skips.map((s) => ({
@@ -223,42 +196,6 @@ async function generate(
     status, state: status === 'completed' ? 'current' : 'failed', errorMessage, counters, events, conflicts,
     baseline: changes, written, scanned,
   };
-}
-
-/** Below this many small-file copies the copy workers' start-up (~50 ms) is not worth it. */
-const COPY_WORKERS_FROM = 32;
-
-/**
- * Batched copies (`FileSystem.openCopyBatches`) for a plan with many small
- * files: the same copy protocol, run next to the disk (node: synchronously in
- * copy workers off the main thread). As many workers as cores, never more
- * than `parallelTransfers`. The filesystem may refuse (null: a decorator that
- * must see each step); the plan then copies file by file, as small plans do.
- */
-function copyWorkersFor(fs: FileSystem, plan: Plan, conduit: ConduitRow, throttled: boolean): CopyBatches | undefined {
-  if (throttled || conduit.versioning) return undefined;
-  let small = 0;
-  for (const a of plan.actions) if (a.op === 'copy' && a.entry.size <= POOLED_COPY_MAX_BYTES) small++;
-  if (small < COPY_WORKERS_FROM) return undefined;
-  return fs.openCopyBatches(Math.min(conduit.parallelTransfers, availableParallelism())) ?? undefined;
-}
-
-/**
- * Versions older than `keepDays` go (SPEC §6), only on the sides this mode
- * writes (mirror and selective: the target; bidirectional: both): a one-way
- * conduit never writes its source, not even a folder there named like its
- * versioning dir. A failure to prune never fails the generation.
- */
-async function pruneOldVersions(
-  fs: FileSystem, versioning: { dir: string; keepDays: number }, mode: ConduitRow['mode'], roots: Record<Side, string>, now: Date,
-): Promise<void> {
-  for (const root of new Set(mode === 'bidirectional' ? [roots.source, roots.target] : [roots.target])) {
-    try {
-      await pruneVersions(fs, versionsDirFor(root, versioning.dir), versioning.keepDays, now, versionsAnchorFor(root, versioning.dir));
-    } catch {
-      // The next generation tries again; old versions are only disk space.
-    }
-  }
 }
 
 function summary(entry: Entry | null): EntrySummary | null {
