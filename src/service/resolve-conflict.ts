@@ -173,7 +173,7 @@ function changeSinceDetection(recorded: EntrySummary | null, current: Entry | un
   return same ? null : `it was ${describe(recorded)}, now it is ${describe(now)}`;
 }
 
-/** The same summary a generation records for a conflict's sides (engine/generation.ts). */
+/** The same summary a generation records for a conflict's sides (engine/generation/record.ts). */
 function summaryOf(entry: Entry): EntrySummary {
   if (entry.kind === 'problem') return { kind: 'problem', size: 0, mtime: new Date(0).toISOString() };
   return { kind: entry.kind, size: entry.kind === 'file' ? entry.size : 0, mtime: new Date(Number(entry.mtimeNs / 1_000_000n)).toISOString() };

@@ -59,7 +59,7 @@ function plantByteNames(root: string): void {
   fs.symlinkSync(LINK_TEXT, at(root, LINK));
 }
 
-/** Enough small files that the copies go to the copy workers (generation.ts COPY_WORKERS_FROM is 32). */
+/** Enough small files that the copies go to the copy workers (generation/transfer-step.ts COPY_WORKERS_FROM is 32). */
 function plantFiller(root: string, count: number): void {
   for (let i = 0; i < count; i++) fs.writeFileSync(join(root, `filler-${i}.txt`), `filler ${i}`);
 }

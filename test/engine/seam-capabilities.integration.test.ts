@@ -20,7 +20,7 @@ import { readTree, tempArea, tempFilesUnder, type TempArea } from '../support/tr
  * be injected on the path that copies most files.
  */
 
-/** More small copies than generation.ts's COPY_WORKERS_FROM (32), so a plan goes to the copy workers. */
+/** More small copies than generation/transfer-step.ts's COPY_WORKERS_FROM (32), so a plan goes to the copy workers. */
 const FILES = 40;
 const name = (i: number) => `f${String(i).padStart(2, '0')}.txt`;
 
