@@ -7,6 +7,7 @@ import { holdLease, type HeldLease, type LeaseTiming } from '../db/lease-keeper.
 import { StoreError, type ConduitRow, type ConflictRecord, type EntrySummary, type Store } from '../db/store.js';
 import type { FileSystem } from '../fs/file-system.js';
 import { hashWhereContentDecides } from '../engine/content-hashes.js';
+import { summary } from '../engine/generation/record.js';
 import { scanOptionsFor } from '../engine/generation.js';
 import { RootDirectories } from '../engine/confine.js';
 import { scanRoot } from '../engine/scan.js';
@@ -165,7 +166,7 @@ async function resolveUnderLease(
  * its contents, so only its kind counts).
  */
 function changeSinceDetection(recorded: EntrySummary | null, current: Entry | undefined): string | null {
-  const now = current === undefined ? null : summaryOf(current);
+  const now = current === undefined ? null : summary(current);
   if (recorded === null) return now === null ? null : `it was absent, now it is ${describe(now)}`;
   if (now === null) return `it was ${describe(recorded)}, now it is absent`;
   if (now.kind === 'problem') return `it cannot be read now: ${(current as { message: string }).message}`;
@@ -173,18 +174,12 @@ function changeSinceDetection(recorded: EntrySummary | null, current: Entry | un
   return same ? null : `it was ${describe(recorded)}, now it is ${describe(now)}`;
 }
 
-/** The same summary a generation records for a conflict's sides (engine/generation/record.ts). */
-function summaryOf(entry: Entry): EntrySummary {
-  if (entry.kind === 'problem') return { kind: 'problem', size: 0, mtime: new Date(0).toISOString() };
-  return { kind: entry.kind, size: entry.kind === 'file' ? entry.size : 0, mtime: new Date(Number(entry.mtimeNs / 1_000_000n)).toISOString() };
-}
-
-function describe(summary: EntrySummary): string {
-  switch (summary.kind) {
+function describe(side: EntrySummary): string {
+  switch (side.kind) {
     case 'file':
-      return `a file of ${summary.size} bytes modified ${summary.mtime}`;
+      return `a file of ${side.size} bytes modified ${side.mtime}`;
     case 'symlink':
-      return `a symbolic link modified ${summary.mtime}`;
+      return `a symbolic link modified ${side.mtime}`;
     case 'dir':
       return 'a directory';
     case 'problem':

@@ -74,7 +74,8 @@ export function stopped(status: 'refused' | 'failed', state: ConduitState, op: s
   };
 }
 
-function summary(entry: Entry | null): EntrySummary | null {
+/** What a conflict record keeps of one side's entry (also what `resolve` compares against, service/resolve-conflict.ts). */
+export function summary(entry: Entry | null): EntrySummary | null {
   if (!entry) return null;
   if (entry.kind === 'problem') return { kind: 'problem', size: 0, mtime: new Date(0).toISOString() };
   return {
