@@ -1,11 +1,10 @@
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ConduitSpec } from '../../src/config/conduit-spec.js';
-import { stopScanWorkers } from '../../src/engine/scan.js';
 import { FaultyFileSystem } from '../../src/fs/faulty-file-system.js';
 import { NodeFileSystem } from '../../src/fs/node-file-system.js';
-import { engineHarness, type EngineHarness } from '../support/engine.js';
+import { cleanUpEngineTests, engineHarness, type EngineHarness } from '../support/engine.js';
 import { tempArea, tempFilesUnder, type TempArea } from '../support/tree.js';
 
 /**
@@ -73,14 +72,7 @@ async function setup(overrides: Partial<ConduitSpec>): Promise<EngineHarness> {
   return h;
 }
 
-afterEach(() => {
-  h?.close();
-  h = undefined;
-  area?.cleanup();
-});
-afterAll(async () => {
-  await stopScanWorkers();
-});
+cleanUpEngineTests(() => ({ harness: h, area }));
 
 function errorEvents(generationId: number) {
   return h!.store.listEvents(generationId).filter((e) => e.action === 'error').map((e) => `${e.path}: ${e.message}`);

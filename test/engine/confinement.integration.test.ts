@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ConduitSpec } from '../../src/config/conduit-spec.js';
 import type { FileEntry } from '../../src/core/entry.js';
 import type { CopyAction } from '../../src/core/plan.js';
@@ -8,14 +8,13 @@ import { RootDirectories } from '../../src/engine/confine.js';
 import { CopyPool } from '../../src/engine/copy-pool.js';
 import { copySync } from '../../src/engine/copy-sync.js';
 import { buildRules } from '../../src/engine/filters.js';
-import { stopScanWorkers } from '../../src/engine/scan.js';
 import { walk } from '../../src/engine/scan/walk.js';
 import { tempNameFor } from '../../src/engine/temp-name.js';
 import { executePlan } from '../../src/engine/transfer.js';
 import { FaultyFileSystem } from '../../src/fs/faulty-file-system.js';
 import { NodeFileSystem } from '../../src/fs/node-file-system.js';
 import { resolveConflict } from '../../src/service/resolve-conflict.js';
-import { engineHarness, type EngineHarness } from '../support/engine.js';
+import { cleanUpEngineTests, engineHarness, type EngineHarness } from '../support/engine.js';
 import { put, readTree, tempArea, tempFilesUnder, writeTree, type TempArea } from '../support/tree.js';
 
 /**
@@ -57,14 +56,7 @@ function errorsOf(record: { errors: readonly { path: string; op: string; message
   return record.errors.map((e) => ({ path: e.path, op: e.op, refused: e.message.includes(MESSAGE) }));
 }
 
-afterEach(() => {
-  h?.close();
-  h = undefined;
-  area?.cleanup();
-});
-afterAll(async () => {
-  await stopScanWorkers();
-});
+cleanUpEngineTests(() => ({ harness: h, area }));
 
 describe('regression: a parent swapped for a symlink after the scan redirected writes outside the root', () => {
   it('a copy into it is refused (the swap lands just before the transfer stage), and the next generation repairs the target', async () => {

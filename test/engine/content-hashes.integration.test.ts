@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { stopScanWorkers } from '../../src/engine/scan.js';
+import { describe, expect, it } from 'vitest';
 import { FaultyFileSystem } from '../../src/fs/faulty-file-system.js';
 import { NodeFileSystem } from '../../src/fs/node-file-system.js';
-import { engineHarness, type EngineHarness } from '../support/engine.js';
+import { cleanUpEngineTests, engineHarness, type EngineHarness } from '../support/engine.js';
 import { put, readTree, tempArea, type TempArea } from '../support/tree.js';
 
 /**
@@ -44,14 +43,7 @@ async function setup(): Promise<EngineHarness> {
   return h;
 }
 
-afterEach(() => {
-  h?.close();
-  h = undefined;
-  area?.cleanup();
-});
-afterAll(async () => {
-  await stopScanWorkers();
-});
+cleanUpEngineTests(() => ({ harness: h, area }));
 
 const candidates = (root: string) => [...Array.from({ length: IDENTICAL }, (_, i) => name(i)), 'differs/a.txt', 'differs/b.txt'].sort().map((rel) => join(root, rel));
 const errors = (generationId: number) =>

@@ -1,13 +1,12 @@
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ConduitSpec } from '../../src/config/conduit-spec.js';
 import type { ConflictPolicy } from '../../src/core/vocabulary.js';
-import { stopScanWorkers } from '../../src/engine/scan.js';
 import { FaultyFileSystem } from '../../src/fs/faulty-file-system.js';
 import { NodeFileSystem } from '../../src/fs/node-file-system.js';
 import { resolveConflict } from '../../src/service/resolve-conflict.js';
-import { engineHarness, type EngineHarness } from '../support/engine.js';
+import { cleanUpEngineTests, engineHarness, type EngineHarness } from '../support/engine.js';
 import { put, readTree, statTree, tempArea, tempFilesUnder, writeTree, type TempArea } from '../support/tree.js';
 
 /**
@@ -28,14 +27,7 @@ async function setup(overrides: Partial<ConduitSpec>, options: { createTarget?: 
   return h;
 }
 
-afterEach(() => {
-  h?.close();
-  h = undefined;
-  area?.cleanup();
-});
-afterAll(async () => {
-  await stopScanWorkers();
-});
+cleanUpEngineTests(() => ({ harness: h, area }));
 
 function expectNoTemps(): void {
   expect(tempFilesUnder(area.base)).toEqual([]);

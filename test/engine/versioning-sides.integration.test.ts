@@ -1,7 +1,6 @@
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ConduitSpec } from '../../src/config/conduit-spec.js';
-import { stopScanWorkers } from '../../src/engine/scan.js';
-import { engineHarness, type EngineHarness } from '../support/engine.js';
+import { cleanUpEngineTests, engineHarness, type EngineHarness } from '../support/engine.js';
 import { readTree, tempArea, writeTree, type TempArea } from '../support/tree.js';
 
 /**
@@ -34,14 +33,7 @@ async function setup(overrides: Partial<ConduitSpec>): Promise<EngineHarness> {
   return h;
 }
 
-afterEach(() => {
-  h?.close();
-  h = undefined;
-  area?.cleanup();
-});
-afterAll(async () => {
-  await stopScanWorkers();
-});
+cleanUpEngineTests(() => ({ harness: h, area }));
 
 describe('regression: old-version pruning ran inside the source of a one-way conduit', () => {
   for (const mode of ['mirror', 'selective'] as const) {

@@ -1,12 +1,11 @@
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ConduitSpec } from '../../src/config/conduit-spec.js';
-import { stopScanWorkers } from '../../src/engine/scan.js';
 import { FaultyFileSystem } from '../../src/fs/faulty-file-system.js';
 import { NodeFileSystem } from '../../src/fs/node-file-system.js';
 import { verifyOnDemand } from '../../src/service/verifier.js';
-import { engineHarness, type EngineHarness } from '../support/engine.js';
+import { cleanUpEngineTests, engineHarness, type EngineHarness } from '../support/engine.js';
 import { put, tempArea, type TempArea } from '../support/tree.js';
 
 /**
@@ -39,14 +38,7 @@ async function replaceBytesKeepingStat(path: string): Promise<void> {
   expect([after.size, after.mtimeNs]).toEqual([before.size, before.mtimeNs]); // the precondition: stat cannot tell
 }
 
-afterEach(() => {
-  h?.close();
-  h = undefined;
-  area?.cleanup();
-});
-afterAll(async () => {
-  await stopScanWorkers();
-});
+cleanUpEngineTests(() => ({ harness: h, area }));
 
 describe('verify reconciles the written paths as a generation would, content hashed where it decides', () => {
   it('checksum: bytes changed under the same size and mtime after the write fail verification, naming the path', async () => {

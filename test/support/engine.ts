@@ -1,9 +1,12 @@
+import { afterAll, afterEach } from 'vitest';
 import type { ConduitSpec } from '../../src/config/conduit-spec.js';
 import { openStore } from '../../src/db/open-store.js';
 import type { GenerationCommit, Store } from '../../src/db/store.js';
 import { runGeneration, type GenerationRequest, type GenerationResult } from '../../src/engine/generation.js';
 import type { FileSystem } from '../../src/fs/file-system.js';
 import { NodeFileSystem } from '../../src/fs/node-file-system.js';
+import { stopScanWorkers } from '../../src/engine/scan.js';
+import type { TempArea } from './tree.js';
 import { conduitSpec } from '../db/fixtures.js';
 
 /**
@@ -41,6 +44,7 @@ export async function engineHarness(db: string, overrides: Partial<ConduitSpec>)
   const spec = conduitSpec({ name: 'c', exclude: [], ...overrides });
   store.createConduit(spec);
   const nodeFs = new NodeFileSystem();
+  let closed = false;
   return {
     store, commits, name: spec.name,
     run: async ({ fs = nodeFs, ...request } = {}) =>
@@ -50,8 +54,29 @@ export async function engineHarness(db: string, overrides: Partial<ConduitSpec>)
       const next: ConduitSpec = { ...specOf(current), ...more };
       store.updateConduit(spec.name, next);
     },
-    close: () => real.close(),
+    close: () => {
+      if (closed) return;
+      closed = true;
+      real.close();
+    },
   };
+}
+
+/**
+ * The lifecycle every engine test file on the real disk shares: after each
+ * test, close the harness the test used and remove its temp area (both may be
+ * absent, and closing twice is harmless); after the file, stop the idle scan
+ * workers so the test process can exit.
+ */
+export function cleanUpEngineTests(current: () => { readonly harness?: EngineHarness | undefined; readonly area?: TempArea | undefined }): void {
+  afterEach(() => {
+    const { harness, area } = current();
+    harness?.close();
+    area?.cleanup();
+  });
+  afterAll(async () => {
+    await stopScanWorkers();
+  });
 }
 
 function specOf(row: ConduitSpec): ConduitSpec {
