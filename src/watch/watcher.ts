@@ -82,7 +82,6 @@ function watchRoot(root: string, options: WatchOptions, onEvents: (events: reado
   let flushing = false;
 
   const flush = async (): Promise<void> => {
-    flushing = true;
     while (queued.size > 0 && !closed) {
       const batch = [...queued];
       queued = new Set();
@@ -111,7 +110,13 @@ function watchRoot(root: string, options: WatchOptions, onEvents: (events: reado
     const path = nameFromText(sep === '/' ? rel : rel.split(sep).join('/'));
     if (ignored(root, absolute, options)) return;
     queued.add(path);
-    if (!flushing) setImmediate(() => void flush());
+    // One flush at a time: a second one started while the first awaits its lstats would deliver
+    // its newer states first and the first's older ones after them, so the latest event for a
+    // path could say less than the disk does.
+    if (!flushing) {
+      flushing = true;
+      setImmediate(() => void flush());
+    }
   };
 
   // The root itself going or coming back (an unplugged drive) is an event of its own: chokidar

@@ -635,7 +635,11 @@ export function fileSystemContract(name: string, makeFixture: () => Promise<File
         const watcher = fs.watch([p('w')], { ignoreName: (n) => n.includes('.conduit-tmp-') }, (batch) => events.push(...batch));
         try {
           await watcher.ready;
-          const change = (path: string, kind: string) => events.find((e) => e.type === 'change' && e.path === path && e.state.kind === kind);
+          // The latest event for the path: a first one may have seen the file while it was still being written.
+          const change = (path: string, kind: string) => {
+            const latest = events.filter((e): e is Extract<WatchEvent, { type: 'change' }> => e.type === 'change' && e.path === path).at(-1);
+            return latest?.state.kind === kind ? latest : undefined;
+          };
           await fx.writeFile(p('w/.x.conduit-tmp-1'), 'temp');
           await fx.writeFile(p('w/new.txt'), HELLO);
           const written = await fs.lstat(p('w/new.txt'));
