@@ -12,7 +12,8 @@ import { exitedMessage, HistoryRepository } from './repositories/history.js';
 import { LeaseRepository } from './repositories/leases.js';
 import { busyAsStoreError } from './sqlite-errors.js';
 import {
-  type ConduitRow, type ConflictRecord, type GenerationCommit, type GenerationEventRecord, type GenerationRecord, type Store, StoreError,
+  type ConduitRow, type ConflictRecord, type GenerationCommit, type GenerationEventRecord, type GenerationRecord, type ResolutionCommit, type Store,
+  StoreError,
 } from './store.js';
 
 const DEFAULT_HISTORY_LIMIT = 20;
@@ -297,6 +298,15 @@ export class SqliteStore implements Store {
 
   resolveConflict(id: number, resolution: Resolution, resolvedAt: string): void {
     this.write(() => this.conflicts.resolve(id, resolution, resolvedAt));
+  }
+
+  commitResolution(commit: ResolutionCommit): void {
+    this.write(() => {
+      this.requireFence(commit.fence, `conflict ${commit.conflictId} was not marked resolved and the baseline was not advanced for it`);
+      for (const path of commit.baselineDeletes) this.baseline.delete(commit.conduitId, path);
+      for (const [path, entry] of commit.baselineUpserts) this.baseline.upsert(commit.conduitId, path, entry);
+      this.conflicts.resolve(commit.conflictId, commit.resolution, commit.resolvedAt);
+    });
   }
 
   private read<T>(work: () => T): T {

@@ -210,13 +210,31 @@ export interface Store {
    * folder is never read as "everything was deleted here".
    */
   clearBaseline(conduitId: number): void;
-  /** Used by `resolve`: writes or forgets one path outside a generation. */
+  /** Writes or forgets one baseline path outside a generation, unfenced (a primitive for tests and repairs; `resolve` uses commitResolution). */
   setBaselineEntry(conduitId: number, path: string, entry: BaselineEntry | null): void;
 
   // conflicts
   listConflicts(options?: { conduit?: string; all?: boolean }): ConflictRecord[];
   getConflict(id: number): ConflictRecord | undefined;
   resolveConflict(id: number, resolution: Resolution, resolvedAt: string): void;
+  /**
+   * `resolve`'s writes, in one transaction fenced like a generation's commit:
+   * the baseline rows it changed and the conflict's resolution land only while
+   * `fence` is still the conduit's current generation lease (StoreError
+   * 'lease_lost' otherwise, and nothing is written).
+   */
+  commitResolution(resolution: ResolutionCommit): void;
+}
+
+/** What a `resolve` that wrote files records (Store.commitResolution). */
+export interface ResolutionCommit {
+  readonly conduitId: number;
+  readonly conflictId: number;
+  readonly resolution: Resolution;
+  readonly resolvedAt: string;
+  readonly baselineUpserts: ReadonlyMap<string, BaselineEntry>;
+  readonly baselineDeletes: readonly string[];
+  readonly fence: LeaseFence;
 }
 
 /** `lease_lost`: a fenced write of a holder whose lease was taken over (nothing of it was written). */

@@ -72,7 +72,7 @@ export async function resolveConflict(
   try {
     // Asked again under the lease: a generation that ran meanwhile (`--wait`) may have settled the conflict or changed the conduit.
     const current = openConflict(store, id, choice);
-    return await resolveUnderLease(store, fs, current.conflict, current.conduit, choice, now, lease.lost);
+    return await resolveUnderLease(store, fs, current.conflict, current.conduit, choice, now, lease);
   } finally {
     if (!options.lease) lease.release();
   }
@@ -93,8 +93,9 @@ export function openConflict(store: Store, id: number, choice: ResolveChoice): {
 
 /** A lease taken over under us (this process stalled) stops the resolution's transfer like a stop request. */
 async function resolveUnderLease(
-  store: Store, fs: FileSystem, conflict: ConflictRecord, conduit: ConduitRow, choice: Exclude<ResolveChoice, 'dismiss'>, now: Date, lost: AbortSignal,
+  store: Store, fs: FileSystem, conflict: ConflictRecord, conduit: ConduitRow, choice: Exclude<ResolveChoice, 'dismiss'>, now: Date, lease: HeldLease,
 ): Promise<ConflictRecord> {
+  const lost = lease.lost;
   const id = conflict.id;
   const oneWay = conduit.mode !== 'bidirectional';
 
@@ -105,8 +106,10 @@ async function resolveUnderLease(
 
   if (oneWay && choice === 'target') {
     // The target's version stays as the target's own: the conduit stops tracking it.
-    for (const p of baseline.keys()) store.setBaselineEntry(conduit.id, p, null);
-    store.resolveConflict(id, 'accepted_target', now.toISOString());
+    store.commitResolution({
+      conduitId: conduit.id, conflictId: id, resolution: 'accepted_target', resolvedAt: now.toISOString(),
+      baselineUpserts: new Map(), baselineDeletes: [...baseline.keys()], fence: lease.fence,
+    });
     return store.getConflict(id)!;
   }
 
@@ -142,8 +145,6 @@ async function resolveUnderLease(
     fs, roots: { source: conduit.source, target: conduit.target }, tempToken: tempTokenFor(conduit.uuid), directories,
     parallelTransfers: conduit.parallelTransfers, signal: lost,
   });
-  // RACE: the baseline and resolution writes below are not fenced by the lease's token (a generation's commit is);
-  // a resolver that stalled past the lease's expiry after this check could still record them.
   if (lost.aborted) throw new Error(`could not resolve conflict ${id}: ${String(lost.reason)}`);
   const trouble = outcomes.find((o) => o.status !== 'applied');
   if (trouble) {
@@ -151,10 +152,12 @@ async function resolveUnderLease(
     throw new Error(`could not resolve conflict ${id}: ${trouble.action.path}: ${why}`);
   }
   const changes = nextBaseline(baseline, s, t, plan, outcomes);
-  for (const p of changes.deletes) store.setBaselineEntry(conduit.id, p, null);
-  for (const [p, entry] of changes.upserts) store.setBaselineEntry(conduit.id, p, entry);
   const resolution: Resolution = choice === 'both' ? 'kept_both' : choice === 'source' ? 'accepted_source' : 'accepted_target';
-  store.resolveConflict(id, resolution, now.toISOString());
+  // Fenced like a generation's commit: a resolver that stalled past the lease's expiry records nothing over its successor.
+  store.commitResolution({
+    conduitId: conduit.id, conflictId: id, resolution, resolvedAt: now.toISOString(),
+    baselineUpserts: changes.upserts, baselineDeletes: changes.deletes, fence: lease.fence,
+  });
   return store.getConflict(id)!;
 }
 

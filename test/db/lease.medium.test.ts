@@ -156,6 +156,32 @@ describe('fencing', () => {
     expect(store.getGenerationById(g2.id)?.status).toBe('completed');
   });
 
+  // Regression (issue 8 §5, resolve): `resolve` wrote its baseline rows and the resolution one by one,
+  // unfenced, so a resolver that stalled past its lease could still record over its successor.
+  it('a resolver taken over cannot record its resolution: lease_lost, neither baseline rows nor the resolution are written', () => {
+    const { id } = store.createConduit(conduitSpec());
+    const g = store.beginGeneration(id, 'manual', false, STARTED);
+    store.commitGeneration(commitOf(id, g.id, {
+      conflicts: [{ path: 'c', kind: 'both_modified', severity: 'high', resolution: 'unresolved', source: null, target: null, conflictCopy: null }],
+    }));
+    const conflict = store.listConflicts({})[0]!;
+    const stale = acquired(id, otherHost(4242));
+    expire(id);
+    const successor = acquired(id, me);
+    const resolution = {
+      conduitId: id, conflictId: conflict.id, resolution: 'accepted_source' as const, resolvedAt: STARTED,
+      baselineUpserts: new Map([['c', fileEntry(1, 1n)]]), baselineDeletes: [],
+    };
+
+    expect(() => store.commitResolution({ ...resolution, fence: stale })).toThrowError(expect.objectContaining({ code: 'lease_lost' }) as Error);
+    expect(store.loadBaseline(id).size).toBe(0);
+    expect(store.getConflict(conflict.id)?.resolution).toBe('unresolved');
+
+    store.commitResolution({ ...resolution, fence: successor });
+    expect(store.loadBaseline(id).get('c')).toEqual(fileEntry(1, 1n));
+    expect(store.getConflict(conflict.id)?.resolution).toBe('accepted_source');
+  });
+
   it('a stale fence cannot begin a generation either', () => {
     const { id } = store.createConduit(conduitSpec());
     const stale = acquired(id, otherHost(1));
