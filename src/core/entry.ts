@@ -74,6 +74,12 @@ export type Snapshot = ReadonlyMap<string, Entry>;
 export interface SideState {
   readonly mtimeNs: bigint;
   readonly mode: number;
+  /**
+   * The inode this side's path had (issue 9): a path the scan finds unchanged is
+   * rebuilt from its row, so verify-before-overwrite still knows which file it
+   * saw. Absent or 0: unknown (a row written before issue 9).
+   */
+  readonly ino?: number;
 }
 
 export interface BaselineEntry {

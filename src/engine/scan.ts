@@ -1,3 +1,4 @@
+import type { ScanChanges, SideBaselineColumns } from '../core/change-set.js';
 import type { Snapshot } from '../core/entry.js';
 import type { FileSystem } from '../fs/file-system.js';
 
@@ -32,6 +33,11 @@ export interface ScanOptions {
    * listed as stale.
    */
   readonly tempToken?: string;
+  /**
+   * Compare with this side's baseline while walking (issue 9, core/change-set.ts):
+   * `entries` then holds only what the baseline cannot tell, and `changes` the rest.
+   */
+  readonly against?: SideBaselineColumns;
 }
 
 export type RootState = 'ok' | 'missing' | 'not_a_directory' | 'unreadable';
@@ -49,6 +55,8 @@ export interface ScanResult {
   readonly staleTemps: readonly string[];
   /** How many directory entries were looked at (for the bench and the fast-path proof). */
   readonly visited: number;
+  /** Present exactly when the scan ran `against` a baseline (core/change-set.ts). */
+  readonly changes?: ScanChanges;
 }
 
 /**
