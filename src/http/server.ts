@@ -9,6 +9,7 @@ import { BODY_LIMIT_BYTES, HttpError, httpErrorOf } from './errors.js';
 import { registerStrictJsonBodies } from './json-body.js';
 import { registerLiveEvents } from './live-events.js';
 import { createServiceMetrics } from './metrics.js';
+import { DebugRequestLog } from './request-log.js';
 import { MIN_TOKEN_LENGTH, bearerToken, isLoopbackHost, tokenMatches } from './token.js';
 
 /**
@@ -54,6 +55,8 @@ export async function buildHttpApp(service: ConduitService, options: HttpAppOpti
   const app = Fastify({
     // pino's Logger and fastify's logger type differ only in generics.
     loggerInstance: httpLogger(options.logger) as FastifyBaseLogger,
+    // One line per request at debug, not info: an idle admin page polls all day.
+    logController: new DebugRequestLog(),
     bodyLimit: BODY_LIMIT_BYTES,
     // Route params like conduit names are matched exactly; /api/conduits/ is not /api/conduits.
     routerOptions: { ignoreTrailingSlash: false },
