@@ -10,6 +10,8 @@ import { ConduitRepository } from './repositories/conduits.js';
 import { ConflictRepository } from './repositories/conflicts.js';
 import { exitedMessage, HistoryRepository } from './repositories/history.js';
 import { LeaseRepository } from './repositories/leases.js';
+import { StatisticsRepository } from './repositories/statistics.js';
+import type { GenerationStatistics } from './generation-statistics.js';
 import { busyAsStoreError } from './sqlite-errors.js';
 import {
   type ConduitRow, type ConflictRecord, type GenerationCommit, type GenerationEventRecord, type GenerationRecord, type ResolutionCommit, type Store,
@@ -35,6 +37,7 @@ export class SqliteStore implements Store {
   private readonly history: HistoryRepository;
   private readonly conflicts: ConflictRepository;
   private readonly leases: LeaseRepository;
+  private readonly statistics: StatisticsRepository;
   /** One transaction wrapper for every write, built once (better-sqlite3 nests it as a savepoint if need be). */
   private readonly transaction: Database.Transaction<(work: () => unknown) => unknown>;
 
@@ -44,6 +47,7 @@ export class SqliteStore implements Store {
     this.history = new HistoryRepository(db);
     this.conflicts = new ConflictRepository(db);
     this.leases = new LeaseRepository(db);
+    this.statistics = new StatisticsRepository(db);
     this.transaction = db.transaction((work: () => unknown) => work());
   }
 
@@ -309,7 +313,14 @@ export class SqliteStore implements Store {
     });
   }
 
-  private read<T>(work: () => T): T {
+  // statistics
+
+  generationStatistics(durationBounds: readonly number[]): GenerationStatistics {
+    // One read transaction: the tallies, the latest rows and the durations describe the same moment.
+    return this.read(() => this.transaction.deferred(() => this.statistics.read(durationBounds)) as GenerationStatistics);
+  }
+
+    private read<T>(work: () => T): T {
     return busyAsStoreError(this.path, work);
   }
 

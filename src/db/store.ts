@@ -3,6 +3,7 @@ import type {
   ConduitState, ConflictKind, EventAction, GenerationStatus, Resolution, Severity, Trigger, VerificationStatus,
 } from '../core/vocabulary.js';
 import type { ConduitSpec } from '../config/conduit-spec.js';
+import type { GenerationStatistics } from './generation-statistics.js';
 import type { LeaseAcquisition, LeaseFence, LeaseHolder, LeaseHolderView, LeaseKind } from './lease.js';
 
 /**
@@ -224,6 +225,10 @@ export interface Store {
    * 'lease_lost' otherwise, and nothing is written).
    */
   commitResolution(resolution: ResolutionCommit): void;
+
+  // statistics (src/db/generation-statistics.ts)
+  /** The history in sum, for `/metrics`: every generation whoever ran it; durations counted into `durationBounds` (seconds). */
+  generationStatistics(durationBounds: readonly number[]): GenerationStatistics;
 }
 
 /** What a `resolve` that wrote files records (Store.commitResolution). */

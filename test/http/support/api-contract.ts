@@ -229,7 +229,8 @@ export function apiContract(open: OpenHarness): void {
       const after = parsePrometheusText(response.text);
       expect(after.value('conduit_generations_total', { conduit: 'docs', status: 'completed' })).toBe(1);
       expect(after.value('conduit_bytes_transferred_total', { conduit: 'docs' })).toBe(16);
-      expect(after.value('conduit_files_transferred_total', { conduit: 'docs', action: 'copied' })).toBe(2);
+      expect(after.value('conduit_files_copied_total', { conduit: 'docs' })).toBe(2);
+      expect(after.value('conduit_files_deleted_total', { conduit: 'docs' })).toBe(0);
       expect(after.value('conduit_generation_duration_seconds_count', { conduit: 'docs' })).toBe(1);
       const lastSync = after.value('conduit_last_successful_sync_timestamp_seconds', { conduit: 'docs' });
       expect(lastSync).toBeGreaterThan(Date.parse('2024-01-01') / 1000);

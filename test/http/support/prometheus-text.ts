@@ -50,8 +50,8 @@ export function parsePrometheusText(text: string): Exposition {
       if (!label) throw new Error(`${where}: bad labels`);
       labels[label[1] ?? ''] = (label[2] ?? '').replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
     }
-    const value = valueText === '+Inf' ? Infinity : valueText === '-Inf' ? -Infinity : Number(valueText);
-    if (Number.isNaN(value) && valueText !== 'NaN') throw new Error(`${where}: value is not a number`);
+    const value = sampleValue(valueText);
+    if (value === undefined) throw new Error(`${where}: value is not a number`);
     samples.push({ name, labels, value });
   });
   return {
@@ -62,6 +62,19 @@ export function parsePrometheusText(text: string): Exposition {
       return found?.value;
     },
   };
+}
+
+/**
+ * A sample value as Prometheus reads it (Go's strconv.ParseFloat): a decimal
+ * number, or NaN / Inf / +Inf / -Inf in any case (prom-client writes `Nan`
+ * for an event-loop lag not measured yet).
+ */
+function sampleValue(text: string): number | undefined {
+  if (/^nan$/i.test(text)) return NaN;
+  const infinite = /^([+-]?)inf(inity)?$/i.exec(text);
+  if (infinite) return infinite[1] === '-' ? -Infinity : Infinity;
+  const value = Number(text);
+  return text.trim() === '' || Number.isNaN(value) ? undefined : value;
 }
 
 function familyOf(name: string, types: ReadonlyMap<string, string>): string | undefined {
