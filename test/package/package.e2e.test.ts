@@ -85,7 +85,7 @@ describe('the npm package', () => {
     expect(help.stdout).toMatch(/^Usage: conduit /);
     expect(help.stdout).toContain('serve');
 
-    const env = { ...process.env, CONDUIT_LOG_LEVEL: 'info', CONDUIT_API_TOKEN: 'package-test-token-0123456789' };
+    const env: NodeJS.ProcessEnv = { ...process.env, CONDUIT_LOG_LEVEL: 'info', CONDUIT_API_TOKEN: 'package-test-token-0123456789' };
     delete env['CONDUIT_DB'];
     const child = spawn(process.execPath, [join(root, 'bin/conduit.js'), 'serve', '--db', join(dir, 'conduit.db'), '--port', '0'], { cwd: dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
     try {
