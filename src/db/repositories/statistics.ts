@@ -35,8 +35,13 @@ const SELECT_LATEST = `
   WHERE (g.conduit_id, g.generation) IN (
     SELECT conduit_id, MAX(generation) FROM sync_generation WHERE dry_run = 0 AND status <> 'running' GROUP BY conduit_id)`;
 
-/** Seconds between start and completion; a clock stepped back reads 0, not a negative duration. */
-const DURATION = `MAX(0.0, (julianday(completed_at) - julianday(started_at)) * 86400.0)`;
+/**
+ * Seconds between start and completion, rounded to the millisecond the
+ * timestamps carry (julianday's float arithmetic would put an exact 1 s at
+ * 0.99999… or 1.00000…1, on either side of a bucket bound); a clock stepped
+ * back reads 0, not a negative duration.
+ */
+const DURATION = `MAX(0.0, ROUND((julianday(completed_at) - julianday(started_at)) * 86400.0, 3))`;
 
 /**
  * Aggregates over `sync_generation` for the metrics, each one statement
