@@ -8,11 +8,12 @@ import { isProcessAlive } from './process-alive.js';
 import { BaselineRepository } from './repositories/baseline.js';
 import { ConduitRepository } from './repositories/conduits.js';
 import { ConflictRepository } from './repositories/conflicts.js';
+import { EventSearchRepository } from './repositories/event-search.js';
 import { exitedMessage, HistoryRepository } from './repositories/history.js';
 import { LeaseRepository } from './repositories/leases.js';
 import { busyAsStoreError } from './sqlite-errors.js';
 import {
-  type ConduitRow, type ConflictRecord, type GenerationCommit, type GenerationEventRecord, type GenerationRecord, type ResolutionCommit, type Store,
+  type ConduitRow, type ConflictRecord, type EventSearch, type EventSearchPage, type GenerationCommit, type GenerationEventRecord, type GenerationRecord, type ResolutionCommit, type Store,
   StoreError,
 } from './store.js';
 
@@ -35,6 +36,7 @@ export class SqliteStore implements Store {
   private readonly history: HistoryRepository;
   private readonly conflicts: ConflictRepository;
   private readonly leases: LeaseRepository;
+  private readonly eventSearch: EventSearchRepository;
   /** One transaction wrapper for every write, built once (better-sqlite3 nests it as a savepoint if need be). */
   private readonly transaction: Database.Transaction<(work: () => unknown) => unknown>;
 
@@ -44,6 +46,7 @@ export class SqliteStore implements Store {
     this.history = new HistoryRepository(db);
     this.conflicts = new ConflictRepository(db);
     this.leases = new LeaseRepository(db);
+    this.eventSearch = new EventSearchRepository(db);
     this.transaction = db.transaction((work: () => unknown) => work());
   }
 
@@ -132,6 +135,10 @@ export class SqliteStore implements Store {
 
   listEvents(generationId: number, options: { action?: EventAction; limit?: number; offset?: number } = {}): GenerationEventRecord[] {
     return this.read(() => this.history.listEvents(generationId, options.action, options.limit, options.offset));
+  }
+
+  searchEvents(generationId: number, search: EventSearch): EventSearchPage {
+    return this.read(() => this.eventSearch.search(generationId, search));
   }
 
   setVerification(generationId: number, status: VerificationStatus, verifiedAt: string | null): void {
