@@ -5,6 +5,7 @@ import { ConfigError, describeValue } from '../config/config-error.js';
 import type { ConduitService } from '../service/conduit-service.js';
 import { PAGE_PATHS, registerAdminPage } from './admin-page.js';
 import { registerApiRoutes } from './api-routes.js';
+import { registerVersionRoutes } from './version-routes.js';
 import { BODY_LIMIT_BYTES, HttpError, httpErrorOf } from './errors.js';
 import { registerStrictJsonBodies } from './json-body.js';
 import { registerLiveEvents } from './live-events.js';
@@ -93,6 +94,7 @@ export async function buildHttpApp(service: ConduitService, options: HttpAppOpti
   app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
   registerLiveEvents(app, service);
   registerApiRoutes(app, service);
+  registerVersionRoutes(app, service);
   registerAdminPage(app);
   await app.ready();
   return app;
