@@ -5,6 +5,7 @@ import { ConfigError, describeValue } from '../config/config-error.js';
 import type { ConduitService } from '../service/conduit-service.js';
 import { PAGE_PATHS, registerAdminPage } from './admin-page.js';
 import { registerApiRoutes } from './api-routes.js';
+import { registerVersionRoutes } from './version-routes.js';
 import { BODY_LIMIT_BYTES, HttpError, httpErrorOf } from './errors.js';
 import { registerStrictJsonBodies } from './json-body.js';
 import { registerLiveEvents } from './live-events.js';
@@ -99,6 +100,7 @@ export async function buildHttpApp(service: ConduitService, options: HttpAppOpti
   registerApiRoutes(app, service);
   // The conflict view reads both sides' files; the roots are local paths (a remote root would read through its agent).
   registerPageRoutes(app, service, new NodeFileSystem(), estimator);
+  registerVersionRoutes(app, service);
   registerAdminPage(app);
   await app.ready();
   return app;
