@@ -32,7 +32,7 @@
 /** @typedef {{ root: string, path: string, folder: string, recorded: EntrySummary | null, current: EntrySummary | null }} SideDetail */
 /** @typedef {{ op: string, text: string }} DiffLine */
 /** @typedef {{ source: SideDetail, target: SideDetail, diff: { lines: DiffLine[], truncated: boolean, identical: boolean } | null, diffUnavailable: string | null }} ConflictDetail */
-/** @typedef {{ path: string, versionPath: string, keptAt: string, size: number }} KeptVersion */
+/** @typedef {{ path: string, side: string, versionPath: string, keptAt: string, size: number }} KeptVersion */
 
 const TOKEN_KEY = 'conduit-api-token';
 const HISTORY_PAGE = 15;
@@ -1011,13 +1011,14 @@ async function loadVersions() {
   if (versionsOf !== name) return;
   const container = byId('versions');
   if (versions.length === 0) {
-    container.replaceChildren(h('p', { className: 'empty' }, prefix ? `No kept version under “${prefix}”.` : 'No version kept yet.'));
+    container.replaceChildren(h('p', { className: 'empty' }, prefix ? `No kept version of “${prefix}”.` : 'No version kept yet.'));
     return;
   }
   const table = h('table', { className: 'data', id: 'versions-table' },
-    h('thead', {}, h('tr', {}, ...['Path', 'Kept', 'Size', 'Kept as', ''].map((label) => h('th', { scope: 'col' }, label)))),
+    h('thead', {}, h('tr', {}, ...['Path', 'Side', 'Kept', 'Size', 'Kept as', ''].map((label) => h('th', { scope: 'col' }, label)))),
     h('tbody', {}, ...versions.map((v) => h('tr', { 'data-path': v.path, 'data-kept-at': v.keptAt },
       h('td', { className: 'path' }, v.path),
+      h('td', {}, v.side),
       h('td', { className: 'nowrap' }, timeView(v.keptAt)),
       h('td', { className: 'num' }, formatBytes(v.size)),
       h('td', { className: 'path muted' }, v.versionPath),
@@ -1032,8 +1033,9 @@ async function loadVersions() {
 async function restoreVersion(name, version, button) {
   button.disabled = true;
   try {
-    await api(`${conduitPath(name)}/restore`, { method: 'POST', body: { path: version.path, at: version.keptAt } });
-    notify(`${name}: ${version.path} restored to the version kept at ${formatTime(version.keptAt)}.`);
+    const answer = await api(`${conduitPath(name)}/restore`, { method: 'POST', body: { path: version.path, at: version.keptAt } });
+    const replaced = answer.replacedVersionPath ? ` The file it replaced is kept as ${answer.replacedVersionPath}.` : '';
+    notify(`${name}: ${version.path} restored to the version kept at ${formatTime(version.keptAt)}.${replaced}`);
     await loadVersions();
   } finally {
     button.disabled = false;

@@ -56,6 +56,7 @@ describe.skipIf(!existsSync(CHROMIUM))('admin page at a glance (issue 11 §2), i
   let gone: ReturnType<typeof syncFolders>;
   let checked: ReturnType<typeof syncFolders>;
   let busy: ReturnType<typeof syncFolders>;
+  let kept: ReturnType<typeof syncFolders>;
 
   const add = (fields: Record<string, unknown>) => addConduit(store, { mode: 'mirror', schedule: 'manual', ...fields }, { baseDir: '/' });
 
@@ -83,6 +84,8 @@ describe.skipIf(!existsSync(CHROMIUM))('admin page at a glance (issue 11 §2), i
     add({ name: 'checked', source: checked.source, target: checked.target });
     busy = folder({ 'z.txt': 'z' });
     add({ name: 'busy', source: busy.source, target: busy.target });
+    kept = folder({ 'doc.txt': 'version one\n' });
+    add({ name: 'kept', source: kept.source, target: kept.target, versioning: { dir: '.conduit-versions', keepDays: 30 } });
 
     runtime = new ConduitRuntime({ store, fs: new NodeFileSystem(), logger: pino({ level: 'silent' }), maxConcurrentConduits: 4 });
     await runtime.start();
@@ -94,6 +97,10 @@ describe.skipIf(!existsSync(CHROMIUM))('admin page at a glance (issue 11 §2), i
     await runtime.requestSync('photos', { trigger: 'manual' });
     await runtime.requestSync('notes', { trigger: 'manual' });
     await runtime.requestSync('big', { trigger: 'manual' });
+    // The second generation overwrites doc.txt on the target, keeping version one.
+    await runtime.requestSync('kept', { trigger: 'manual' });
+    writeFiles(kept.source, { 'doc.txt': 'version two, longer\n' });
+    await runtime.requestSync('kept', { trigger: 'manual' });
     // A root that is gone: the generation is refused and the conduit waits for it.
     rmSync(gone.source, { recursive: true, force: true });
     await runtime.requestSync('gone', { trigger: 'manual' });
@@ -361,6 +368,34 @@ describe.skipIf(!existsSync(CHROMIUM))('admin page at a glance (issue 11 §2), i
     expect(store.getConduit('added')).toBeUndefined();
     // The folders are never touched.
     expect(readFileSync(join(made.source, 'k.txt'), 'utf8')).toBe('k');
+  });
+
+  it('browses the versions `versioning` kept and restores one', async () => {
+    expect(readFileSync(join(kept.target, 'doc.txt'), 'utf8')).toBe('version two, longer\n');
+    await open();
+    await page.getByRole('button', { name: 'Versions of kept' }).click();
+    const row = page.locator('#versions tbody tr[data-path="doc.txt"]');
+    await row.waitFor();
+    const keptAt = await row.getAttribute('data-kept-at');
+    const cells = await row.locator('td').allTextContents();
+    expect(cells.slice(0, 4)).toEqual(['doc.txt', 'target', kolkata(keptAt!), '12 B']);
+    expect(cells[4]!.startsWith(`${kept.target}/.conduit-versions/doc.`)).toBe(true);
+    expect(cells[4]).toMatch(/\/doc\.\d{8}T\d{6}Z(-\d+)?\.txt$/);
+    // A prefix that matches nothing says so.
+    await page.getByLabel('Path or folder').fill('elsewhere/');
+    await page.getByRole('button', { name: 'Show versions' }).click();
+    await page.getByText('No kept version of “elsewhere/”.').waitFor();
+    await page.getByLabel('Path or folder').fill('doc.txt');
+    await page.getByRole('button', { name: 'Show versions' }).click();
+    await row.waitFor();
+    await shot('admin-versions');
+
+    await row.getByRole('button', { name: `Restore doc.txt as kept at ${kolkata(keptAt!)}` }).click();
+    await waitFor('version one back on the target', () =>
+      readFileSync(join(kept.target, 'doc.txt'), 'utf8') === 'version one\n' ? true : undefined);
+    await page.locator('#notice', { hasText: 'kept: doc.txt restored to the version kept at' }).waitFor();
+    // What the restore replaced is kept in turn, and listed.
+    await waitFor('two versions listed', async () => (await page.locator('#versions tbody tr').count()) === 2 ? true : undefined);
   });
 
   it('holds at 420 px (no horizontal scroll; tables scroll inside their cards) and follows prefers-color-scheme: dark', async () => {
