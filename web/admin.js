@@ -25,7 +25,7 @@
 /** @typedef {{ conduit: string, generation: number, trigger: string, startedAt: string, actionsDone: number, actionsTotal: number, bytesDone: number, bytesTotal: number, rate: number, percent?: number | null, currentRate?: number, etaSeconds?: number | null }} Running */
 /** @typedef {{ name: string, nextRun: PlannedRun | null, heldElsewhere: string | null, openConflicts: number, lastGeneration: LastGeneration | null, running: Running | null }} Overview */
 /** @typedef {{ path: string, op: string, message: string }} GenerationError */
-/** @typedef {{ conduit: string, generation: number, status: string, trigger: string, dryRun: boolean, startedAt: string, completedAt: string | null, filesCopied: number, filesDeleted: number, dirsCreated: number, dirsDeleted: number, conflicts: number, conflictsResolved: number, bytesTransferred: number, errors: GenerationError[], verificationStatus: string }} Generation */
+/** @typedef {{ conduit: string, generation: number, status: string, trigger: string, dryRun: boolean, startedAt: string, completedAt: string | null, filesCopied: number, filesDeleted: number, dirsCreated: number, dirsDeleted: number, conflicts: number, conflictsResolved: number, bytesTransferred: number, errors: GenerationError[], verificationStatus: string, repeatCount?: number, lastRepeatedAt?: string | null }} Generation */
 /** @typedef {{ side: string | null, path: string, action: string, bytes: number, message: string | null }} GenerationEvent */
 /** @typedef {{ kind: string, size: number, mtime: string }} EntrySummary */
 /** @typedef {{ id: number, conduit: string, path: string, kind: string, severity: string, resolution: string, generation: number, detectedAt: string, source: EntrySummary | null, target: EntrySummary | null, conflictCopy: string | null }} Conflict */
@@ -350,7 +350,9 @@ function conduitState(conduit) {
     return { label: 'failed', tone: 'bad', reason: `verification of generation ${last.generation} failed: ${last.verificationStatus.slice('failed:'.length)}` };
   }
   if (conflicts > 0) return { label: 'conflicts open', tone: 'warn', reason: `${plural(conflicts, 'conflict')} wait${conflicts === 1 ? 's' : ''} for a decision (below)` };
-  if (pending > 0) return { label: 'out of sync', tone: 'warn', reason: `${plural(pending, 'path')} pending: changed on a side but not landed yet` };
+  if (pending > 0 || conduit.state === 'pending') {
+    return { label: 'out of sync', tone: 'warn', reason: pending > 0 ? `${plural(pending, 'path')} pending: not landed yet, the next generation retries` : 'paths pending: not landed yet, the next generation retries' };
+  }
   if (last && last.status === 'completed_with_errors') return { label: 'out of sync', tone: 'warn', reason: last.errorMessage ?? `generation ${last.generation} ended with errors` };
   if (overview?.nextRun?.why === 'retry') return { label: 'waiting', tone: 'info', reason: `retrying at ${formatTime(overview.nextRun.at)}` };
   if (conduit.state === 'never_synced' || conduit.syncGeneration === 0) {
@@ -672,7 +674,7 @@ function renderHistory(generations) {
           h('button', { type: 'button', className: 'link', 'aria-label': `Open generation ${g.generation}`, onclick: () => reporting(() => openGeneration(g.conduit, g.generation)) }, `#${g.generation}`)),
         h('td', { className: 'nowrap' }, timeView(g.startedAt)),
         h('td', {}, g.trigger),
-        h('td', {}, statusBadge(g.status), g.dryRun ? ' ' : null, g.dryRun ? badge('dry run', 'info') : null),
+        h('td', {}, statusBadge(g.status), g.dryRun ? ' ' : null, g.dryRun ? badge('dry run', 'info') : null, repeatsView(g)),
         h('td', { className: 'num' }, formatCount(g.filesCopied)),
         h('td', { className: 'num' }, formatCount(g.filesDeleted)),
         h('td', { className: 'num' }, g.conflicts > 0 ? h('strong', {}, formatCount(g.conflicts)) : '0'),
@@ -689,6 +691,13 @@ function renderHistory(generations) {
   older.dataset['before'] = last ? String(last.generation) : '';
   const first = generations[0];
   byId('history-page').textContent = !first || !last ? '' : first === last ? `generation ${first.generation}` : `generations ${last.generation}–${first.generation}`;
+}
+
+/** A refusal repeated word for word is one record: "×22, last 2026-… +05:30". @param {Generation} g */
+function repeatsView(g) {
+  const times = g.repeatCount ?? 1;
+  if (times <= 1) return null;
+  return h('span', { className: 'repeats muted small' }, ` ×${formatCount(times)}, last `, timeView(g.lastRepeatedAt ?? null));
 }
 
 // ---------------------------------------------------------------- the history chart
