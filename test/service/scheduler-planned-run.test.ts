@@ -26,8 +26,9 @@ function harness(schedule: string, lastStartedAt: number | null) {
   return { scheduler, finishes };
 }
 
+/** The fields the scheduler reads, and the usual others; the cast keeps it valid as GenerationRecord grows. */
 function record(conduit: string, status: GenerationStatus, request: SchedulerRequest): GenerationRecord {
-  return {
+  return <GenerationRecord>{
     id: 1, conduitId: 1, conduit, generation: 1, trigger: request.trigger, status, dryRun: request.dryRun,
     startedAt: new Date().toISOString(), completedAt: new Date().toISOString(), errorMessage: null, errors: [],
     verifiedAt: null, verificationStatus: 'unverified', filesCopied: 0, filesDeleted: 0, dirsCreated: 0, dirsDeleted: 0,
