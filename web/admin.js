@@ -343,7 +343,12 @@ function conduitState(conduit) {
   if (running) return { label: 'syncing', tone: 'info', reason: progressText(running) };
   if (!conduit.enabled || conduit.state === 'disabled') return { label: 'paused', tone: '', reason: 'disabled: no schedule, no watcher; Resume to sync again' };
   if (conduit.state === 'waiting_for_source') return { label: 'unreachable', tone: 'bad', reason: conduit.lastSyncError ?? 'a root is missing; it syncs by itself when the root is back' };
-  if (overview?.heldElsewhere) return { label: 'waiting', tone: 'info', reason: `another process runs it: ${overview.heldElsewhere}` };
+  // Another process (a `conduit run`, another serve) holds its generation lease: syncing there, or about to.
+  if (overview?.heldElsewhere) {
+    return conduit.state === 'syncing'
+      ? { label: 'syncing', tone: 'info', reason: `in another process: ${overview.heldElsewhere}` }
+      : { label: 'waiting', tone: 'info', reason: `another process runs it: ${overview.heldElsewhere}` };
+  }
   if (conduit.state === 'syncing') return { label: 'syncing', tone: 'info', reason: 'a generation is running' };
   if (conduit.state === 'failed') return { label: 'failed', tone: 'bad', reason: conduit.lastSyncError ?? last?.errorMessage ?? 'the last generation failed' };
   if (last && last.verificationStatus.startsWith('failed:')) {
