@@ -99,6 +99,10 @@ function buildProgram(): Command {
   defineCommand(program, 'conflicts [name]', 'unresolved conflicts (all of them with --all)', () => import('./commands/conflicts.js'), {
     flags: (c) => c.option('--all', 'resolved ones too'),
   });
+  defineCommand(program, 'versions <conduit> [path]', 'versions kept by versioning, newest first (optionally only of a path or folder)', () => import('./commands/versions.js'));
+  defineCommand(program, 'restore <conduit> <path>', 'put a kept version back at its path (the file there now is kept as a version first); recorded as a generation', () => import('./commands/restore.js'), {
+    flags: (c) => c.option('--at <time>', 'the version kept nearest at or before this time (2026-11-23T05:15:00Z or 20261123T051500Z; default: the newest)'),
+  });
   defineCommand(program, 'resolve <conflict-id>', 'settle a conflict now: copy the chosen version over and advance the baseline (exit 4 busy: another process runs the conduit)', () => import('./commands/resolve.js'), {
     flags: (c) => c
       .option('--keep <side>', 'source | target | both (both: the newer stays, the other is saved as a conflict copy)')
@@ -138,6 +142,11 @@ function report(error: unknown): number {
     writeError(error.message);
     return EXIT.busy;
   }
+  // A restore refused on the disk (a root missing, a directory in the way): nothing was changed.
+  if (error instanceof Error && error.name === 'RestoreRefusedError') {
+    writeError(error.message);
+    return EXIT.refused;
+  }
   if (error instanceof ConfigError || error instanceof UsageError || isUserError(error)) {
     writeError((error as Error).message);
     return EXIT.badInput;
@@ -151,7 +160,7 @@ function report(error: unknown): number {
 /** Errors of the service layer that mean "bad input", recognised by name so this file imports no service code. */
 function isUserError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
-  if (error.name === 'UnknownConduitError' || error.name === 'ConflictNotResolvableError') return true;
+  if (['UnknownConduitError', 'ConflictNotResolvableError', 'VersionRequestError'].includes(error.name)) return true;
   return error.name === 'StoreError' && ['duplicate_name', 'not_found'].includes((error as { code?: string }).code ?? '');
 }
 

@@ -8,13 +8,14 @@ import { isProcessAlive } from './process-alive.js';
 import { BaselineRepository } from './repositories/baseline.js';
 import { ConduitRepository } from './repositories/conduits.js';
 import { ConflictRepository } from './repositories/conflicts.js';
+import { EventSearchRepository } from './repositories/event-search.js';
 import { exitedMessage, HistoryRepository } from './repositories/history.js';
 import { LeaseRepository } from './repositories/leases.js';
 import { StatisticsRepository } from './repositories/statistics.js';
 import type { GenerationStatistics } from './generation-statistics.js';
 import { busyAsStoreError } from './sqlite-errors.js';
 import {
-  type ConduitRow, type ConflictRecord, type GenerationCommit, type GenerationEventRecord, type GenerationRecord, type ResolutionCommit, type Store,
+  type ConduitRow, type ConflictRecord, type EventSearch, type EventSearchPage, type GenerationCommit, type GenerationEventRecord, type GenerationRecord, type ResolutionCommit, type Store,
   StoreError,
 } from './store.js';
 
@@ -38,6 +39,7 @@ export class SqliteStore implements Store {
   private readonly conflicts: ConflictRepository;
   private readonly leases: LeaseRepository;
   private readonly statistics: StatisticsRepository;
+  private readonly eventSearch: EventSearchRepository;
   /** One transaction wrapper for every write, built once (better-sqlite3 nests it as a savepoint if need be). */
   private readonly transaction: Database.Transaction<(work: () => unknown) => unknown>;
 
@@ -48,6 +50,7 @@ export class SqliteStore implements Store {
     this.conflicts = new ConflictRepository(db);
     this.leases = new LeaseRepository(db);
     this.statistics = new StatisticsRepository(db);
+    this.eventSearch = new EventSearchRepository(db);
     this.transaction = db.transaction((work: () => unknown) => work());
   }
 
@@ -136,6 +139,10 @@ export class SqliteStore implements Store {
 
   listEvents(generationId: number, options: { action?: EventAction; limit?: number; offset?: number } = {}): GenerationEventRecord[] {
     return this.read(() => this.history.listEvents(generationId, options.action, options.limit, options.offset));
+  }
+
+  searchEvents(generationId: number, search: EventSearch): EventSearchPage {
+    return this.read(() => this.eventSearch.search(generationId, search));
   }
 
   setVerification(generationId: number, status: VerificationStatus, verifiedAt: string | null): void {

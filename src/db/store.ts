@@ -76,6 +76,20 @@ export interface GenerationEventRecord extends GenerationEventInput {
   readonly generationId: number;
 }
 
+/** Which events of a generation `searchEvents` returns: an action, a literal fragment of the path, a page. */
+export interface EventSearch {
+  readonly action?: EventAction;
+  readonly pathContains?: string;
+  readonly limit: number;
+  readonly offset: number;
+}
+
+export interface EventSearchPage {
+  /** How many events match, over all pages. */
+  readonly total: number;
+  readonly events: GenerationEventRecord[];
+}
+
 /** What a conflict record says of one side's version. */
 export interface EntrySummary {
   readonly kind: 'file' | 'dir' | 'symlink' | 'problem';
@@ -173,6 +187,8 @@ export interface Store {
   getGeneration(conduitId: number, generation: number): GenerationRecord | undefined;
   getGenerationById(id: number): GenerationRecord | undefined;
   listEvents(generationId: number, options?: { action?: EventAction; limit?: number; offset?: number }): GenerationEventRecord[];
+  /** A page of a generation's events matching `search`, and how many match in all. */
+  searchEvents(generationId: number, search: EventSearch): EventSearchPage;
   setVerification(generationId: number, status: VerificationStatus, verifiedAt: string | null): void;
   /**
    * Marks `interrupted` every `running` generation whose runner is gone (its

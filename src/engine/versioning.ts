@@ -311,3 +311,26 @@ export async function pruneVersions(fs: FileSystem, dir: string, keepDays: numbe
   await walk(dir, top);
   return removed;
 }
+
+/**
+ * `versionName` read back: the original relative path and when the version
+ * was set aside, or null for a name conduit did not make. The stamp sits
+ * before the extension (`notes.<stamp>.txt`) or at the end for a name
+ * without one (`.env.<stamp>`); a stamp followed by one more dot-segment is
+ * read as stamp + extension first, which is how `versionName` writes it.
+ */
+export function parseVersionName(relName: string): { readonly original: string; readonly keptAt: Date; readonly attempt: number } | null {
+  const slash = relName.lastIndexOf('/');
+  const dir = slash < 0 ? '' : relName.slice(0, slash + 1);
+  const base = relName.slice(slash + 1);
+  const m = WITH_EXTENSION.exec(base) ?? WITHOUT_EXTENSION.exec(base);
+  if (!m) return null;
+  const [, stem = '', stamp = '', attempt, ext = ''] = m;
+  const keptAt = parseVersionStamp(`.${stamp}`);
+  // Date.UTC rolls month 13 into January: only a stamp that reads back as itself is one.
+  if (keptAt === null || versionStamp(keptAt) !== stamp || stem === '') return null;
+  return { original: `${dir}${stem}${ext}`, keptAt, attempt: attempt === undefined ? 1 : Number(attempt) };
+}
+
+const WITH_EXTENSION = /^(.+?)\.(\d{8}T\d{6}Z)(?:-(\d+))?(\.[^.]*)$/;
+const WITHOUT_EXTENSION = /^(.+)\.(\d{8}T\d{6}Z)(?:-(\d+))?()$/;

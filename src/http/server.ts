@@ -5,11 +5,15 @@ import { ConfigError, describeValue } from '../config/config-error.js';
 import type { ConduitService } from '../service/conduit-service.js';
 import { PAGE_PATHS, registerAdminPage } from './admin-page.js';
 import { registerApiRoutes } from './api-routes.js';
+import { registerVersionRoutes } from './version-routes.js';
 import { BODY_LIMIT_BYTES, HttpError, httpErrorOf } from './errors.js';
 import { registerStrictJsonBodies } from './json-body.js';
 import { registerLiveEvents } from './live-events.js';
 import { createServiceMetrics } from './metrics.js';
 import { DebugRequestLog } from './request-log.js';
+import { registerPageRoutes } from './page-routes.js';
+import { ProgressEstimator } from './progress-estimate.js';
+import { NodeFileSystem } from '../fs/node-file-system.js';
 import { MIN_TOKEN_LENGTH, bearerToken, isLoopbackHost, tokenMatches } from './token.js';
 
 /**
@@ -94,8 +98,12 @@ export async function buildHttpApp(service: ConduitService, options: HttpAppOpti
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
-  registerLiveEvents(app, service);
+  const estimator = new ProgressEstimator();
+  registerLiveEvents(app, service, estimator);
   registerApiRoutes(app, service);
+  // The conflict view reads both sides' files; the roots are local paths (a remote root would read through its agent).
+  registerPageRoutes(app, service, new NodeFileSystem(), estimator);
+  registerVersionRoutes(app, service);
   registerAdminPage(app);
   await app.ready();
   return app;

@@ -14,7 +14,7 @@ import { ChangeAggregator, DEFAULT_AGGREGATOR_OPTIONS, type AggregatorOptions } 
 import type { Observation } from '../watch/observation.js';
 import type { WatchEvent, Watcher } from '../watch/watcher.js';
 import { UnknownConduitError } from './conduit-admin.js';
-import type { ConduitService, LiveEvent, RunningGeneration, SyncRequestOptions } from './conduit-service.js';
+import type { ConduitService, LiveEvent, PlannedRun, RunningGeneration, SyncRequestOptions } from './conduit-service.js';
 import { resolveConflict, type ResolveChoice } from './resolve-conflict.js';
 import { ServiceLeases } from './service-leases.js';
 import { Scheduler, type ConduitFacts, type RunReport, type SchedulerRequest } from './scheduler.js';
@@ -217,6 +217,11 @@ export class ConduitRuntime implements ConduitService {
 
   running(): readonly RunningGeneration[] {
     return [...this.runningNow.values()];
+  }
+
+  plannedRun(name: string): PlannedRun | null {
+    const planned = this.scheduler.plannedRun(name);
+    return planned === null ? null : { at: new Date(planned.at).toISOString(), why: planned.why };
   }
 
   heldElsewhere(name: string): string | null {

@@ -34,6 +34,18 @@ export interface ConduitService {
    * host h1 since 06:57:19Z"); null when the conduit is free or runs here.
    */
   heldElsewhere(name: string): string | null;
+  /**
+   * When the service will start the conduit's next generation by itself
+   * (ISO-8601 UTC) and why; null when nothing is armed. Optional: a service
+   * without a scheduler has no plan.
+   */
+  plannedRun?(name: string): PlannedRun | null;
+}
+
+export interface PlannedRun {
+  readonly at: string;
+  /** `schedule`: its interval or cron; `retry`: the backoff after a failed generation. */
+  readonly why: 'schedule' | 'retry';
 }
 
 export interface SyncRequestOptions {

@@ -96,10 +96,14 @@ class Slot {
   pollTimer: NodeJS.Timeout | null = null;
   deferTimer: NodeJS.Timeout | null = null;
   busyTimer: NodeJS.Timeout | null = null;
+  /** When scheduleTimer and retryTimer fire (ms), for `plannedRun`; null while not armed. */
+  scheduleDueAt: number | null = null;
+  retryDueAt: number | null = null;
 
   clearTimers(): void {
     for (const timer of [this.scheduleTimer, this.retryTimer, this.pollTimer, this.deferTimer, this.busyTimer]) if (timer !== null) clearTimeout(timer);
     this.scheduleTimer = this.retryTimer = this.pollTimer = this.deferTimer = this.busyTimer = null;
+    this.scheduleDueAt = this.retryDueAt = null;
   }
 }
 
@@ -137,6 +141,7 @@ export class Scheduler {
     const slot = this.slot(name);
     if (slot.scheduleTimer !== null) clearTimeout(slot.scheduleTimer);
     slot.scheduleTimer = null;
+    slot.scheduleDueAt = null;
     const facts = this.deps.facts(name);
     if (facts.schedule === null) {
       this.forget(name);
@@ -151,8 +156,10 @@ export class Scheduler {
     const next = nextRunAt(facts.schedule, now, slot.lastStartedAt ?? facts.lastStartedAt);
     if (next === null) return;
     const delay = next - now;
+    slot.scheduleDueAt = next;
     slot.scheduleTimer = setTimeout(() => {
       slot.scheduleTimer = null;
+      if (delay <= MAX_TIMER_MS) slot.scheduleDueAt = null;
       if (delay > MAX_TIMER_MS) this.arm(name, { initial: false });
       else this.fire(name, FULL_SCHEDULED);
     }, Math.min(Math.max(0, delay), MAX_TIMER_MS));
@@ -170,6 +177,19 @@ export class Scheduler {
   /** `maxConcurrent()` may have grown: start what now fits. */
   capacityChanged(): void {
     this.pump();
+  }
+
+  /**
+   * When the scheduler will start the conduit's next generation by itself,
+   * and why (its clock schedule, or the retry after a failure); null when
+   * nothing is armed (manual, instant, disabled, or held by another serve).
+   */
+  plannedRun(name: string): { readonly at: number; readonly why: 'schedule' | 'retry' } | null {
+    const slot = this.slots.get(name);
+    if (!slot) return null;
+    const { scheduleDueAt: schedule, retryDueAt: retry } = slot;
+    if (retry !== null && (schedule === null || retry <= schedule)) return { at: retry, why: 'retry' };
+    return schedule === null ? null : { at: schedule, why: 'schedule' };
   }
 
   isRunning(name: string): boolean {
@@ -274,6 +294,7 @@ export class Scheduler {
       slot.backoffUntil = 0;
       if (slot.retryTimer !== null) clearTimeout(slot.retryTimer);
       slot.retryTimer = null;
+      slot.retryDueAt = null;
     }
     if (report.waitingForSource) this.pollRoots(name, slot);
     if (!report.record.dryRun) this.arm(name, { initial: false });
@@ -287,8 +308,10 @@ export class Scheduler {
     const facts = this.deps.facts(name);
     // `manual` runs only when asked; the others are retried.
     if (facts.schedule !== null && facts.schedule.kind !== 'manual' && slot.retryTimer === null) {
+      slot.retryDueAt = Date.now() + wait;
       slot.retryTimer = setTimeout(() => {
         slot.retryTimer = null;
+        slot.retryDueAt = null;
         this.fire(name, FULL_SCHEDULED);
       }, wait);
     }
