@@ -51,6 +51,10 @@ export class SqliteStore implements Store {
     if (this.db.open) this.db.close();
   }
 
+  dataVersion(): number {
+    return this.read(() => this.db.pragma('data_version', { simple: true }) as number);
+  }
+
   // conduits
 
   listConduits(): ConduitRow[] {

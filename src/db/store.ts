@@ -144,6 +144,12 @@ export interface GenerationCommit {
 export interface Store {
   readonly path: string;
   close(): void;
+  /**
+   * SQLite's `PRAGMA data_version`: a number that changes when another
+   * connection (another process: the CLI, another serve) commits to the
+   * database, and not on this connection's own commits. Cheap: no table is read.
+   */
+  dataVersion(): number;
 
   // conduits
   listConduits(): ConduitRow[];
