@@ -101,4 +101,8 @@ export class SyncConduit {
 
   @Column({ name: 'updated_at', type: 'text' })
   updatedAt!: string;
+
+  /** The absolute path of the config file that manages the conduit (`serve --config`), or null. */
+  @Column({ name: 'managed_by', type: 'text', nullable: true })
+  managedBy!: string | null;
 }
