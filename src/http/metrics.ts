@@ -71,6 +71,16 @@ export function createServiceMetrics(service: ConduitService): ServiceMetrics {
     },
   });
   new Gauge({
+    name: 'conduit_pending_paths',
+    help: 'Paths the latest generations did not land (skipped or failed; retried by the next), by conduit. Above 0 the conduit is not current.',
+    labelNames: ['conduit'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const row of service.store.listConduits()) this.set({ conduit: row.name }, row.pendingPaths);
+    },
+  });
+  new Gauge({
     name: 'conduit_running_generations',
     help: 'Generations running right now.',
     registers: [registry],

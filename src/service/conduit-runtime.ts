@@ -20,7 +20,7 @@ import { resolveConflict, type ResolveChoice } from './resolve-conflict.js';
 import { ServiceLeases } from './service-leases.js';
 import { Scheduler, type ConduitFacts, type RunReport, type SchedulerRequest } from './scheduler.js';
 import { failed, finalCheck, namePaths, VerificationTracker } from './verifier.js';
-import { generationView } from './views.js';
+import { generationView, PENDING_WARN_GENERATIONS } from './views.js';
 
 /**
  * The running service behind `conduit serve` (SPEC §8, §9): the scheduler,
@@ -364,6 +364,7 @@ export class ConduitRuntime implements ConduitService {
       generation: record.generation, status: record.status, scanned: result.scanned, fastPath: fast,
       filesCopied: record.filesCopied, filesDeleted: record.filesDeleted, errors: record.errorsEncountered, message: record.errorMessage ?? undefined,
     }, 'generation finished');
+    if (after && after.pendingPaths > 0) this.warnPending(log, after);
     this.emit({ type: 'generation_finished', conduit: name, generation: record.generation, status: record.status, record: generationView(record) });
     if (record.verificationStatus === 'verified') {
       this.emit({ type: 'generation_verified', conduit: name, generation: record.generation, verificationStatus: 'verified', verifiedAt: record.verifiedAt });
@@ -372,6 +373,16 @@ export class ConduitRuntime implements ConduitService {
     }
     if (w) this.armBatchTimer(name, w);
     return { record, waitingForSource };
+  }
+
+  /** Paths that did not land for several generations in a row deserve a person's look (a file written all the time, a permission). */
+  private warnPending(log: Logger, conduit: ConduitRow): void {
+    const stuck = this.store.listPendingPaths(conduit.id, 100).filter((p) => p.generations >= PENDING_WARN_GENERATIONS);
+    if (stuck.length === 0) return;
+    log.warn({
+      pendingPaths: conduit.pendingPaths,
+      stuck: stuck.slice(0, 5).map((p) => ({ path: p.path, reason: p.reason, since: p.sinceGeneration, generations: p.generations })),
+    }, `${stuck.length} path(s) pending for ${PENDING_WARN_GENERATIONS} generations or more (see conduit show ${conduit.name})`);
   }
 
   // ------------------------------------------------------------ watching

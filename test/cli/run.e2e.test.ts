@@ -14,6 +14,7 @@ import { put, readTree, tempArea, writeTree, type TempArea } from '../support/tr
 const GENERATION_KEYS = [
   'conduit', 'generation', 'status', 'trigger', 'dryRun', 'startedAt', 'completedAt', 'filesCopied', 'filesDeleted',
   'dirsCreated', 'dirsDeleted', 'conflicts', 'conflictsResolved', 'bytesTransferred', 'errors', 'verificationStatus',
+  'repeatCount', 'lastRepeatedAt',
 ].sort();
 const CONFLICT_KEYS = [
   'id', 'conduit', 'path', 'kind', 'severity', 'resolution', 'generation', 'detectedAt', 'resolvedAt', 'source', 'target', 'conflictCopy',
