@@ -81,11 +81,14 @@ export class SqliteStore implements Store {
     return this.write(() => this.conduits.update(name, spec));
   }
 
-  upsertConduits(specs: readonly ConduitSpec[], options: { readonly managedBy?: string } = {}): ConduitRow[] {
+  upsertConduits(specs: readonly ConduitSpec[], options: { readonly managedBy?: string; readonly keepEnabled?: ReadonlySet<string> } = {}): ConduitRow[] {
     return this.write(() => {
-      const rows = specs.map((spec) => this.conduits.upsert(spec));
+      const rows = specs.map((spec) => {
+        const kept = options.keepEnabled?.has(spec.name) === true ? this.conduits.get(spec.name) : undefined;
+        return this.conduits.upsert(kept ? { ...spec, enabled: kept.enabled } : spec);
+      });
       if (options.managedBy === undefined) return rows;
-      this.conduits.setManagedBy(options.managedBy, specs.map((spec) => spec.name));
+      this.conduits.setManagedBy(options.managedBy, specs);
       return rows.map((row) => this.conduits.getById(row.id)!);
     });
   }

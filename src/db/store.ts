@@ -27,6 +27,8 @@ export interface ConduitRow extends ConduitSpec {
   readonly updatedAt: string;
   /** The absolute path of the config file that manages the conduit (`serve --config`), or null: see conduit-admin.ts. */
   readonly managedBy: string | null;
+  /** The `enabled` the managing file said at its last import, or null when no file manages the conduit. */
+  readonly managedEnabled: boolean | null;
   /** How many paths the latest generations did not land (`pending_path`); a conduit with any is `pending`, not `current`. */
   readonly pendingPaths: number;
 }
@@ -194,9 +196,11 @@ export interface Store {
   /**
    * Insert or update each by name, all in one transaction. With `managedBy`
    * (a config file's absolute path): these conduits are managed by that file
-   * from now on, and the ones it managed that it no longer names are not.
+   * from now on (their `enabled` as given is recorded as the file's), and the
+   * ones it managed that it no longer names are not. `keepEnabled`: conduits
+   * whose stored `enabled` stays (a pause the file did not overrule).
    */
-  upsertConduits(specs: readonly ConduitSpec[], options?: { readonly managedBy?: string }): ConduitRow[];
+  upsertConduits(specs: readonly ConduitSpec[], options?: { readonly managedBy?: string; readonly keepEnabled?: ReadonlySet<string> }): ConduitRow[];
   /** Removes the conduit and everything of its own (generations, events, baseline, conflicts). */
   removeConduit(name: string): boolean;
   setConduitState(id: number, state: ConduitState, lastSyncError?: string | null): void;

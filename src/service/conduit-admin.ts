@@ -15,7 +15,9 @@ export { requireConduit, UnknownConduitError };
  * it): a change through the CLI or the API would be reverted by the next
  * SIGHUP or restart, so it is refused (CLI exit 2, HTTP 409), naming the file.
  * The rule (README, "Conduits managed by a config file"): such a conduit is
- * changed, paused or removed in its file, then `kill -HUP` the serve.
+ * changed or removed in its file, then `kill -HUP` the serve. Pausing and
+ * resuming (enable/disable) are allowed: the file's next import keeps them,
+ * until the file's own `enabled` changes.
  */
 export class ManagedConduitError extends Error {
   constructor(readonly conduitName: string, readonly file: string, what: string) {
@@ -63,7 +65,12 @@ export function addConduit(store: Store, input: unknown, options: ManageOptions)
 /** Merges `patch` (the fields to change; `null` clears a nullable one) into the named conduit and validates the whole. */
 export function editConduit(store: Store, name: string, patch: unknown, options: ManageOptions): ConduitRow {
   const existing = requireConduit(store, name);
-  requireUnmanaged(existing, 'edit');
+  if (existing.managedBy !== null) {
+    // Pause or resume only (the API's PATCH {"enabled": …}): allowed, as `enable`/`disable` are.
+    const fields = patch !== null && typeof patch === 'object' ? Object.entries(patch as Record<string, unknown>) : [];
+    if (fields.length === 1 && fields[0]![0] === 'enabled' && typeof fields[0]![1] === 'boolean') return setConduitEnabled(store, name, fields[0]![1]);
+    requireUnmanaged(existing, 'edit');
+  }
   const spec = mergeConduitPatch(existing, patch, rulesOf(store, options));
   if (spec.name !== existing.name && store.getConduit(spec.name)) throw nameTaken(spec.name);
   checkTargetsApart([spec], store.listConduits().filter((other) => other.name !== existing.name), () => '');
@@ -74,9 +81,9 @@ export function editConduit(store: Store, name: string, patch: unknown, options:
 }
 
 export function setConduitEnabled(store: Store, name: string, enabled: boolean): ConduitRow {
+  // Allowed for a conduit a file manages (pause a drive's conduit while it is away): the file's next import keeps
+  // it, until the file's own `enabled` changes (importConduits).
   const existing = requireConduit(store, name);
-  // Pausing is a change of the definition too (`enabled` is a field of the file): refused like an edit, not reverted at SIGHUP.
-  if (existing.enabled !== enabled) requireUnmanaged(existing, enabled ? 'enable' : 'disable');
   const row = existing.enabled === enabled ? existing : store.updateConduit(existing.name, { ...specOf(existing), enabled });
   return withEnabledState(store, row);
 }
@@ -125,7 +132,12 @@ export function importConduits(store: Store, specs: readonly ConduitSpec[], opti
     const existing = before.get(spec.name);
     if (existing) requireUnmanaged(existing, 'change');
   }
-  const rows = store.upsertConduits(specs, options.managedBy === undefined ? {} : { managedBy: options.managedBy })
+  // A pause or resume from the CLI or API stands while the file says what it said at its last import.
+  const keepEnabled = new Set(options.managedBy === undefined ? [] : specs.filter((spec) => {
+    const existing = before.get(spec.name);
+    return existing !== undefined && existing.managedBy === options.managedBy && existing.managedEnabled === spec.enabled;
+  }).map((spec) => spec.name));
+  const rows = store.upsertConduits(specs, options.managedBy === undefined ? {} : { managedBy: options.managedBy, keepEnabled })
     .map((row) => withEnabledState(store, row));
   const same = (row: ConduitRow): boolean => {
     const previous = before.get(row.name);

@@ -37,7 +37,7 @@ describe('conduits managed by the config file of serve', () => {
     expect(json<Shown[]>(cli('list', '--json')).map((c) => [c.name, c.managedBy])).toEqual([['a', area.config], ['b', area.config], ['c', area.config]]);
 
     // The CLI: one line naming the file, exit 2, nothing changed.
-    for (const args of [['edit', 'a', '--exclude', '*.bak'], ['disable', 'a'], ['remove', 'a']]) {
+    for (const args of [['edit', 'a', '--exclude', '*.bak'], ['remove', 'a']]) {
       const refused = cli(...args);
       expect(refused.code, args.join(' ')).toBe(2);
       expect(refused.stderr.trim().split('\n')).toEqual([`conduit: conduit "a" is managed by ${area.config}: ${args[0]} it there and send serve SIGHUP (a change here would be reverted)`]);
@@ -51,6 +51,8 @@ describe('conduits managed by the config file of serve', () => {
     expect(((await patched.json()) as { error: string }).error).toContain(`is managed by ${area.config}`);
     const deleted = await fetch(`${served.url}/api/conduits/a`, { method: 'DELETE', headers: { authorization: `Bearer ${API_TOKEN}` } });
     expect(deleted.status).toBe(409);
+    // Pausing is allowed (a drive away for the week), and no re-import of an unchanged file reverts it.
+    expect(cli('disable', 'a').code).toBe(0);
 
     // A conduit the CLI added is the CLI's: no file manages it.
     expect(cli('add', '--name', 'mine', '--source', './mine-source', '--target', './mine-target', '--mode', 'mirror').code).toBe(0);
@@ -63,13 +65,20 @@ describe('conduits managed by the config file of serve', () => {
     const reread = await eventually('the config re-read', () => served!.log.find((line) => line.includes('config re-read')), (line) => line !== undefined);
     expect(JSON.parse(reread!).msg).toBe('config re-read: updated: b; unchanged: a, c');
     expect(json<Shown>(cli('show', 'b', '--json')).exclude).toEqual(['*.tmp']);
+    expect(json<Shown>(cli('show', 'a', '--json')).enabled).toBe(false);
     expect(json<Shown>(cli('show', 'mine', '--json')).exclude).toEqual(['*.bak']);
 
     // Taken out of the file, c is handed back to the CLI (its history and baseline stay).
-    writeFileSync(area.config, JSON.stringify({ database: './conduit.db', conduits: [conduits[0], { ...conduits[1], exclude: ['*.tmp'] }] }, null, 2));
+    // …and the file's own `enabled`, once it changes, is the file's word again.
+    writeFileSync(area.config, JSON.stringify({ database: './conduit.db', conduits: [{ ...conduits[0], enabled: false }, { ...conduits[1], exclude: ['*.tmp'] }] }, null, 2));
     served.child.kill('SIGHUP');
     const released = await eventually('the second re-read', () => served!.log.filter((line) => line.includes('config re-read')), (lines) => lines.length === 2);
     expect(JSON.parse(released[1]!).msg).toBe('config re-read: unchanged: a, b; no longer managed by the file: c');
+    writeFileSync(area.config, JSON.stringify({ database: './conduit.db', conduits: [{ ...conduits[0], enabled: true }, { ...conduits[1], exclude: ['*.tmp'] }] }, null, 2));
+    served.child.kill('SIGHUP');
+    const third = await eventually('the third re-read', () => served!.log.filter((line) => line.includes('config re-read')), (lines) => lines.length === 3);
+    expect(JSON.parse(third[2]!).msg).toBe('config re-read: updated: a; unchanged: b');
+    expect(json<Shown>(cli('show', 'a', '--json')).enabled).toBe(true);
     expect(json<Shown>(cli('show', 'c', '--json')).managedBy).toBeNull();
     expect(cli('edit', 'c', '--exclude', '*.bak').code).toBe(0);
   });

@@ -39,6 +39,7 @@ interface ConduitDbRow extends SpecParams {
   created_at: string;
   updated_at: string;
   managed_by: string | null;
+  managed_enabled: number | null;
   /** Counted by the SELECT from `pending_path`. */
   pending_paths: number;
 }
@@ -103,6 +104,7 @@ function toConduitRow(row: ConduitDbRow): ConduitRow {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     managedBy: row.managed_by,
+    managedEnabled: row.managed_enabled === null ? null : row.managed_enabled !== 0,
     pendingPaths: row.pending_paths,
   };
 }
@@ -157,7 +159,7 @@ export class ConduitRepository {
     );
     this.deleteByName = db.prepare<[string]>('DELETE FROM sync_conduit WHERE name = ?');
     this.deletePending = db.prepare<[number]>('DELETE FROM pending_path WHERE conduit_id = ?');
-    this.updateManagedBy = db.prepare<[string | null, number]>('UPDATE sync_conduit SET managed_by = ? WHERE id = ?');
+    this.updateManagedBy = db.prepare<[string | null, number | null, number]>('UPDATE sync_conduit SET managed_by = ?, managed_enabled = ? WHERE id = ?');
     this.selectManagedBy = db.prepare<[string], { id: number; name: string }>('SELECT id, name FROM sync_conduit WHERE managed_by = ?');
     this.updateRepeated = db.prepare<[string, string | null, number, string, number]>(
       'UPDATE sync_conduit SET state = ?, last_sync_error = ?, sync_generation = ?, updated_at = ? WHERE id = ?',
@@ -283,12 +285,12 @@ export class ConduitRepository {
    * on; those it managed and no longer names are not. The caller holds the
    * transaction (the upsert of the same specs).
    */
-  setManagedBy(file: string, names: readonly string[]): void {
-    const named = new Set(names);
-    for (const row of this.selectManagedBy.all(file)) if (!named.has(row.name)) this.updateManagedBy.run(null, row.id);
-    for (const name of names) {
-      const row = this.selectByName.get(name);
-      if (row) this.updateManagedBy.run(file, row.id);
+  setManagedBy(file: string, specs: readonly ConduitSpec[]): void {
+    const named = new Set(specs.map((spec) => spec.name));
+    for (const row of this.selectManagedBy.all(file)) if (!named.has(row.name)) this.updateManagedBy.run(null, null, row.id);
+    for (const spec of specs) {
+      const row = this.selectByName.get(spec.name);
+      if (row) this.updateManagedBy.run(file, spec.enabled ? 1 : 0, row.id);
     }
   }
 
