@@ -1,4 +1,4 @@
-import type { ConduitRow, GenerationRecord } from '../db/store.js';
+import type { ConduitRow, GenerationRecord, PendingPathRecord } from '../db/store.js';
 
 /** Text output a person reads at a glance. (`--json` output comes from src/service/views.ts.) */
 
@@ -31,12 +31,24 @@ export function bytes(count: number): string {
 export function conduitTable(rows: readonly ConduitRow[]): string {
   return table(
     ['NAME', 'MODE', 'SCHEDULE', 'STATE', 'LAST SYNC', 'GENERATIONS'],
-    rows.map((row) => [row.name, row.mode, row.schedule, row.state, when(row.lastSyncCompletedAt), String(row.syncGeneration)]),
+    rows.map((row) => [row.name, row.mode, row.schedule, stateText(row), when(row.lastSyncCompletedAt), String(row.syncGeneration)]),
   );
 }
 
-/** Everything about one conduit, as aligned `label  value` lines. */
-export function conduitDetails(row: ConduitRow, lastGeneration?: GenerationRecord): string {
+/** `pending (3 paths)`: the state, with how many paths did not land when any did not. */
+function stateText(row: ConduitRow): string {
+  return row.pendingPaths > 0 ? `${row.state} (${row.pendingPaths} path${row.pendingPaths === 1 ? '' : 's'} pending)` : row.state;
+}
+
+/** How many pending paths `show` lists (the oldest first); `show --json` and the API give them all. */
+export const PENDING_SHOWN = 10;
+
+/**
+ * Everything about one conduit, as aligned `label  value` lines. `pending`:
+ * its oldest pending paths (`show`), each with its reason; a warning for
+ * those pending `warnAfter` generations or more.
+ */
+export function conduitDetails(row: ConduitRow, lastGeneration?: GenerationRecord, pending?: { paths: readonly PendingPathRecord[]; warnAfter: number }): string {
   const list = (values: readonly string[]) => (values.length === 0 ? '(none)' : values.join(', '));
   const lines: [string, string][] = [
     ['name', row.name],
@@ -46,7 +58,7 @@ export function conduitDetails(row: ConduitRow, lastGeneration?: GenerationRecor
     ['mode', row.mode],
     ['schedule', row.schedule],
     ['enabled', row.enabled ? 'yes' : 'no'],
-    ['state', row.state],
+    ['state', stateText(row)],
     ['include', list(row.include)],
     ['exclude', list(row.exclude)],
     ['index rules', row.useIndexRules ? 'yes' : 'no'],
@@ -64,6 +76,15 @@ export function conduitDetails(row: ConduitRow, lastGeneration?: GenerationRecor
   );
   if (lastGeneration) lines.push(['last generation', generationSummary(lastGeneration)]);
   if (row.lastSyncError !== null) lines.push(['last error', row.lastSyncError]);
+  if (row.managedBy !== null) lines.push(['managed by', `${row.managedBy} (edit it there, then SIGHUP the serve)`]);
+  if (row.pendingPaths > 0) {
+    lines.push(['pending', `${row.pendingPaths} path${row.pendingPaths === 1 ? '' : 's'} pending (did not land; the next generation retries them)`]);
+    for (const p of pending?.paths ?? []) {
+      const stuck = p.generations >= (pending?.warnAfter ?? Number.POSITIVE_INFINITY);
+      lines.push(['', `${stuck ? 'WARNING ' : ''}${p.path}: ${p.reason} (since generation ${p.sinceGeneration}, ${p.generations} generation${p.generations === 1 ? '' : 's'} in a row)`]);
+    }
+    if ((pending?.paths.length ?? 0) < row.pendingPaths) lines.push(['', `… and ${row.pendingPaths - (pending?.paths.length ?? 0)} more (conduit show --json)`]);
+  }
   lines.push(
     ['totals', `${row.totalSyncs} syncs, ${row.filesSynced} files, ${bytes(row.bytesTransferred)}`],
     ['created', when(row.createdAt)],
@@ -74,6 +95,7 @@ export function conduitDetails(row: ConduitRow, lastGeneration?: GenerationRecor
 }
 
 function generationSummary(record: GenerationRecord): string {
-  return `#${record.generation} ${record.status}${record.dryRun ? ' (dry run)' : ''}, ${record.trigger}, ${when(record.completedAt ?? record.startedAt)}: `
+  const repeats = record.repeatCount > 1 ? ` ×${record.repeatCount} (last at ${when(record.lastRepeatedAt)})` : '';
+  return `#${record.generation} ${record.status}${repeats}${record.dryRun ? ' (dry run)' : ''}, ${record.trigger}, ${when(record.completedAt ?? record.startedAt)}: `
     + `${record.filesCopied} copied, ${record.filesDeleted} deleted, ${record.conflicts} conflicts, ${bytes(record.bytesTransferred)}, ${record.verificationStatus}`;
 }

@@ -9,9 +9,14 @@ function duration(record: GenerationRecord): string {
   return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
+/** `refused ×22, last at 2026-12-01 10:41:19Z` for a refusal repeated on one record; else the status. */
+export function statusText(record: GenerationRecord): string {
+  return record.repeatCount > 1 ? `${record.status} ×${record.repeatCount}, last at ${when(record.lastRepeatedAt)}` : record.status;
+}
+
 export function generationSummary(record: GenerationRecord): string {
   const lines = [
-    `${record.conduit} generation ${record.generation}: ${record.status}${record.dryRun ? ' (dry run)' : ''}`,
+    `${record.conduit} generation ${record.generation}: ${statusText(record)}${record.dryRun ? ' (dry run)' : ''}`,
     `  trigger ${record.trigger}, started ${when(record.startedAt)}, took ${duration(record)}`,
     `  copied ${record.filesCopied}, deleted ${record.filesDeleted}, dirs +${record.dirsCreated}/-${record.dirsDeleted}, ` +
       `conflicts ${record.conflicts} (resolved ${record.conflictsResolved}), ${bytes(record.bytesTransferred)}`,
@@ -27,7 +32,7 @@ export function historyTable(records: readonly GenerationRecord[]): string {
   return table(
     ['GEN', 'TRIGGER', 'STATUS', 'COPIED', 'DELETED', 'CONFLICTS', 'BYTES', 'DURATION', 'STARTED', 'VERIFICATION'],
     records.map((r) => [
-      String(r.generation) + (r.dryRun ? ' (dry)' : ''), r.trigger, r.status, String(r.filesCopied), String(r.filesDeleted),
+      String(r.generation) + (r.dryRun ? ' (dry)' : ''), r.trigger, statusText(r), String(r.filesCopied), String(r.filesDeleted),
       String(r.conflicts), bytes(r.bytesTransferred), duration(r), when(r.startedAt), r.verificationStatus,
     ]),
   );

@@ -160,7 +160,7 @@ function report(error: unknown): number {
 /** Errors of the service layer that mean "bad input", recognised by name so this file imports no service code. */
 function isUserError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
-  if (['UnknownConduitError', 'ConflictNotResolvableError', 'VersionRequestError'].includes(error.name)) return true;
+  if (['UnknownConduitError', 'ConflictNotResolvableError', 'VersionRequestError', 'ManagedConduitError'].includes(error.name)) return true;
   return error.name === 'StoreError' && ['duplicate_name', 'not_found'].includes((error as { code?: string }).code ?? '');
 }
 

@@ -13,9 +13,11 @@ import { exitedMessage, HistoryRepository } from './repositories/history.js';
 import { LeaseRepository } from './repositories/leases.js';
 import { StatisticsRepository } from './repositories/statistics.js';
 import type { GenerationStatistics } from './generation-statistics.js';
+import { PendingRepository } from './repositories/pending.js';
 import { busyAsStoreError } from './sqlite-errors.js';
 import {
-  type ConduitRow, type ConflictRecord, type EventSearch, type EventSearchPage, type GenerationCommit, type GenerationEventRecord, type GenerationRecord, type ResolutionCommit, type Store,
+  type ConduitRow, type ConflictRecord, type EventSearch, type EventSearchPage, type GenerationCommit, type GenerationEventRecord, type GenerationRecord, type PendingPathRecord,
+  type ResolutionCommit, type Store,
   StoreError,
 } from './store.js';
 
@@ -40,6 +42,7 @@ export class SqliteStore implements Store {
   private readonly leases: LeaseRepository;
   private readonly statistics: StatisticsRepository;
   private readonly eventSearch: EventSearchRepository;
+  private readonly pending: PendingRepository;
   /** One transaction wrapper for every write, built once (better-sqlite3 nests it as a savepoint if need be). */
   private readonly transaction: Database.Transaction<(work: () => unknown) => unknown>;
 
@@ -51,11 +54,16 @@ export class SqliteStore implements Store {
     this.leases = new LeaseRepository(db);
     this.statistics = new StatisticsRepository(db);
     this.eventSearch = new EventSearchRepository(db);
+    this.pending = new PendingRepository(db);
     this.transaction = db.transaction((work: () => unknown) => work());
   }
 
   close(): void {
     if (this.db.open) this.db.close();
+  }
+
+  dataVersion(): number {
+    return this.read(() => this.db.pragma('data_version', { simple: true }) as number);
   }
 
   // conduits
@@ -80,8 +88,16 @@ export class SqliteStore implements Store {
     return this.write(() => this.conduits.update(name, spec));
   }
 
-  upsertConduits(specs: readonly ConduitSpec[]): ConduitRow[] {
-    return this.write(() => specs.map((spec) => this.conduits.upsert(spec)));
+  upsertConduits(specs: readonly ConduitSpec[], options: { readonly managedBy?: string; readonly keepEnabled?: ReadonlySet<string> } = {}): ConduitRow[] {
+    return this.write(() => {
+      const rows = specs.map((spec) => {
+        const kept = options.keepEnabled?.has(spec.name) === true ? this.conduits.get(spec.name) : undefined;
+        return this.conduits.upsert(kept ? { ...spec, enabled: kept.enabled } : spec);
+      });
+      if (options.managedBy === undefined) return rows;
+      this.conduits.setManagedBy(options.managedBy, specs);
+      return rows.map((row) => this.conduits.getById(row.id)!);
+    });
   }
 
   removeConduit(name: string): boolean {
@@ -104,12 +120,19 @@ export class SqliteStore implements Store {
     });
   }
 
-  commitGeneration(commit: GenerationCommit): void {
-    this.write(() => {
+  commitGeneration(commit: GenerationCommit): number {
+    return this.write(() => {
       const handle = this.history.handle(commit.conduitId, commit.generationId);
       // Kleppmann's fencing, inside the commit's own transaction: a holder that stalled
       // past its lease and was taken over records nothing over its successor.
       if (commit.fence) this.requireFence(commit.fence, `the results of its generation ${handle.generation} were not recorded (it reads interrupted)`);
+      // A refusal repeated word for word (a root missing for hours) is counted on the record it repeats.
+      const repeated = this.history.repeatedRefusal(commit, handle);
+      if (repeated) {
+        this.history.countRepeat(repeated, handle, commit.completedAt);
+        this.conduits.recordRepeated(commit.conduitId, repeated.generation, commit.conduitState, commit.lastSyncError);
+        return repeated.id;
+      }
       this.history.finish(commit);
       const context = {
         conduitId: commit.conduitId,
@@ -121,8 +144,16 @@ export class SqliteStore implements Store {
       for (const conflict of commit.conflicts) this.conflicts.record(context, conflict);
       for (const [path, entry] of commit.baselineUpserts) this.baseline.upsert(commit.conduitId, path, entry);
       for (const path of commit.baselineDeletes) this.baseline.delete(commit.conduitId, path);
-      this.conduits.recordFinished(commit, handle.generation);
+      this.pending.record(commit, handle.generation);
+      // A conduit with paths that did not land is not current (issue 11 §1).
+      const conduitState = commit.conduitState === 'current' && this.pending.count(commit.conduitId) > 0 ? 'pending' : commit.conduitState;
+      this.conduits.recordFinished({ ...commit, conduitState }, handle.generation);
+      return handle.id;
     });
+  }
+
+  listPendingPaths(conduitId: number, limit?: number): PendingPathRecord[] {
+    return this.read(() => this.pending.list(conduitId, limit));
   }
 
   listGenerations(conduitId: number, options: { limit?: number; before?: number } = {}): GenerationRecord[] {

@@ -26,6 +26,27 @@ export interface ConduitRow extends ConduitSpec {
   readonly bytesTransferred: number;
   readonly createdAt: string;
   readonly updatedAt: string;
+  /** The absolute path of the config file that manages the conduit (`serve --config`), or null: see conduit-admin.ts. */
+  readonly managedBy: string | null;
+  /** The `enabled` the managing file said at its last import, or null when no file manages the conduit. */
+  readonly managedEnabled: boolean | null;
+  /** How many paths the latest generations did not land (`pending_path`); a conduit with any is `pending`, not `current`. */
+  readonly pendingPaths: number;
+}
+
+/** A path the conduit's latest generations did not land: a skip or an error the next generation retries. */
+export interface PendingPathInput {
+  readonly path: string;
+  readonly side: Side | null;
+  readonly reason: string;
+}
+
+export interface PendingPathRecord extends PendingPathInput {
+  /** The first of the generations in a row that did not land it. */
+  readonly sinceGeneration: number;
+  readonly lastGeneration: number;
+  /** How many generations in a row did not land it. */
+  readonly generations: number;
 }
 
 export interface GenerationCounters {
@@ -61,6 +82,10 @@ export interface GenerationRecord extends GenerationCounters {
   readonly errors: readonly GenerationError[];
   readonly verifiedAt: string | null;
   readonly verificationStatus: VerificationStatus;
+  /** A refusal repeated word for word is counted here, not recorded anew: how many times it happened (1: once). */
+  readonly repeatCount: number;
+  /** When the latest repeat was counted; null when none. */
+  readonly lastRepeatedAt: string | null;
 }
 
 export interface GenerationEventInput {
@@ -154,11 +179,26 @@ export interface GenerationCommit {
   readonly fence?: LeaseFence;
   /** Whether this generation counts into total_syncs / files_synced / bytes_transferred and last_sync_completed_at (not for dry runs or refusals). */
   readonly countsTowardTotals: boolean;
+  /**
+   * The paths this generation did not land (skips and errors the next one
+   * retries), and what it looked at: the whole tree (null) or only these
+   * paths (the watcher fast path). A pending path it looked at and did not
+   * list has landed and is forgotten; so is one the baseline changes name.
+   * Absent (a dry run, a refusal, a failure as a whole): the pending paths stay as they are.
+   * A `current` state becomes `pending` while any path is pending.
+   */
+  readonly pending?: { readonly paths: readonly PendingPathInput[]; readonly within: readonly string[] | null };
 }
 
 export interface Store {
   readonly path: string;
   close(): void;
+  /**
+   * SQLite's `PRAGMA data_version`: a number that changes when another
+   * connection (another process: the CLI, another serve) commits to the
+   * database, and not on this connection's own commits. Cheap: no table is read.
+   */
+  dataVersion(): number;
 
   // conduits
   listConduits(): ConduitRow[];
@@ -168,8 +208,14 @@ export interface Store {
   createConduit(spec: ConduitSpec): ConduitRow;
   /** Replaces the spec fields of an existing conduit (name may change). */
   updateConduit(name: string, spec: ConduitSpec): ConduitRow;
-  /** Insert or update each by name, all in one transaction. */
-  upsertConduits(specs: readonly ConduitSpec[]): ConduitRow[];
+  /**
+   * Insert or update each by name, all in one transaction. With `managedBy`
+   * (a config file's absolute path): these conduits are managed by that file
+   * from now on (their `enabled` as given is recorded as the file's), and the
+   * ones it managed that it no longer names are not. `keepEnabled`: conduits
+   * whose stored `enabled` stays (a pause the file did not overrule).
+   */
+  upsertConduits(specs: readonly ConduitSpec[], options?: { readonly managedBy?: string; readonly keepEnabled?: ReadonlySet<string> }): ConduitRow[];
   /** Removes the conduit and everything of its own (generations, events, baseline, conflicts). */
   removeConduit(name: string): boolean;
   setConduitState(id: number, state: ConduitState, lastSyncError?: string | null): void;
@@ -182,7 +228,15 @@ export interface Store {
    * a takeover can mark it `interrupted`.
    */
   beginGeneration(conduitId: number, trigger: Trigger, dryRun: boolean, startedAt: string, fence?: LeaseFence): { id: number; generation: number };
-  commitGeneration(commit: GenerationCommit): void;
+  /**
+   * Records a finished generation; returns the id of the record that holds
+   * it: its own, or — for a refusal that repeats the conduit's latest one word
+   * for word — that latest record's, whose repeat count goes up while the new
+   * row is dropped (a missing root must not add a record every few seconds).
+   */
+  commitGeneration(commit: GenerationCommit): number;
+  /** The conduit's pending paths, longest pending first (at most `limit`, default all). */
+  listPendingPaths(conduitId: number, limit?: number): PendingPathRecord[];
   listGenerations(conduitId: number, options?: { limit?: number; before?: number }): GenerationRecord[];
   getGeneration(conduitId: number, generation: number): GenerationRecord | undefined;
   getGenerationById(id: number): GenerationRecord | undefined;

@@ -3,10 +3,10 @@ import type { FastifyInstance } from 'fastify';
 import { describeValue } from '../config/config-error.js';
 import { isConduitBusy } from '../db/lease.js';
 import {
-  addConduit, editConduit, removeConduit, requireConduit,
+  addConduit, editConduit, ManagedConduitError, removeConduit, requireConduit,
 } from '../service/conduit-admin.js';
 import type { ConduitService } from '../service/conduit-service.js';
-import { conduitView, generationView } from '../service/views.js';
+import { conduitView, generationView, pendingPathView } from '../service/views.js';
 import { HttpError, badRequest, notFound } from './errors.js';
 import {
   conflictParams, conflictsQuery, eventsQuery, generationParams, generationsQuery, parseInput, resolveBody, runBody,
@@ -41,16 +41,22 @@ export function registerApiRoutes(app: FastifyInstance, service: ConduitService)
   app.patch<{ Params: { name: string } }>('/api/conduits/:name', async (request) => {
     const existing = requireConduit(store, request.params.name);
     const patch = requireAbsoluteRoots(objectBody(request.body));
-    const row = editConduit(store, existing.name, patch, { baseDir: API_BASE_DIR });
+    const row = refusedIfManaged(() => editConduit(store, existing.name, patch, { baseDir: API_BASE_DIR }));
     service.conduitChanged(existing.name);
     if (row.name !== existing.name) service.conduitChanged(row.name);
     return conduitView(row);
   });
 
   app.delete<{ Params: { name: string } }>('/api/conduits/:name', async (request) => {
-    const row = removeConduit(store, request.params.name);
+    const row = refusedIfManaged(() => removeConduit(store, request.params.name));
     service.conduitChanged(row.name);
     return conduitView(row);
+  });
+
+  // The paths the latest generations did not land, longest pending first (the conduit's `pendingPaths` counts them).
+  app.get<{ Params: { name: string } }>('/api/conduits/:name/pending', async (request) => {
+    const conduit = requireConduit(store, request.params.name);
+    return store.listPendingPaths(conduit.id).map(pendingPathView);
   });
 
   app.post<{ Params: { name: string } }>('/api/conduits/:name/run', async (request, reply) => {
@@ -117,6 +123,15 @@ export function registerApiRoutes(app: FastifyInstance, service: ConduitService)
       throw isConduitBusy(error) ? new HttpError(409, `${error.message}; nothing was changed (try again when it has finished)`) : error;
     });
   });
+}
+
+/** 409: the conduit is managed by a config file (conduit-admin.ts); the message names the file. Nothing was changed. */
+function refusedIfManaged<T>(change: () => T): T {
+  try {
+    return change();
+  } catch (error) {
+    throw error instanceof ManagedConduitError ? new HttpError(409, error.message) : error;
+  }
 }
 
 /** 409: the conduit's lease is held by another process; nothing was started. */

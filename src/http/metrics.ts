@@ -48,6 +48,7 @@ export function createServiceMetrics(service: ConduitService): ServiceMetrics {
   registerLastSuccessfulSync(registry, read);
   registerUnresolvedConflicts(registry, service);
   registerRunningGenerations(registry, read);
+  registerPendingPaths(registry, read);
   return { registry, close: () => undefined };
 }
 
@@ -181,6 +182,20 @@ function registerUnresolvedConflicts(registry: Registry, service: ConduitService
       const open = new Map<string, number>(service.store.listConduits().map((row) => [row.name, 0]));
       for (const conflict of service.store.listConflicts()) open.set(conflict.conduit, (open.get(conflict.conduit) ?? 0) + 1);
       for (const [conduit, count] of open) this.set({ conduit }, count);
+    },
+  });
+}
+
+/** `conduit_pending_paths{conduit}`: paths the latest generations did not land (issue 11 §1); above 0 the conduit is not current. */
+function registerPendingPaths(registry: Registry, read: () => StoreView): void {
+  new Gauge({
+    name: 'conduit_pending_paths',
+    help: 'Paths the latest generations did not land (skipped or failed; retried by the next), by conduit. Above 0 the conduit is not current.',
+    labelNames: ['conduit'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const row of read().conduits) this.set({ conduit: row.name }, row.pendingPaths);
     },
   });
 }

@@ -6,7 +6,8 @@ import { startHttpServer, type RunningHttpServer } from '../http/server.js';
 import { configuredToken, isLoopbackHost, loadOrCreateToken, tokenFilePath } from '../http/token.js';
 import { ConfigError, describeValue } from '../config/config-error.js';
 import type { Logger } from '../log.js';
-import { importConduits } from './conduit-admin.js';
+import { resolve } from 'node:path';
+import { importConduits, type ImportResult } from './conduit-admin.js';
 import { ConduitRuntime, type RuntimeOptions } from './conduit-runtime.js';
 
 /**
@@ -62,11 +63,13 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
     throw new ConfigError('--host', `expected a loopback address (127.0.0.1, ::1, localhost) unless an API token is configured (CONDUIT_API_TOKEN, or the file ${tokenFilePath(store.path)}), got ${describeValue(host)}`);
   }
   let config: ConduitConfig | null = null;
+  // Its conduits are managed by it (conduit-admin.ts ManagedConduitError): recorded in the database, where a CLI process sees it.
+  const managedBy = file === undefined ? undefined : resolve(file);
   if (file !== undefined) {
     // No root may contain conduit's own files (SPEC §4): checked against the database actually opened.
     config = placed(file, () => validateConfig(raw, { baseDir: configBaseDir(file), existing: store.listConduits(), databasePath: store.path }));
-    const imported = importConduits(store, config.conduits);
-    log.info({ file, database: store.path, created: imported.created, updated: imported.updated }, 'config imported');
+    const imported = importConduits(store, config.conduits, { managedBy: managedBy! });
+    log.info({ file, database: store.path, ...importFacts(imported) }, `config imported: ${describeImport(imported)}`);
   }
 
   const service = new ConduitRuntime({
@@ -99,10 +102,11 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
       try {
         const again = readConfigJson(file);
         const next = placed(file, () => validateConfig(again, { baseDir: configBaseDir(file), existing: store.listConduits(), databasePath: store.path }));
-        const imported = importConduits(store, next.conduits);
+        const imported = importConduits(store, next.conduits, { managedBy: managedBy! });
         service.setMaxConcurrentConduits(next.maxConcurrentConduits);
-        for (const row of imported.rows) service.conduitChanged(row.name);
-        log.info({ file, created: imported.created, updated: imported.updated }, 'config re-read');
+        // Only what changed is reloaded (and reported): an unchanged conduit keeps its watcher and timers.
+        for (const name of [...imported.created, ...imported.updated, ...imported.released, ...imported.tookOver]) service.conduitChanged(name);
+        log.info({ file, ...importFacts(imported) }, `config re-read: ${describeImport(imported)}`);
       } catch (error) {
         log.error(`config not re-read, keeping the previous one: ${error instanceof Error ? error.message : String(error)}`);
       }
@@ -112,4 +116,19 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
       await http?.close();
     },
   };
+}
+
+/** The import's outcome as log fields. */
+function importFacts(imported: ImportResult): Record<string, readonly string[]> {
+  return { created: imported.created, updated: imported.updated, unchanged: imported.unchanged, released: imported.released, tookOver: imported.tookOver };
+}
+
+/** "updated: a; unchanged: b, c": only what happened, each group named once. */
+export function describeImport(imported: ImportResult): string {
+  const groups: [string, readonly string[]][] = [
+    ['created', imported.created], ['updated', imported.updated], ['unchanged', imported.unchanged],
+    ['no longer managed by the file', imported.released], ['taken over from another config file', imported.tookOver],
+  ];
+  const said = groups.filter(([, names]) => names.length > 0).map(([label, names]) => `${label}: ${names.join(', ')}`);
+  return said.length === 0 ? 'no conduits' : said.join('; ');
 }

@@ -15,11 +15,12 @@ import type { Observation } from '../watch/observation.js';
 import type { WatchEvent, Watcher } from '../watch/watcher.js';
 import { UnknownConduitError } from './conduit-admin.js';
 import type { ConduitService, LiveEvent, PlannedRun, RunningGeneration, SyncRequestOptions } from './conduit-service.js';
+import { DATABASE_POLL_MS, DatabaseChanges } from './database-changes.js';
 import { resolveConflict, type ResolveChoice } from './resolve-conflict.js';
 import { ServiceLeases } from './service-leases.js';
 import { Scheduler, type ConduitFacts, type RunReport, type SchedulerRequest } from './scheduler.js';
 import { failed, finalCheck, namePaths, VerificationTracker } from './verifier.js';
-import { generationView } from './views.js';
+import { generationView, PENDING_WARN_GENERATIONS } from './views.js';
 
 /**
  * The running service behind `conduit serve` (SPEC §8, §9): the scheduler,
@@ -42,6 +43,8 @@ export interface RuntimeOptions {
   readonly cutAfterMs?: number;
   /** Lease TTL and heartbeat (src/db/lease-keeper.ts); default from CONDUIT_LEASE_TTL_MS, else 30 s. */
   readonly leaseTiming?: LeaseTiming;
+  /** How often the database is looked at for conduits another process changed (database-changes.ts). Default 750 ms. */
+  readonly databasePollMs?: number;
 }
 
 export class ConduitDisabledError extends Error {
@@ -102,6 +105,8 @@ export class ConduitRuntime implements ConduitService {
    * released or expires.
    */
   private readonly serviceLeases: ServiceLeases;
+  /** Conduits the CLI (or another process) adds, edits, enables, disables or removes while this serve runs. */
+  private readonly databaseChanges: DatabaseChanges;
 
   constructor(private readonly options: RuntimeOptions) {
     this.store = options.store;
@@ -134,6 +139,14 @@ export class ConduitRuntime implements ConduitService {
       busyRetryMs: Math.min(2_000, this.timing.renewEveryMs),
       ...(options.rootPollMs !== undefined ? { rootPollMs: options.rootPollMs } : {}),
     });
+    this.databaseChanges = new DatabaseChanges(this.store, {
+      everyMs: options.databasePollMs ?? DATABASE_POLL_MS,
+      changed: (name, change) => {
+        this.log.info({ conduit: name, change }, 'conduit changed in the database');
+        this.conduitChanged(name);
+      },
+      failed: (error) => this.log.warn({ err: error }, 'could not look for conduits changed in the database; trying again'),
+    });
   }
 
   /**
@@ -146,6 +159,7 @@ export class ConduitRuntime implements ConduitService {
     await Promise.all(rows.map((row) => this.ensureWatch(row)));
     for (const row of rows) this.armSchedule(row);
     this.serviceLeases.start();
+    this.databaseChanges.start();
     this.log.info({ conduits: rows.map((r) => `${r.name} (${r.schedule})`), standingBy: this.serviceLeases.standingBy() }, 'service started');
   }
 
@@ -162,6 +176,7 @@ export class ConduitRuntime implements ConduitService {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.databaseChanges.stop();
     this.scheduler.stop();
     this.stopRequested.abort();
     const cutTimer = setTimeout(() => this.cut.abort(), this.cutAfterMs);
@@ -196,6 +211,7 @@ export class ConduitRuntime implements ConduitService {
   conduitChanged(name: string): void {
     this.emit({ type: 'conduit_changed', conduit: name });
     if (this.stopped) return;
+    this.databaseChanges.noteOwn(name);
     const row = this.store.getConduit(name);
     if (!row || !row.enabled) {
       this.armedSchedules.delete(name);
@@ -353,6 +369,7 @@ export class ConduitRuntime implements ConduitService {
       generation: record.generation, status: record.status, scanned: result.scanned, fastPath: fast,
       filesCopied: record.filesCopied, filesDeleted: record.filesDeleted, errors: record.errorsEncountered, message: record.errorMessage ?? undefined,
     }, 'generation finished');
+    if (after && after.pendingPaths > 0) this.warnPending(log, after);
     this.emit({ type: 'generation_finished', conduit: name, generation: record.generation, status: record.status, record: generationView(record) });
     if (record.verificationStatus === 'verified') {
       this.emit({ type: 'generation_verified', conduit: name, generation: record.generation, verificationStatus: 'verified', verifiedAt: record.verifiedAt });
@@ -361,6 +378,16 @@ export class ConduitRuntime implements ConduitService {
     }
     if (w) this.armBatchTimer(name, w);
     return { record, waitingForSource };
+  }
+
+  /** Paths that did not land for several generations in a row deserve a person's look (a file written all the time, a permission). */
+  private warnPending(log: Logger, conduit: ConduitRow): void {
+    const stuck = this.store.listPendingPaths(conduit.id, 100).filter((p) => p.generations >= PENDING_WARN_GENERATIONS);
+    if (stuck.length === 0) return;
+    log.warn({
+      pendingPaths: conduit.pendingPaths,
+      stuck: stuck.slice(0, 5).map((p) => ({ path: p.path, reason: p.reason, since: p.sinceGeneration, generations: p.generations })),
+    }, `${stuck.length} path(s) pending for ${PENDING_WARN_GENERATIONS} generations or more (see conduit show ${conduit.name})`);
   }
 
   // ------------------------------------------------------------ watching
@@ -391,6 +418,7 @@ export class ConduitRuntime implements ConduitService {
     this.watches.delete(name);
     if (w.timer !== null) clearTimeout(w.timer);
     await w.watcher.close();
+    this.log.debug({ conduit: name }, 'stopped watching');
   }
 
   private onWatchEvents(name: string, events: readonly WatchEvent[]): void {

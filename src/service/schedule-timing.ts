@@ -41,5 +41,17 @@ export function backoffMs(consecutiveFailures: number): number {
   return Math.min(BACKOFF_FIRST_MS * 2 ** Math.min(consecutiveFailures - 1, 16), BACKOFF_MAX_MS);
 }
 
+/**
+ * How long automatic triggers wait after the same refusal came `inARow` times
+ * in a row (issue 11 §1): 3 s, 6 s, 12 s, … at most 5 min. A person's request never waits.
+ */
+export function refusalBackoffMs(inARow: number): number {
+  if (inARow <= 0) return 0;
+  return Math.min(REFUSAL_BACKOFF_FIRST_MS * 2 ** Math.min(inARow - 1, 16), REFUSAL_BACKOFF_MAX_MS);
+}
+
+export const REFUSAL_BACKOFF_FIRST_MS = 3_000;
+export const REFUSAL_BACKOFF_MAX_MS = 5 * 60_000;
+
 export const BACKOFF_FIRST_MS = 30_000;
 export const BACKOFF_MAX_MS = 30 * 60_000;

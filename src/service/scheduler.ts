@@ -1,7 +1,7 @@
 import type { Schedule } from '../config/schedule.js';
 import type { Trigger } from '../core/vocabulary.js';
 import type { GenerationRecord } from '../db/store.js';
-import { backoffMs, nextRunAt } from './schedule-timing.js';
+import { backoffMs, nextRunAt, refusalBackoffMs } from './schedule-timing.js';
 
 /**
  * Decides when each conduit runs (SPEC §9); what a run does is the caller's
@@ -20,6 +20,11 @@ import { backoffMs, nextRunAt } from './schedule-timing.js';
  * - a conduit refused because a root is gone (`waiting_for_source`) is
  *   polled cheaply (one existence check of its roots every few seconds) and
  *   runs by itself when they are back;
+ * - the same refusal again (same reason) makes automatic triggers wait an
+ *   exponential backoff (3 s doubling to 5 min), so that a root missing for
+ *   hours (or an emptied one, which the cheap poll sees as present) is not
+ *   tried every few seconds; it is reset when the reason changes, a
+ *   generation runs, or the poll sees the roots come back;
  * - a run that finds the conduit busy (another process holds its lease,
  *   `deps.isBusy`) is no failure: its requests are refused, and an
  *   automatically scheduled conduit asks again every `busyRetryMs` with a
@@ -91,6 +96,11 @@ class Slot {
   lastStartedAt: number | null = null;
   failures = 0;
   backoffUntil = 0;
+  /** The reason of the latest refusal in a row, and how many times in a row it came. */
+  refusal: string | null = null;
+  refusals = 0;
+  /** The root poll saw a root missing since the latest refusal: its coming back is news. */
+  rootsWereAbsent = false;
   scheduleTimer: NodeJS.Timeout | null = null;
   retryTimer: NodeJS.Timeout | null = null;
   pollTimer: NodeJS.Timeout | null = null;
@@ -285,6 +295,12 @@ export class Scheduler {
 
   private afterRun(name: string, slot: Slot, report: RunReport): void {
     const status = report.record.status;
+    if (status === 'refused' && !report.record.dryRun) {
+      this.afterRefusal(slot, report.record.errorMessage ?? '');
+    } else if (!report.record.dryRun) {
+      slot.refusal = null;
+      slot.refusals = 0;
+    }
     if (status === 'failed' || status === 'completed_with_errors') {
       this.afterFailure(name, slot);
       return;
@@ -318,6 +334,17 @@ export class Scheduler {
     this.arm(name, { initial: false });
   }
 
+  /** The same refusal again: automatic triggers wait longer each time (a person's request does not). */
+  private afterRefusal(slot: Slot, reason: string): void {
+    if (slot.refusal === reason) slot.refusals++;
+    else {
+      slot.refusal = reason;
+      slot.refusals = 1;
+    }
+    slot.rootsWereAbsent = false;
+    slot.backoffUntil = Math.max(slot.backoffUntil, Date.now() + refusalBackoffMs(slot.refusals));
+  }
+
   /** Another process runs the conduit: an automatic one asks again soon, with a full generation (what changed meanwhile is in it). */
   private afterBusy(name: string, slot: Slot): void {
     if (this.stopping || slot.busyTimer !== null) return;
@@ -338,8 +365,19 @@ export class Scheduler {
       if (this.stopping || !this.slots.has(name)) return;
       void Promise.resolve().then(() => this.deps.rootsPresent(name)).catch(() => false).then((present) => {
         if (this.stopping || !this.slots.has(name) || slot.pollTimer !== null) return;
-        if (present) this.fire(name, FULL_SCHEDULED);
-        else slot.pollTimer = setTimeout(check, this.deps.rootPollMs ?? 3_000);
+        if (present) {
+          // Roots seen missing and now back: news, the refusal backoff does not hold it up.
+          if (slot.rootsWereAbsent) {
+            slot.rootsWereAbsent = false;
+            slot.backoffUntil = 0;
+            slot.refusal = null;
+            slot.refusals = 0;
+          }
+          this.fire(name, FULL_SCHEDULED);
+        } else {
+          slot.rootsWereAbsent = true;
+          slot.pollTimer = setTimeout(check, this.deps.rootPollMs ?? 3_000);
+        }
       });
     };
     slot.pollTimer = setTimeout(check, this.deps.rootPollMs ?? 3_000);

@@ -1,4 +1,4 @@
-import type { ConduitRow, GenerationError, GenerationRecord } from '../db/store.js';
+import type { ConduitRow, GenerationError, GenerationRecord, PendingPathRecord } from '../db/store.js';
 import type { ConduitState, ConflictPolicy, GenerationStatus, Mode, Trigger, VerificationStatus } from '../core/vocabulary.js';
 import type { VersioningSpec } from '../config/conduit-spec.js';
 
@@ -35,6 +35,10 @@ export interface ConduitView {
   bytesTransferred: number;
   createdAt: string;
   updatedAt: string;
+  /** The config file (absolute path) that manages the conduit (`serve --config`): edit it there; null when none. */
+  managedBy: string | null;
+  /** How many paths the latest generations did not land; the state is `pending` (not `current`) while any are. */
+  pendingPaths: number;
 }
 
 export function conduitView(row: ConduitRow): ConduitView {
@@ -65,6 +69,29 @@ export function conduitView(row: ConduitRow): ConduitView {
     bytesTransferred: row.bytesTransferred,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
+    managedBy: row.managedBy,
+    pendingPaths: row.pendingPaths,
+  };
+}
+
+/** One pending path, as `show --json` and `GET /api/conduits/:name/pending` give it. */
+export interface PendingPathView {
+  path: string;
+  side: string | null;
+  reason: string;
+  sinceGeneration: number;
+  lastGeneration: number;
+  /** Generations in a row that did not land it; a warning from PENDING_WARN_GENERATIONS on. */
+  generations: number;
+}
+
+/** A path pending for this many generations in a row is warned about (log and `show`). */
+export const PENDING_WARN_GENERATIONS = 3;
+
+export function pendingPathView(record: PendingPathRecord): PendingPathView {
+  return {
+    path: record.path, side: record.side, reason: record.reason,
+    sinceGeneration: record.sinceGeneration, lastGeneration: record.lastGeneration, generations: record.generations,
   };
 }
 
@@ -86,6 +113,10 @@ export interface GenerationView {
   bytesTransferred: number;
   errors: GenerationError[];
   verificationStatus: VerificationStatus;
+  /** A refusal repeated word for word is counted on one record: how many times it happened (1: once). */
+  repeatCount: number;
+  /** When the latest repeat was counted; null when none. */
+  lastRepeatedAt: string | null;
 }
 
 export function generationView(record: GenerationRecord): GenerationView {
@@ -106,6 +137,8 @@ export function generationView(record: GenerationRecord): GenerationView {
     bytesTransferred: record.bytesTransferred,
     errors: generationErrors(record),
     verificationStatus: record.verificationStatus,
+    repeatCount: record.repeatCount,
+    lastRepeatedAt: record.lastRepeatedAt,
   };
 }
 

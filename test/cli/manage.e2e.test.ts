@@ -42,6 +42,7 @@ describe('managing conduits end to end', () => {
       conflict: 'newer', parallelTransfers: 8, bandwidthLimitMbps: 12.5, maxDeletePercent: 20, checksum: true, versioning: null,
       verifyTimeoutSeconds: 30, state: 'never_synced', lastSyncCompletedAt: null, syncGeneration: 0, lastSyncError: null,
       totalSyncs: 0, filesSynced: 0, bytesTransferred: 0, createdAt: expect.any(String), updatedAt: expect.any(String),
+      managedBy: null, pendingPaths: 0,
     });
   });
 
@@ -79,7 +80,7 @@ describe('managing conduits end to end', () => {
     const edited = json<ConduitJson>(run('--json', 'edit', 'notes', '--schedule', 'cron:0 3 * * *', '--exclude', 'cache/', '--no-bandwidth-limit', '--no-checksum'));
     expect(edited).toEqual({
       ...before, schedule: 'cron:0 3 * * *', exclude: ['cache/'], bandwidthLimitMbps: null, checksum: false,
-      updatedAt: expect.any(String), lastGeneration: undefined,
+      updatedAt: expect.any(String), lastGeneration: undefined, pending: undefined,
     });
     const text = run('edit', 'photos', '--name', 'pictures', '--no-index-rules');
     expect(text.code).toBe(0);
@@ -110,7 +111,7 @@ describe('managing conduits end to end', () => {
     const reexported = json<{ conduits: unknown[] }>(conduit(['--db', other, 'export'], { cwd: dir }));
     expect(reexported.conduits).toEqual(exported.conduits);
     // Importing the same file again updates in place.
-    expect(conduit(['--db', other, 'import', 'exported.json'], { cwd: dir }).stdout).toContain('0 created, 2 updated (notes, pictures)');
+    expect(conduit(['--db', other, 'import', 'exported.json'], { cwd: dir }).stdout).toContain('0 created, 0 updated, 2 unchanged (notes, pictures)');
   });
 
   test('remove forgets the conduit and leaves its folders alone', () => {

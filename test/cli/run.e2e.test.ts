@@ -14,6 +14,7 @@ import { put, readTree, tempArea, writeTree, type TempArea } from '../support/tr
 const GENERATION_KEYS = [
   'conduit', 'generation', 'status', 'trigger', 'dryRun', 'startedAt', 'completedAt', 'filesCopied', 'filesDeleted',
   'dirsCreated', 'dirsDeleted', 'conflicts', 'conflictsResolved', 'bytesTransferred', 'errors', 'verificationStatus',
+  'repeatCount', 'lastRepeatedAt',
 ].sort();
 const CONFLICT_KEYS = [
   'id', 'conduit', 'path', 'kind', 'severity', 'resolution', 'generation', 'detectedAt', 'resolvedAt', 'source', 'target', 'conflictCopy',
@@ -131,7 +132,7 @@ describe('run --json and exit codes', () => {
       startedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
       completedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
       filesCopied: 2, filesDeleted: 0, dirsCreated: 3, dirsDeleted: 0, conflicts: 0, conflictsResolved: 0,
-      bytesTransferred: 9, errors: [], verificationStatus: 'unverified',
+      bytesTransferred: 9, errors: [], verificationStatus: 'unverified', repeatCount: 1, lastRepeatedAt: null,
     });
 
     const dry = runJson('m', '--dry-run');

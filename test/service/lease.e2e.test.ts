@@ -93,14 +93,14 @@ describe('the lease under conduit serve', () => {
     mkdirSync(area.path('m1-target'));
     writeFileSync(area.path('m1-source/a.txt'), 'source version');
     writeFileSync(area.path('m1-target/a.txt'), 'target version, longer');
-    area.writeConfig([conduitEntry('m1', { mode: 'bidirectional', conflict: 'manual', schedule: 'manual' })]);
+    // Slow (1 Mbit/s, one transfer at a time) from the start: the config file manages m1, so the CLI may not edit it.
+    area.writeConfig([conduitEntry('m1', { mode: 'bidirectional', conflict: 'manual', schedule: 'manual', bandwidthLimitMbps: 1, parallelTransfers: 1 })]);
     const served = await serve();
     expect(cli('run', 'm1').code).toBe(0);
     const open = JSON.parse(cli('--json', 'conflicts', 'm1').stdout) as Array<{ id: number; path: string }>;
     expect(open).toMatchObject([{ path: 'a.txt' }]);
     mkdirSync(area.path('m1-source/slow'));
     for (let i = 0; i < 48; i++) writeFileSync(area.path(`m1-source/slow/part-${String(i).padStart(2, '0')}.bin`), Buffer.alloc(12_500, i));
-    expect(cli('edit', 'm1', '--bandwidth-limit', '1', '--parallel', '1').code).toBe(0);
     const run = startConduit(['--json', 'run', 'm1'], { cwd: area.dir, env: { CONDUIT_DB: area.db } });
     others.push(run);
     await waitFor('the CLI generation running', () => rows('m1'), (g) => g[1]?.status === 'running');

@@ -36,7 +36,7 @@ function record(conduit: string, generation: number, request: SchedulerRequest):
     id: generation, conduitId: 1, conduit, generation, trigger: request.trigger, status: 'completed', dryRun: request.dryRun,
     startedAt: new Date().toISOString(), completedAt: new Date().toISOString(), errorMessage: null, errors: [],
     verifiedAt: null, verificationStatus: 'unverified', filesCopied: 0, filesDeleted: 0, dirsCreated: 0, dirsDeleted: 0,
-    conflicts: 0, conflictsResolved: 0, bytesTransferred: 0, errorsEncountered: 0,
+    conflicts: 0, conflictsResolved: 0, bytesTransferred: 0, errorsEncountered: 0, repeatCount: 1, lastRepeatedAt: null,
   };
 }
 

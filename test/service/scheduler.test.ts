@@ -2,13 +2,13 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseSchedule } from '../../src/config/schedule.js';
 import type { GenerationStatus } from '../../src/core/vocabulary.js';
 import type { GenerationRecord } from '../../src/db/store.js';
-import { backoffMs, nextCronRun, nextRunAt } from '../../src/service/schedule-timing.js';
+import { backoffMs, nextCronRun, nextRunAt, refusalBackoffMs } from '../../src/service/schedule-timing.js';
 import { mergeRequests, Scheduler, type RunReport, type SchedulerRequest } from '../../src/service/scheduler.js';
 
 /** A scheduler over fake conduits whose generations end when the test says so. */
 function harness(options: { schedules?: Record<string, string>; maxConcurrent?: number; rootsPresent?: () => boolean | Promise<boolean> } = {}) {
   const schedules = { ...options.schedules };
-  const runs: { name: string; request: SchedulerRequest; finish(status?: GenerationStatus, waitingForSource?: boolean): void }[] = [];
+  const runs: { name: string; request: SchedulerRequest; at: number; finish(status?: GenerationStatus, waitingForSource?: boolean, message?: string): void }[] = [];
   let generation = 0;
   const errors: unknown[] = [];
   const scheduler = new Scheduler({
@@ -20,8 +20,9 @@ function harness(options: { schedules?: Record<string, string>; maxConcurrent?: 
     run: (name, request) => new Promise<RunReport>((resolve) => {
       const n = ++generation;
       runs.push({
-        name, request,
-        finish: (status = 'completed', waitingForSource = false) => resolve({ record: record(name, n, status, request), waitingForSource }),
+        name, request, at: Date.now(),
+        finish: (status = 'completed', waitingForSource = false, message?: string) =>
+          resolve({ record: { ...record(name, n, status, request), errorMessage: message ?? null }, waitingForSource }),
       });
     }),
   });
@@ -33,7 +34,7 @@ function record(conduit: string, generation: number, status: GenerationStatus, r
     id: generation, conduitId: 1, conduit, generation, trigger: request.trigger, status, dryRun: request.dryRun,
     startedAt: new Date().toISOString(), completedAt: new Date().toISOString(), errorMessage: null, errors: [],
     verifiedAt: null, verificationStatus: 'unverified', filesCopied: 0, filesDeleted: 0, dirsCreated: 0, dirsDeleted: 0,
-    conflicts: 0, conflictsResolved: 0, bytesTransferred: 0, errorsEncountered: 0,
+    conflicts: 0, conflictsResolved: 0, bytesTransferred: 0, errorsEncountered: 0, repeatCount: 1, lastRepeatedAt: null,
   };
 }
 
@@ -259,5 +260,73 @@ describe('Scheduler: catching up at start', () => {
     scheduler.arm('byhand', { initial: true });
     await vi.advanceTimersByTimeAsync(0);
     expect(runs).toEqual(['big']);
+  });
+});
+
+describe('Scheduler: the same refusal again backs off (issue 11 §1)', () => {
+  const EMPTIED = 'source root is empty but held 3 files at the last generation (unmounted?)';
+
+  /** Lets fake time pass in 1 s steps, refusing every generation that starts (with `reason(n)`); returns when each started. */
+  async function refuseFor(harnessed: ReturnType<typeof harness>, ms: number, reason: (n: number) => string): Promise<number[]> {
+    const { runs } = harnessed;
+    let finished = 0;
+    for (let t = 0; t < ms; t += 1_000) {
+      while (finished < runs.length) runs[finished]!.finish('refused', true, reason(finished++));
+      await vi.advanceTimersByTimeAsync(1_000);
+    }
+    return runs.map((run) => run.at);
+  }
+  const gapsInSeconds = (times: readonly number[]) => times.slice(1).map((t, i) => (t - times[i]!) / 1000);
+
+  it('an emptied root (the poll finds it present) is tried 3 s, 6 s, 12 s … at most 5 min apart, not at every root poll', async () => {
+    // The poll every 1 s says "present", as it does for a drive's empty mount point.
+    const harnessed = harness({ rootsPresent: () => true });
+    harnessed.schedules['drive'] = 'instant';
+    harnessed.scheduler.arm('drive', { initial: true });
+    await vi.advanceTimersByTimeAsync(0);
+    const starts = await refuseFor(harnessed, 20 * 60_000, () => EMPTIED);
+    expect(gapsInSeconds(starts).slice(0, 9)).toEqual([3, 6, 12, 24, 48, 96, 192, 300, 300]);
+    // Twenty minutes of a refused drive: ten tries, not one per poll (1,200).
+    expect(starts.length).toBe(10);
+  });
+
+  it('a different reason starts the backoff over', async () => {
+    const harnessed = harness({ rootsPresent: () => true });
+    harnessed.schedules['drive'] = 'instant';
+    harnessed.scheduler.arm('drive', { initial: true });
+    await vi.advanceTimersByTimeAsync(0);
+    const starts = await refuseFor(harnessed, 60_000, (n) => (n < 4 ? EMPTIED : 'target root is missing'));
+    // The 4th refusal in a row waits 24 s; the next, for another reason, only 3 s.
+    expect(gapsInSeconds(starts).slice(0, 6)).toEqual([3, 6, 12, 24, 3, 6]);
+  });
+
+  it('roots that were missing and came back run at the next poll, however long the backoff had grown', async () => {
+    let present = false;
+    const harnessed = harness({ rootsPresent: () => present });
+    harnessed.schedules['drive'] = 'interval:1m';
+    harnessed.scheduler.arm('drive', { initial: true });
+    await vi.advanceTimersByTimeAsync(0);
+    const starts = await refuseFor(harnessed, 10 * 60_000, () => 'source root is missing');
+    // The interval holds while the backoff is shorter; from the 6th refusal in a row, the backoff (96 s, 192 s…).
+    expect(gapsInSeconds(starts).slice(0, 7)).toEqual([60, 60, 60, 60, 60, 96, 192]);
+    expect(refusalBackoffMs(starts.length)).toBe(300_000);
+    const backAt = Date.now();
+    present = true;
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(harnessed.runs).toHaveLength(starts.length + 1);
+    expect(harnessed.runs[starts.length]!.at - backAt).toBeLessThanOrEqual(1_000);
+  });
+
+  it('a person\'s request is never held back by it', async () => {
+    const harnessed = harness({ rootsPresent: () => true });
+    harnessed.schedules['drive'] = 'instant';
+    harnessed.scheduler.arm('drive', { initial: true });
+    await vi.advanceTimersByTimeAsync(0);
+    await refuseFor(harnessed, 5 * 60_000, () => EMPTIED);
+    const before = harnessed.runs.length;
+    void harnessed.scheduler.request('drive', manual).catch(() => undefined);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(harnessed.runs).toHaveLength(before + 1);
+    expect(harnessed.runs[before]!.request.trigger).toBe('manual');
   });
 });

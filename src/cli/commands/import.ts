@@ -19,12 +19,13 @@ export async function run(context: CommandContext, [file = '']: string[]): Promi
   const store = await context.openStore(database);
   const config = placed(file, () => validateConfig(raw, { baseDir, existing: store.listConduits(), databasePath: store.path }));
   const result = importConduits(store, config.conduits);
-  context.logger.info({ file, created: result.created, updated: result.updated }, 'config imported');
+  context.logger.info({ file, created: result.created, updated: result.updated, unchanged: result.unchanged }, 'config imported');
   if (context.json) {
-    context.printJson({ created: result.created, updated: result.updated, conduits: result.rows.map(conduitView) });
+    context.printJson({ created: result.created, updated: result.updated, unchanged: result.unchanged, conduits: result.rows.map(conduitView) });
     return;
   }
   const names = (list: readonly string[]) => (list.length === 0 ? '' : ` (${list.join(', ')})`);
   context.print(`Imported ${result.rows.length} conduit${result.rows.length === 1 ? '' : 's'} from ${file} into ${store.path}: `
-    + `${result.created.length} created${names(result.created)}, ${result.updated.length} updated${names(result.updated)}.`);
+    + `${result.created.length} created${names(result.created)}, ${result.updated.length} updated${names(result.updated)}`
+    + `${result.unchanged.length > 0 ? `, ${result.unchanged.length} unchanged${names(result.unchanged)}` : ''}.`);
 }

@@ -101,4 +101,12 @@ export class SyncConduit {
 
   @Column({ name: 'updated_at', type: 'text' })
   updatedAt!: string;
+
+  /** The absolute path of the config file that manages the conduit (`serve --config`), or null. */
+  @Column({ name: 'managed_by', type: 'text', nullable: true })
+  managedBy!: string | null;
+
+  /** The `enabled` the managing file said at its last import (a CLI/API pause holds until the file changes it), or null. */
+  @Column({ name: 'managed_enabled', type: 'boolean', nullable: true })
+  managedEnabled!: boolean | null;
 }

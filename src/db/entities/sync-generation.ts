@@ -78,4 +78,12 @@ export class SyncGeneration {
   /** process.pid of the process running it: a `running` row whose process is gone was interrupted. */
   @Column({ name: 'runner_pid', type: 'integer', nullable: true })
   runnerPid!: number | null;
+
+  /** How many times this refusal happened in a row (1: once); repeats are counted here, not recorded anew. */
+  @Column({ name: 'repeat_count', type: 'integer', default: 1 })
+  repeatCount!: number;
+
+  /** When the last repeat was counted; null when none. */
+  @Column({ name: 'last_repeated_at', type: 'text', nullable: true })
+  lastRepeatedAt!: string | null;
 }

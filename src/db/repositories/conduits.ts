@@ -38,7 +38,14 @@ interface ConduitDbRow extends SpecParams {
   bytes_transferred: number;
   created_at: string;
   updated_at: string;
+  managed_by: string | null;
+  managed_enabled: number | null;
+  /** Counted by the SELECT from `pending_path`. */
+  pending_paths: number;
 }
+
+/** Every conduit column, and how many of its paths are pending. */
+const SELECT_CONDUIT = `SELECT c.*, (SELECT COUNT(*) FROM pending_path p WHERE p.conduit_id = c.id) AS pending_paths FROM sync_conduit c`;
 
 const SPEC_COLUMNS = [
   'name', 'source_path', 'target_path', 'mode', 'enabled', 'schedule', 'include', 'exclude', 'use_index_rules',
@@ -96,6 +103,9 @@ function toConduitRow(row: ConduitDbRow): ConduitRow {
     bytesTransferred: row.bytes_transferred,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    managedBy: row.managed_by,
+    managedEnabled: row.managed_enabled === null ? null : row.managed_enabled !== 0,
+    pendingPaths: row.pending_paths,
   };
 }
 
@@ -109,7 +119,8 @@ function stateForEnabled(previous: ConduitDbRow | undefined, enabled: boolean): 
   if (previous === undefined) return 'never_synced';
   if (previous.state !== 'disabled') return previous.state as ConduitState;
   if (previous.last_sync_error !== null) return 'failed';
-  return previous.last_sync_completed_at === null ? 'never_synced' : 'current';
+  if (previous.last_sync_completed_at === null) return 'never_synced';
+  return previous.pending_paths > 0 ? 'pending' : 'current';
 }
 
 function duplicateName(name: string): StoreError {
@@ -129,11 +140,15 @@ export class ConduitRepository {
   private readonly updateStarted;
   private readonly updateFinished;
   private readonly updateInterrupted;
+  private readonly updateManagedBy;
+  private readonly deletePending;
+  private readonly selectManagedBy;
+  private readonly updateRepeated;
 
   constructor(private readonly db: Database.Database, private readonly now: () => string) {
-    this.selectAll = db.prepare<[], ConduitDbRow>('SELECT * FROM sync_conduit ORDER BY name');
-    this.selectByName = db.prepare<[string], ConduitDbRow>('SELECT * FROM sync_conduit WHERE name = ?');
-    this.selectById = db.prepare<[number], ConduitDbRow>('SELECT * FROM sync_conduit WHERE id = ?');
+    this.selectAll = db.prepare<[], ConduitDbRow>(`${SELECT_CONDUIT} ORDER BY c.name`);
+    this.selectByName = db.prepare<[string], ConduitDbRow>(`${SELECT_CONDUIT} WHERE c.name = ?`);
+    this.selectById = db.prepare<[number], ConduitDbRow>(`${SELECT_CONDUIT} WHERE c.id = ?`);
     this.insertRow = db.prepare<[SpecParams & { uuid: string; state: string; now: string }]>(
       `INSERT INTO sync_conduit (uuid, ${SPEC_COLUMNS.join(', ')}, state, sync_generation, created_at, updated_at)
        VALUES (@uuid, ${SPEC_COLUMNS.map((c) => `@${c}`).join(', ')}, @state, 0, @now, @now)`,
@@ -143,6 +158,12 @@ export class ConduitRepository {
        WHERE id = @id`,
     );
     this.deleteByName = db.prepare<[string]>('DELETE FROM sync_conduit WHERE name = ?');
+    this.deletePending = db.prepare<[number]>('DELETE FROM pending_path WHERE conduit_id = ?');
+    this.updateManagedBy = db.prepare<[string | null, number | null, number]>('UPDATE sync_conduit SET managed_by = ?, managed_enabled = ? WHERE id = ?');
+    this.selectManagedBy = db.prepare<[string], { id: number; name: string }>('SELECT id, name FROM sync_conduit WHERE managed_by = ?');
+    this.updateRepeated = db.prepare<[string, string | null, number, string, number]>(
+      'UPDATE sync_conduit SET state = ?, last_sync_error = ?, sync_generation = ?, updated_at = ? WHERE id = ?',
+    );
     this.updateState = db.prepare<[string, string, number]>('UPDATE sync_conduit SET state = ?, updated_at = ? WHERE id = ?');
     this.updateStateAndError = db.prepare<[string, string | null, string, number]>(
       'UPDATE sync_conduit SET state = ?, last_sync_error = ?, updated_at = ? WHERE id = ?',
@@ -206,8 +227,11 @@ export class ConduitRepository {
     const previous = this.selectByName.get(name);
     if (!previous) throw new StoreError('not_found', `conduit "${name}" not found`);
     if (spec.name !== name && this.selectByName.get(spec.name)) throw duplicateName(spec.name);
+    // Paths pending between the old folders mean nothing between new ones (the baseline goes too: conduit-admin.ts).
+    const moved = spec.source !== previous.source_path || spec.target !== previous.target_path;
+    if (moved) this.deletePending.run(previous.id);
     try {
-      this.updateRow.run({ ...specParams(spec), id: previous.id, state: stateForEnabled(previous, spec.enabled), now: this.now() });
+      this.updateRow.run({ ...specParams(spec), id: previous.id, state: stateForEnabled(moved ? { ...previous, pending_paths: 0 } : previous, spec.enabled), now: this.now() });
     } catch (error) {
       if (isUniqueViolation(error, 'sync_conduit.name')) throw duplicateName(spec.name);
       throw error;
@@ -254,6 +278,25 @@ export class ConduitRepository {
       completed_at: counts ? commit.completedAt : null,
       now: this.now(),
     });
+  }
+
+  /**
+   * The conduits of `specs` are managed by the config file `file` from now
+   * on; those it managed and no longer names are not. The caller holds the
+   * transaction (the upsert of the same specs).
+   */
+  setManagedBy(file: string, specs: readonly ConduitSpec[]): void {
+    const named = new Set(specs.map((spec) => spec.name));
+    for (const row of this.selectManagedBy.all(file)) if (!named.has(row.name)) this.updateManagedBy.run(null, null, row.id);
+    for (const spec of specs) {
+      const row = this.selectByName.get(spec.name);
+      if (row) this.updateManagedBy.run(file, spec.enabled ? 1 : 0, row.id);
+    }
+  }
+
+  /** A refusal was counted on the conduit's latest record (`generation`) instead of being recorded anew. */
+  recordRepeated(id: number, generation: number, state: ConduitState, lastSyncError: string | null): void {
+    this.updateRepeated.run(state, lastSyncError, generation, this.now(), id);
   }
 
   /** Its running generation was interrupted: out of `syncing`, into `failed`. */

@@ -29,6 +29,8 @@ interface GenerationDbRow {
   error_message: string | null;
   verified_at: string | null;
   verification_status: string;
+  repeat_count: number;
+  last_repeated_at: string | null;
 }
 
 interface EventDbRow {
@@ -52,6 +54,17 @@ export interface GenerationHandle {
   readonly id: number;
   readonly generation: number;
   readonly startedAt: string;
+  /** 1 for a dry run, 0 otherwise (as stored). */
+  readonly dryRun: number;
+}
+
+/** The latest record before a refusal: if it is the same refusal, the new one is counted on it (`countRepeat`). */
+export interface RefusalCandidate {
+  readonly id: number;
+  readonly generation: number;
+  readonly status: string;
+  readonly dryRun: number;
+  readonly errorMessage: string | null;
 }
 
 /** A `running` generation whose runner process no longer exists. */
@@ -74,7 +87,8 @@ const NO_LIMIT = -1;
 const SELECT_GENERATION = `
   SELECT g.id, g.conduit_id, c.name AS conduit, g.generation, g.trigger, g.started_at, g.completed_at, g.status, g.dry_run,
          g.files_copied, g.files_deleted, g.dirs_created, g.dirs_deleted, g.conflicts_detected, g.conflicts_resolved,
-         g.bytes_transferred, g.errors_encountered, g.error_message, g.verified_at, g.verification_status
+         g.bytes_transferred, g.errors_encountered, g.error_message, g.verified_at, g.verification_status,
+         g.repeat_count, g.last_repeated_at
   FROM sync_generation g JOIN sync_conduit c ON c.id = g.conduit_id`;
 
 const SELECT_EVENT = 'SELECT id, generation_id, side, path, action, bytes, message FROM generation_event';
@@ -112,6 +126,9 @@ export class HistoryRepository {
   private readonly updateVerification;
   private readonly selectRunning;
   private readonly markRowInterrupted;
+  private readonly selectPrevious;
+  private readonly updateRepeat;
+  private readonly deleteById;
 
   constructor(db: Database.Database) {
     this.selectConduitExists = db.prepare<[number], number>('SELECT 1 FROM sync_conduit WHERE id = ?').pluck();
@@ -123,8 +140,16 @@ export class HistoryRepository {
        VALUES (?, ?, ?, ?, 'running', ?, ?)`,
     );
     this.selectHandle = db.prepare<[number, number], GenerationHandle>(
-      'SELECT id, generation, started_at AS startedAt FROM sync_generation WHERE id = ? AND conduit_id = ?',
+      'SELECT id, generation, started_at AS startedAt, dry_run AS dryRun FROM sync_generation WHERE id = ? AND conduit_id = ?',
     );
+    this.selectPrevious = db.prepare<[number, number], RefusalCandidate>(
+      `SELECT id, generation, status, dry_run AS dryRun, error_message AS errorMessage FROM sync_generation
+       WHERE conduit_id = ? AND generation < ? ORDER BY generation DESC LIMIT 1`,
+    );
+    this.updateRepeat = db.prepare<[string, number]>(
+      'UPDATE sync_generation SET repeat_count = repeat_count + 1, last_repeated_at = ? WHERE id = ?',
+    );
+    this.deleteById = db.prepare<[number]>('DELETE FROM sync_generation WHERE id = ?');
     this.updateFinished = db.prepare<[Record<string, string | number | null>]>(
       `UPDATE sync_generation SET status = @status, completed_at = @completed_at,
          files_copied = @files_copied, files_deleted = @files_deleted, dirs_created = @dirs_created, dirs_deleted = @dirs_deleted,
@@ -166,7 +191,7 @@ export class HistoryRepository {
     if (this.selectConduitExists.get(conduitId) === undefined) throw new StoreError('not_found', `conduit #${conduitId} not found`);
     const generation = this.selectNextNumber.get(conduitId)!;
     const result = this.insertRunning.run(conduitId, generation, trigger, startedAt, dryRun ? 1 : 0, process.pid);
-    return { id: Number(result.lastInsertRowid), generation, startedAt };
+    return { id: Number(result.lastInsertRowid), generation, startedAt, dryRun: dryRun ? 1 : 0 };
   }
 
   /** The generation row a commit finishes, or StoreError('not_found'). */
@@ -195,6 +220,26 @@ export class HistoryRepository {
       verification_status: commit.verificationStatus,
     });
     for (const event of commit.events) this.addEvent(commit.generationId, event);
+  }
+
+  /**
+   * The record a refusal repeats, if it repeats one: the conduit's latest
+   * generation before it was a real (not dry) run refused for exactly the
+   * same reason. The caller holds the commit's transaction.
+   */
+  repeatedRefusal(commit: GenerationCommit, handle: GenerationHandle): RefusalCandidate | undefined {
+    if (commit.status !== 'refused' || handle.dryRun !== 0 || commit.errorMessage === null) return undefined;
+    const previous = this.selectPrevious.get(commit.conduitId, handle.generation);
+    if (!previous || previous.status !== 'refused' || previous.dryRun !== 0 || previous.errorMessage !== commit.errorMessage) return undefined;
+    return previous;
+  }
+
+  /** Counts the refusal `handle` on `previous` and drops its own row (nothing else of it was written). */
+  countRepeat(previous: RefusalCandidate, handle: GenerationHandle, at: string): void {
+    this.updateRepeat.run(at, previous.id);
+    // RACE: none: the row is the conduit's latest and its generation lease is held, so no other begin
+    // can have numbered a generation after it; its number is free for the next one.
+    this.deleteById.run(handle.id);
   }
 
   addEvent(generationId: number, event: GenerationEventInput): void {
@@ -275,6 +320,8 @@ export class HistoryRepository {
       errors: this.selectErrors.all(row.id, MAX_ERRORS).map((e) => parseErrorEvent(e.path, e.message)),
       verifiedAt: row.verified_at,
       verificationStatus: row.verification_status as VerificationStatus,
+      repeatCount: row.repeat_count,
+      lastRepeatedAt: row.last_repeated_at,
     };
   }
 }

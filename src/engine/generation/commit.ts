@@ -1,6 +1,7 @@
 import type { ConduitState, VerificationStatus } from '../../core/vocabulary.js';
 import type { LeaseFence } from '../../db/lease.js';
 import type { Store } from '../../db/store.js';
+import { pendingOf } from './pending.js';
 import type { Finished } from './record.js';
 import type { GenerationRequest, GenerationResult } from './request.js';
 
@@ -28,7 +29,8 @@ export function commitFinished(store: Store, begun: Begun, outcome: Finished): G
   const verification: VerificationStatus = outcome.status === 'refused' || dryRun
     ? 'unverified'
     : outcome.written.length === 0 && request.verification === 'waiting_watcher' ? 'verified' : (request.verification ?? 'unverified');
-  store.commitGeneration({
+  // A refusal that repeats the latest one is counted on that record (sqlite-store.ts): read back the record that holds it.
+  const recordedId = store.commitGeneration({
     conduitId: conduit.id,
     generationId,
     status: outcome.status,
@@ -44,7 +46,8 @@ export function commitFinished(store: Store, begun: Begun, outcome: Finished): G
     lastSyncError: dryRun ? conduit.lastSyncError : outcome.errorMessage,
     countsTowardTotals: !dryRun && (outcome.status === 'completed' || outcome.status === 'completed_with_errors'),
     fence,
+    pending: pendingOf(request, outcome),
   });
   if (verification === 'verified') store.setVerification(generationId, 'verified', now().toISOString());
-  return { record: store.getGenerationById(generationId)!, written: outcome.written, scanned: outcome.scanned };
+  return { record: store.getGenerationById(recordedId)!, written: outcome.written, scanned: outcome.scanned };
 }

@@ -115,7 +115,7 @@ export function apiContract(open: OpenHarness): void {
       expect(first.json.map((g: { generation: number }) => g.generation)).toEqual([3, 2]);
       expect(Object.keys(first.json[0]).sort()).toEqual([
         'bytesTransferred', 'completedAt', 'conduit', 'conflicts', 'conflictsResolved', 'dirsCreated', 'dirsDeleted', 'dryRun',
-        'errors', 'filesCopied', 'filesDeleted', 'generation', 'startedAt', 'status', 'trigger', 'verificationStatus',
+        'errors', 'filesCopied', 'filesDeleted', 'generation', 'lastRepeatedAt', 'repeatCount', 'startedAt', 'status', 'trigger', 'verificationStatus',
       ]);
       const older = await api.request('GET', '/api/conduits/docs/generations?limit=2&before=2');
       expect(older.json.map((g: { generation: number }) => g.generation)).toEqual([1]);
