@@ -18,6 +18,9 @@
 // --heap-snapshot DIR: write V8 heap snapshots of `serve` into DIR (node
 //   --heapsnapshot-signal=SIGUSR2): once idle after the first sync, once at
 //   the end. They show what `serve` keeps between generations.
+// --heap-snapshot-during MS: also one MS ms after the first generation
+//   started (what the first sync holds at its peak; it stalls serve while
+//   V8 writes it, so read no timing from such a run).
 import { spawn } from 'node:child_process';
 import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,7 +29,7 @@ import { fileURLToPath } from 'node:url';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 if (process.argv.includes('--help') || process.argv.includes('-h')) {
-  process.stdout.write('usage: node scripts/bench-latency.mjs [--files N (100000)] [--changes N (20)] [--idle S (10)] [--settle S (30)] [--heap-snapshot DIR]\n' +
+  process.stdout.write('usage: node scripts/bench-latency.mjs [--files N (100000)] [--changes N (20)] [--idle S (10)] [--settle S (30)] [--heap-snapshot DIR [--heap-snapshot-during MS]]\n' +
     '  serve on an instant mirror conduit of N files: peak RSS during the first sync, RSS after it, propagation latency of single changes.\n' +
     '  Takes ~3-4 minutes at the default size (the first sync of 100,000 files is most of it).\n');
   process.exit(0);
@@ -47,6 +50,7 @@ const SETTLE_SECONDS = arg('settle', 30);
 /** The aggregator's default debounce (src/watch/aggregator.ts DEFAULT_AGGREGATOR_OPTIONS.quietMs). */
 const QUIET_MS = 500;
 const heapDir = textArg('heap-snapshot');
+const heapDuringMs = arg('heap-snapshot-during', null);
 if (heapDir) mkdirSync(heapDir, { recursive: true });
 
 const dir = mkdtempSync(join(tmpdir(), 'conduit-bench-latency-'));
@@ -80,6 +84,9 @@ child.stderr.setEncoding('utf8').on('data', (chunk) => {
   for (const line of lines) {
     if (process.env.BENCH_LOG) appendFileSync(process.env.BENCH_LOG, `${line}\n`);
     if (line.includes('"conduit serve is up"')) upResolve();
+    if (line.includes('"generation started"') && heapDir && heapDuringMs !== null && finished.length === 0) {
+      setTimeout(() => void heapSnapshot('during the first sync'), heapDuringMs);
+    }
     if (line.includes('"generation finished"')) finished.push({ at: Date.now(), ...JSON.parse(line) });
     if (line.includes('"generation verified"') || line.includes('"generation verification failed"')) verified.push({ at: Date.now(), ...JSON.parse(line) });
   }
