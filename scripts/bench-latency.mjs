@@ -18,6 +18,7 @@
 // --heap-snapshot DIR: write V8 heap snapshots of `serve` into DIR (node
 //   --heapsnapshot-signal=SIGUSR2): once idle after the first sync, once at
 //   the end. They show what `serve` keeps between generations.
+// --rss-log FILE: write the RSS samples (ms since spawn, MB, what serve logged last) to FILE.
 // --heap-snapshot-during MS: also one MS ms after the first generation
 //   started (what the first sync holds at its peak; it stalls serve while
 //   V8 writes it, so read no timing from such a run).
@@ -29,7 +30,7 @@ import { fileURLToPath } from 'node:url';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 if (process.argv.includes('--help') || process.argv.includes('-h')) {
-  process.stdout.write('usage: node scripts/bench-latency.mjs [--files N (100000)] [--changes N (20)] [--idle S (10)] [--settle S (30)] [--heap-snapshot DIR [--heap-snapshot-during MS]]\n' +
+  process.stdout.write('usage: node scripts/bench-latency.mjs [--files N (100000)] [--changes N (20)] [--idle S (10)] [--settle S (30)] [--rss-log FILE] [--heap-snapshot DIR [--heap-snapshot-during MS]]\n' +
     '  serve on an instant mirror conduit of N files: peak RSS during the first sync, RSS after it, propagation latency of single changes.\n' +
     '  Takes ~3-4 minutes at the default size (the first sync of 100,000 files is most of it).\n');
   process.exit(0);
@@ -51,6 +52,9 @@ const SETTLE_SECONDS = arg('settle', 30);
 const QUIET_MS = 500;
 const heapDir = textArg('heap-snapshot');
 const heapDuringMs = arg('heap-snapshot-during', null);
+const rssLog = textArg('rss-log');
+/** The last thing serve logged (its msg), to read the RSS samples against. */
+let lastMessage = '';
 if (heapDir) mkdirSync(heapDir, { recursive: true });
 
 const dir = mkdtempSync(join(tmpdir(), 'conduit-bench-latency-'));
@@ -83,6 +87,8 @@ child.stderr.setEncoding('utf8').on('data', (chunk) => {
   partial = lines.pop();
   for (const line of lines) {
     if (process.env.BENCH_LOG) appendFileSync(process.env.BENCH_LOG, `${line}\n`);
+    const msg = /"msg":"([^"]*)"/.exec(line);
+    if (msg) lastMessage = msg[1];
     if (line.includes('"conduit serve is up"')) upResolve();
     if (line.includes('"generation started"') && heapDir && heapDuringMs !== null && finished.length === 0) {
       setTimeout(() => void heapSnapshot('during the first sync'), heapDuringMs);
@@ -115,7 +121,7 @@ const rssSamples = [];
 const spawnedAt = Date.now();
 const sampler = setInterval(() => {
   try {
-    rssSamples.push([Date.now() - spawnedAt, rssMb(child.pid)]);
+    rssSamples.push([Date.now() - spawnedAt, rssMb(child.pid), lastMessage]);
   } catch { /* the child is gone */ }
 }, 100);
 const sampledMax = (fromMs, toMs) => Math.max(...rssSamples.filter(([t]) => t >= fromMs && t <= toMs).map(([, mb]) => mb));
@@ -217,6 +223,7 @@ try {
   for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`);
 } finally {
   clearInterval(sampler);
+  if (rssLog) writeFileSync(rssLog, rssSamples.map(([ms, mb, what]) => `${ms} ${mb.toFixed(0)} ${what}`).join('\n') + '\n');
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
   rmSync(dir, { recursive: true, force: true });
