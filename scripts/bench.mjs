@@ -29,6 +29,10 @@
 // - 1%-changed: before every run, each tool gets a fresh copy of the synced
 //   state (source, target, and for conduit its database) and the same
 //   deterministic change set is applied to its source.
+// - 1%-changed large (changed-large): 1 % of the bytes of each 256 MiB file
+//   rewritten in place before every run, the same blocks for both tools; each
+//   run starts from the state the previous one synced.
+// - written: GNU time's %O x 512, the bytes the command caused to be written.
 
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -59,7 +63,10 @@ function parseArgs(argv) {
     else if (a === '--dir') o.dir = path.resolve(value());
     else if (a === '--profile') o.profile = path.resolve(value());
     else if (a === '-h' || a === '--help') {
-      process.stdout.write(`usage: node scripts/bench.mjs [--quick] [--case ${CASES.map((c) => c.name).join('|')}[,...]] [--runs N] [--json] [--dir DIR] [--no-warmup] [--profile DIR]\n`);
+      process.stdout.write(`usage: node scripts/bench.mjs [--quick] [--case ${CASES.map((c) => c.name).join('|')}[,...]] [--runs N] [--json] [--dir DIR] [--no-warmup] [--profile DIR]\n` +
+        'Without --case, every case runs (npm run bench runs this, then scripts/bench-latency.mjs: serve latency and memory).\n' +
+        'At full size the trees take ~1 GiB (large) and ~1.2 GiB (small, tiny) under --dir; the large cases write ~1 GiB per run.\n' +
+        `${CASES.map((c) => `  ${c.name}: ${c.title}`).join('\n')}\n`);
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
   }
@@ -251,19 +258,23 @@ function cpa(from, to) {
 /** Run one command, measuring wall (spawn to exit) and peak RSS (KiB, GNU time %M). */
 function measure(cmd, args) {
   const rssFile = path.join(os.tmpdir(), `bench-rss-${process.pid}`);
-  const full = haveGnuTime ? ['/usr/bin/time', ['-f', '%M', '-o', rssFile, cmd, ...args]] : [cmd, args];
+  // %M: peak RSS (KiB); %O: file system outputs in 512-byte blocks (the bytes the command caused to be written).
+  const full = haveGnuTime ? ['/usr/bin/time', ['-f', '%M %O', '-o', rssFile, cmd, ...args]] : [cmd, args];
   const t0 = process.hrtime.bigint();
   const r = spawnSync(full[0], full[1], { encoding: 'utf8', maxBuffer: 1 << 28 });
   const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.error) throw r.error;
   let rssKiB = null;
+  let writtenBytes = null;
   if (haveGnuTime) {
     const lines = fs.readFileSync(rssFile, 'utf8').trim().split('\n');
-    rssKiB = Number(lines[lines.length - 1]);
+    const [rss, outputs] = lines[lines.length - 1].split(' ').map(Number);
+    rssKiB = rss;
+    writtenBytes = outputs * 512;
     fs.rmSync(rssFile, { force: true });
   }
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}:\n${r.stderr}\n${r.stdout}`);
-  return { wallMs, rssKiB, stdout: r.stdout };
+  return { wallMs, rssKiB, writtenBytes, stdout: r.stdout };
 }
 
 function conduitAdd(db, name, source, target, mode = 'mirror') {
@@ -289,7 +300,7 @@ function conduitRun(db, name, expect) {
       if (out[k] !== v) log(`  WARNING: conduit ${k} = ${out[k]}, expected ${v}`);
     }
   }
-  return { wallMs: m.wallMs, genMs, rssKiB: m.rssKiB, result: out };
+  return { wallMs: m.wallMs, genMs, rssKiB: m.rssKiB, writtenBytes: m.writtenBytes, result: out };
 }
 
 function rsyncRun(src, dst) {
@@ -321,7 +332,7 @@ function rounds(tools, runs, warmup, profile = null) {
       profileDir = null;
       const label = measured ? `run ${warmup ? r : r + 1}/${runs}` : 'warm-up';
       log(`  ${label} ${name}: wall ${s.wallMs.toFixed(0)} ms${s.genMs !== undefined ? `, generation ${s.genMs} ms` : ''}, rss ${s.rssKiB ?? '?'} KiB`);
-      if (measured) samples[name].push({ wallMs: s.wallMs, genMs: s.genMs, rssKiB: s.rssKiB });
+      if (measured) samples[name].push({ wallMs: s.wallMs, genMs: s.genMs, rssKiB: s.rssKiB, writtenBytes: s.writtenBytes ?? null });
     }
   }
   return samples;
@@ -420,6 +431,72 @@ function changedCase(tree, work, runs, warmup) {
 }
 
 /**
+ * 1 % of the bytes of each large file changed in place (a database file, a
+ * VM image): 64 KiB blocks at seeded offsets rewritten with other bytes, the
+ * size kept, the mtime moved. Before every measured run, run `k` applies the
+ * same change set `k` to each tool's source; the state the next run starts
+ * from is the one the previous run synced (so conduit's baseline stays its
+ * own). Both tools copy whole files here: conduit has no delta transfer, and
+ * rsync between local paths uses --whole-file by default. "written" is GNU
+ * time's %O (blocks the command caused to be written), × 512.
+ */
+const LARGE_BLOCK = 64 * 1024;
+
+function largeChanges(files, size, seed) {
+  const rand = mulberry32(seed);
+  const blocks = Math.max(1, Math.round((size * 0.01) / LARGE_BLOCK));
+  return files.map((file) => {
+    const offsets = new Set();
+    while (offsets.size < blocks) offsets.add(Math.floor(rand() * Math.floor(size / LARGE_BLOCK)) * LARGE_BLOCK);
+    return { file, offsets: [...offsets].sort((a, b) => a - b) };
+  });
+}
+
+function applyLargeChanges(root, changes, seed) {
+  const block = randomPool(mulberry32(seed + 7), LARGE_BLOCK);
+  for (const [i, { file, offsets }] of changes.entries()) {
+    const p = path.join(root, file);
+    const fd = fs.openSync(p, 'r+');
+    for (const offset of offsets) {
+      block.writeUInt32LE(offset >>> 0, 0); // every block differs from what it replaces
+      fs.writeSync(fd, block, 0, LARGE_BLOCK, offset);
+    }
+    fs.closeSync(fd);
+    const t = BASE_MTIME + 20_000_000 + seed * 100 + i;
+    fs.utimesSync(p, t, t);
+  }
+}
+
+function changedLargeCase(tree, work, runs, warmup) {
+  rmrf(work);
+  fs.mkdirSync(work, { recursive: true });
+  const files = listFiles(tree.root);
+  const size = tree.bytes / tree.count;
+  const c = path.join(work, 'conduit');
+  const r = path.join(work, 'rsync');
+  log(`  setup: a copy of the source per tool, synced once (untimed); each run changes ${Math.round((size * 0.01) / LARGE_BLOCK)} blocks of 64 KiB in each of ${files.length} files`);
+  fs.mkdirSync(c);
+  fs.mkdirSync(r);
+  cpa(tree.root, path.join(c, 'src'));
+  cpa(tree.root, path.join(r, 'src'));
+  conduitAdd(path.join(c, 'conduit.db'), 'bench', path.join(c, 'src'), path.join(c, 'dst'));
+  conduitRun(path.join(c, 'conduit.db'), 'bench', { filesCopied: files.length });
+  fs.mkdirSync(path.join(r, 'dst'));
+  rsyncRun(path.join(r, 'src'), path.join(r, 'dst'));
+  const round = { conduit: 0, rsync: 0 };
+  const change = (tool, dir) => {
+    round[tool] += 1;
+    applyLargeChanges(path.join(dir, 'src'), largeChanges(files, size, 100 + round[tool]), 100 + round[tool]);
+  };
+  const samples = rounds({
+    conduit: { prepare: () => change('conduit', c), run: () => conduitRun(path.join(c, 'conduit.db'), 'bench', { filesCopied: files.length, filesDeleted: 0 }) },
+    rsync: { prepare: () => change('rsync', r), run: () => rsyncRun(path.join(r, 'src'), path.join(r, 'dst')) },
+  }, runs, warmup, options.profile);
+  rmrf(work);
+  return samples;
+}
+
+/**
  * The first bidirectional sync of two sides that already hold the same tree
  * (a user pointing conduit at two copies of one folder): every pair has equal
  * sizes, so content decides (SPEC §3) and every file is hashed on both sides.
@@ -501,6 +578,13 @@ const CASES = [
     targets: [{ metric: 'wall', vs: 'cp', max: 1.1 }],
   },
   {
+    name: 'changed-large',
+    title: 're-run after 1% of the bytes of each of 4 x 256 MiB files changed in place',
+    tree: 'large', runs: 3,
+    run: (t, w, runs, warm) => changedLargeCase(t, w, runs, warm),
+    targets: [{ metric: 'wall', vs: 'rsync', max: null }, { metric: 'gen', vs: 'rsync', max: null }],
+  },
+  {
     name: 'noop-tiny',
     title: 'no-op re-run, 200,000 tiny files in 2,000 dirs',
     tree: 'tiny', runs: 3,
@@ -528,6 +612,7 @@ function summarize(samples) {
       wallMaxMs: Math.max(...s.map((x) => x.wallMs)),
       genMs: median(s.map((x) => x.genMs)),
       peakRssMB: s.some((x) => x.rssKiB !== null) ? Math.max(...s.map((x) => x.rssKiB ?? 0)) * 1024 / 1e6 : null,
+      writtenMB: s.some((x) => x.writtenBytes !== null && x.writtenBytes !== undefined) ? median(s.map((x) => x.writtenBytes)) / 1e6 : null,
       samples: s,
     };
   }
@@ -589,7 +674,7 @@ function report(m, results, runsNote) {
   out.push(`load average: start ${m.loadAvgStart.join(' ')}, end ${m.loadAvgEnd.join(' ')}`);
   out.push(`method: ${runsNote}`);
   out.push('');
-  const rows = [['case', 'tool', 'runs', 'median wall', 'min-max wall', 'median gen', 'peak RSS', 'ratio', 'target', 'met?']];
+  const rows = [['case', 'tool', 'runs', 'median wall', 'min-max wall', 'median gen', 'peak RSS', 'written', 'ratio', 'target', 'met?']];
   for (const r of results) {
     const tools = Object.keys(r.summary);
     for (const tool of tools) {
@@ -599,6 +684,7 @@ function report(m, results, runsNote) {
       rows.push([
         tool === tools[0] ? r.name : '', tool, s.runs, fmtMs(s.wallMs), `${fmtMs(s.wallMinMs)}-${fmtMs(s.wallMaxMs)}`,
         tool === 'conduit' ? fmtMs(s.genMs) : '-', s.peakRssMB === null ? '-' : `${s.peakRssMB.toFixed(0)} MB`,
+        s.writtenMB === null ? '-' : `${s.writtenMB.toFixed(0)} MB`,
         ratio || '', checks.map((c) => c.target).join('; '), checks.map((c) => (c.met === null ? '-' : c.met ? 'yes' : 'NO')).join('; '),
       ]);
     }

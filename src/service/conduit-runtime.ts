@@ -64,6 +64,8 @@ interface ConduitWatch {
   readonly watcher: Watcher;
   readonly aggregator: ChangeAggregator;
   timer: NodeJS.Timeout | null;
+  /** Drops the aggregator's echo expectations when their time to live has passed (they are per path). */
+  echoTimer: NodeJS.Timeout | null;
   /** Observations while a generation of the conduit runs (its verification judges them at the end); null when idle. */
   duringRun: Observation[] | null;
   /** When the last full generation of this process completed (the fast path needs one). */
@@ -361,6 +363,7 @@ export class ConduitRuntime implements ConduitService {
     if (w) {
       w.duringRun = null;
       w.aggregator.runFinished(request.dryRun ? [] : result.written, now);
+      this.armEchoExpiry(w);
       if (!fast && !request.dryRun && (record.status === 'completed' || record.status === 'completed_with_errors')) w.fullDoneAt = now;
     }
     const after = this.store.getConduitById(conduit.id);
@@ -405,7 +408,7 @@ export class ConduitRuntime implements ConduitService {
     }, (events) => this.onWatchEvents(name, events));
     const entry: ConduitWatch = {
       signature, source: row.source, target: row.target, instant: row.schedule === 'instant', watcher,
-      aggregator: new ChangeAggregator(this.aggregatorOptions), timer: null, duringRun: null, fullDoneAt: null,
+      aggregator: new ChangeAggregator(this.aggregatorOptions), timer: null, echoTimer: null, duringRun: null, fullDoneAt: null,
     };
     this.watches.set(name, entry);
     await watcher.ready;
@@ -417,8 +420,35 @@ export class ConduitRuntime implements ConduitService {
     if (!w) return;
     this.watches.delete(name);
     if (w.timer !== null) clearTimeout(w.timer);
+    if (w.echoTimer !== null) clearTimeout(w.echoTimer);
     await w.watcher.close();
     this.log.debug({ conduit: name }, 'stopped watching');
+  }
+
+  /** Comes back when the aggregator's next echo expectation expires, until none is left. */
+  private armEchoExpiry(w: ConduitWatch): void {
+    if (w.echoTimer !== null) clearTimeout(w.echoTimer);
+    w.echoTimer = null;
+    const next = w.aggregator.expireEchoes(Date.now());
+    if (next === null || this.stopped) return;
+    w.echoTimer = setTimeout(() => this.armEchoExpiry(w), Math.max(0, next - Date.now()) + 1);
+  }
+
+  /**
+   * What the service holds per path, summed over its conduits: echo
+   * expectations, observations held while a generation runs, and the open
+   * verifications (each holds the paths its generation wrote). All of it
+   * ends with its generation, its verification or its time to live: between
+   * generations it drops to 0.
+   */
+  heldPerPath(): { echoes: number; observationsDuringRuns: number; verifications: number } {
+    let echoes = 0;
+    let observationsDuringRuns = 0;
+    for (const w of this.watches.values()) {
+      echoes += w.aggregator.echoCount;
+      observationsDuringRuns += w.duringRun?.length ?? 0;
+    }
+    return { echoes, observationsDuringRuns, verifications: this.verifications.size };
   }
 
   private onWatchEvents(name: string, events: readonly WatchEvent[]): void {

@@ -93,6 +93,26 @@ describe('ChangeAggregator: echo suppression', () => {
   });
 });
 
+describe('ChangeAggregator: echo expiry (no per-path state past its time to live)', () => {
+  it('drops the expectations whose time to live passed and says when the next one expires', () => {
+    const a = new ChangeAggregator({ ...DEFAULT_AGGREGATOR_OPTIONS, echoTtlMs: 1_000 });
+    a.runStarted(true);
+    a.runFinished([landedFile('d/a', 1, 1n)], 0); // d/a and its directory d, until 1 000
+    a.runStarted(false);
+    a.runFinished([landedFile('b', 2, 2n)], 500); // until 1 500
+    expect(a.echoCount).toBe(3);
+    expect(a.expireEchoes(900)).toBe(1_000);
+    expect(a.echoCount).toBe(3);
+    expect(a.expireEchoes(1_001)).toBe(1_500);
+    expect(a.echoCount).toBe(1);
+    // The one left still suppresses its echo.
+    a.observe(seen('b', file(2, 2n), 'target'), 1_100);
+    expect(a.hasPending).toBe(false);
+    expect(a.expireEchoes(1_501)).toBeNull();
+    expect(a.echoCount).toBe(0);
+  });
+});
+
 describe('ChangeAggregator: full scans', () => {
   it('asks for a full scan after a watcher error, and a full run covers what was pending', () => {
     const a = new ChangeAggregator();

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NodeFileSystem } from '../../src/fs/node-file-system.js';
-import type { WatchEvent, Watcher } from '../../src/watch/watcher.js';
+import { expectedState } from '../../src/watch/observation.js';
+import { watchWithChokidar, type WatchEvent, type Watcher } from '../../src/watch/watcher.js';
 
 /** The watch capability of the real disk (chokidar behind NodeFileSystem). */
 const disk = new NodeFileSystem();
@@ -70,5 +71,35 @@ describe('watch (chokidar, directories only)', () => {
     await new Promise((r) => setTimeout(r, 300));
     writeFileSync(join(root, 'again.txt'), 'x');
     await until('again.txt', () => events.some((e) => e.type === 'change' && e.path === 'again.txt'));
+  });
+});
+
+describe('watch: bounded work in flight', () => {
+  it('lstats a burst of changed paths a slice at a time, not one request per queued path at once, and still reports every path', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'conduit-watch-burst-'));
+    const root = join(dir, 'root');
+    mkdirSync(root, { recursive: true });
+    let inFlight = 0;
+    let mostInFlight = 0;
+    // The real lstat, counted: how many observations the watcher has asked for and not yet received.
+    const observe = async (path: string) => {
+      inFlight += 1;
+      mostInFlight = Math.max(mostInFlight, inFlight);
+      try {
+        await new Promise((r) => setTimeout(r, 1));
+        return expectedState(await disk.lstat(path));
+      } finally {
+        inFlight -= 1;
+      }
+    };
+    const seen = new Set<string>();
+    watcher = watchWithChokidar([root], {}, (batch) => {
+      for (const e of batch) if (e.type === 'change' && e.state.kind === 'file') seen.add(e.path);
+    }, observe);
+    await watcher.ready;
+    // A burst: far more paths than one slice, written before the first flush runs.
+    for (let i = 0; i < 2_000; i++) writeFileSync(join(root, `f${i}.txt`), String(i));
+    await until('all 2,000 files reported', () => seen.size === 2_000, 60_000);
+    expect(mostInFlight).toBeLessThanOrEqual(256);
   });
 });
