@@ -64,6 +64,7 @@ export async function transferPlan(
       ...(copyPool ? { copyPool } : {}),
       onProgress: (p: TransferProgress) => {
         if (!p.done) return;
+        if (p.outcome) request.onOutcome?.(p.outcome);
         actionsDone++;
         bytesDone += p.bytes;
         progress({ phase: 'transferring', actionsDone, actionsTotal: plan.actions.length, bytesDone, bytesTotal });
