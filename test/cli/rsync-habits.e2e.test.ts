@@ -304,7 +304,9 @@ describe('run interrupted by Ctrl-C', () => {
     writeTree(area.source, { 'big.bin': Buffer.alloc(4 * 1024 * 1024, 7) });
     add('m', '--mode', 'mirror', '--bwlimit', '512');
     const run = startConduit(['run', 'm', '--progress'], { cwd: area.base, env: { CONDUIT_DB: area.db } });
-    await waitFor('a progress line of the copy', run.stderr, (text) => / actions /.test(text));
+    // --progress moves while a large file copies (it used to wait for the action to finish): a line part way through.
+    const during = await waitFor('a progress line part way through the copy', run.stderr, (text) => /^m #1 +\d{1,2}% +0\/1 actions +[0-9.]+ [KM]iB\/4\.0 MiB /m.test(text));
+    expect(during).toMatch(/ETA \d+:\d\d$/m);
     run.child.kill('SIGINT');
     expect(await run.exited).toBe(130);
     const said = run.stdout() + run.stderr();
