@@ -23,7 +23,8 @@ import { syncConduitName } from '../sync-name.js';
  * `conduit run`.
  */
 export async function run(context: CommandContext, [source = '', target = '']: string[], flags: Record<string, unknown>): Promise<number> {
-  const options = parseRunOptions({ ...flags, bwlimit: undefined });
+  // --bwlimit, --include and --exclude describe the sync's conduit (below), not one run of it.
+  const options = parseRunOptions({ ...flags, bwlimit: undefined, include: undefined, exclude: undefined });
   const conduitFlags = { ...flags, maxDelete: undefined, source, target };
   const name = syncConduitName(source, target, context.cwd);
   const given = flagsToInput(conduitFlags);
