@@ -2,9 +2,11 @@ import { Option } from 'commander';
 import type { Command } from 'commander';
 import { ConfigError } from '../config/config-error.js';
 import { CONFLICT_POLICIES, MODES } from '../core/vocabulary.js';
+import { bwlimitToMbps } from './rate-argument.js';
+import { UsageError } from './usage-error.js';
 
 /**
- * The flags of `conduit add` and `conduit edit` (SPEC §11), and their
+ * The flags of `conduit add` and `conduit edit` (and the conduit half of `conduit sync`), and their
  * translation into a plain conduit input for `src/config` to validate. Flags
  * stay strings here: validation reports what the user typed (`got "abc"`).
  */
@@ -32,21 +34,18 @@ const collect = (value: string, previous: string[] | undefined): string[] => [..
 
 export function addConduitFlags(command: Command, purpose: 'add' | 'edit'): Command {
   const forEdit = purpose === 'edit';
+  // `edit` changes only what is given: a default there would only mislead.
+  const byDefault = (value: string) => (forEdit ? '' : ` (default: ${value})`);
   command
     .option('--name <name>', forEdit ? 'rename the conduit' : 'unique name: letters, digits, ".", "_", "-"')
     .option('--source <dir>', 'source directory (must exist)')
     .option('--target <dir>', 'target directory (created at the first run; its parent must exist)')
     .option('--mode <mode>', MODES.join(' | '))
-    .option('--schedule <schedule>', 'manual | instant | interval:<n><s|m|h> | cron:<5-field expression> (default: manual)')
-    .option('--conflict <policy>', `bidirectional only: ${CONFLICT_POLICIES.join(' | ')} (default: keep-both)`)
-    .option('--include <glob>', `.gitignore-style pattern to sync (repeatable${forEdit ? '; replaces the list' : ''})`, collect)
-    .option('--exclude <glob>', `.gitignore-style pattern to skip (repeatable${forEdit ? '; replaces the list' : ''})`, collect)
-    .option('--parallel <n>', 'transfers at once, 1-64 (default: 4)')
-    .option('--bandwidth-limit <mbps>', 'cap in megabits per second, > 0 (default: none)')
-    .option('--max-delete <pct>', 'refuse a run that deletes more than this % of files, 0-100 (default: 50)')
-    .option('--verify-timeout <seconds>', 'how long verification waits for the watcher, 1-3600 (default: 30)')
-    .option('--checksum', 'compare content hashes instead of size and mtime')
-    .option('--no-index-rules', 'do not apply the built-in ignore list and .conduitignore');
+    .option('--schedule <schedule>', `manual | instant | interval:<n><s|m|h> | cron:<5-field expression>${byDefault('manual')}`);
+  addSharedFlags(command, forEdit, byDefault);
+  command
+    .option('--max-delete <pct>', `refuse a run that deletes more than this share of a side's files: 0-100, "%" optional${byDefault('50%')}`)
+    .option('--verify-timeout <seconds>', `how long verification waits for the watcher, 1-3600${byDefault('30')}`);
   if (forEdit) {
     command
       .option('--no-exclude', 'clear the exclude list')
@@ -57,6 +56,49 @@ export function addConduitFlags(command: Command, purpose: 'add' | 'edit'): Comm
     command.addOption(new Option('--disabled', 'create it disabled (it does not run until enabled)'));
   }
   return command;
+}
+
+/** The flags that describe how a conduit syncs, shared by add, edit and sync. */
+function addSharedFlags(command: Command, forEdit: boolean, byDefault: (value: string) => string): void {
+  command
+    .option('--conflict <policy>', `bidirectional only: ${CONFLICT_POLICIES.join(' | ')}${byDefault('keep-both')}`)
+    .option('--include <glob>', `.gitignore-style pattern to sync (repeatable${forEdit ? '; replaces the list' : ''})`, collect)
+    .option('--exclude <glob>', `.gitignore-style pattern to skip (repeatable${forEdit ? '; replaces the list' : ''})`, collect)
+    .option('--parallel <n>', `transfers at once, 1-64${byDefault('4')}`)
+    .option('--bandwidth-limit <mbps>', `cap in megabits per second, > 0${byDefault('none')}`)
+    .option('--bwlimit <rate>', `cap as rsync and rclone write it: KiB/s, or with a K, M or G suffix (10M = 10 MiB/s); 0 for none${byDefault('none')}`)
+    .option('--checksum', 'compare content hashes instead of size and mtime')
+    .option('--no-index-rules', 'do not apply the built-in ignore list and .conduitignore');
+}
+
+/**
+ * `conduit sync SRC DST`: the conduit flags (without name, roots, schedule:
+ * sync derives or fixes those) and the flags of one run.
+ */
+export function addSyncFlags(command: Command): Command {
+  command.option('--mode <mode>', `${MODES.join(' | ')} (default: mirror)`);
+  addSharedFlags(command, false, (value) => ` (default: ${value})`);
+  return addRunFlags(command, { bwlimit: false });
+}
+
+/** The flags of one generation: `run`, and the run half of `sync`. */
+export function addRunFlags(command: Command, options: { bwlimit: boolean } = { bwlimit: true }): Command {
+  if (options.bwlimit) command.option('--bwlimit <rate>', 'for this run: cap in KiB/s, or with a K, M or G suffix (10M = 10 MiB/s); 0 for none');
+  return command
+    .option('-n, --dry-run', 'plan and report without changing any file or the baseline')
+    .option('-v, --verbose', 'print each action as it finishes: action, side, path, bytes (a dry run: what it would do)')
+    .option('--progress', 'show %, actions, bytes, current rate and ETA on stderr, also when it is not a terminal')
+    .option('--force', 'allow, once, a deletion a safety guard refused (never a missing root)')
+    .option('--max-delete <n|pct>', 'for this run: refuse deleting more than n files (500), or more than this share of a side\'s files (50%)')
+    .option('--verify', 'wait for the watcher to confirm what the generation wrote; exit 1 if it does not')
+    .option('--wait', 'when another process is running the conduit, wait for it to finish instead of exiting 4');
+}
+
+/** `run`'s per-run filters (`sync` stores its filters on its conduit instead). */
+export function addRunFilterFlags(command: Command): Command {
+  return command
+    .option('--exclude <glob>', 'for this run: also skip paths matching this .gitignore-style pattern (repeatable)', collect)
+    .option('--include <glob>', 'for this run: also sync paths matching this pattern (repeatable)', collect);
 }
 
 /**
@@ -79,7 +121,12 @@ export function flagsToInput(flags: Record<string, unknown>): Record<string, unk
   copy('exclude', 'exclude', (value) => (value === false ? [] : value));
   copy('parallel', 'parallelTransfers', wholeNumberOrText);
   copy('bandwidthLimit', 'bandwidthLimitMbps', (value) => (value === false ? null : decimalOrText(value)));
-  copy('maxDelete', 'maxDeletePercent', decimalOrText);
+  if (flags['bwlimit'] !== undefined) {
+    if (flags['bandwidthLimit'] !== undefined) throw new UsageError('--bwlimit: expected either --bwlimit or --bandwidth-limit, got both');
+    input['bandwidthLimitMbps'] = bwlimitToMbps('--bwlimit', flags['bwlimit']);
+  }
+  // The stored guard is a percentage: `30%` or `30` (a count of files is per run: `conduit run --max-delete 500`).
+  copy('maxDelete', 'maxDeletePercent', (value) => decimalOrText(typeof value === 'string' && PERCENT_TEXT.test(value) ? value.slice(0, -1) : value));
   copy('verifyTimeout', 'verifyTimeoutSeconds', wholeNumberOrText);
   copy('checksum', 'checksum');
   copy('indexRules', 'useIndexRules');
@@ -102,6 +149,7 @@ export function toFlagError(error: ConfigError): ConfigError {
 // A minus sign is kept, so that `-1` is refused by the range check with the number shown.
 const WHOLE_NUMBER_TEXT = /^-?[0-9]+$/;
 const DECIMAL_TEXT = /^-?(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)$/;
+const PERCENT_TEXT = /^-?(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)%$/;
 
 export function wholeNumberOrText(value: unknown): unknown {
   return typeof value === 'string' && WHOLE_NUMBER_TEXT.test(value) ? Number(value) : value;

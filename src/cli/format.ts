@@ -1,4 +1,5 @@
 import type { ConduitRow, GenerationRecord, PendingPathRecord } from '../db/store.js';
+import { describeMbps } from './rate-argument.js';
 
 /** Text output a person reads at a glance. (`--json` output comes from src/service/views.ts.) */
 
@@ -66,7 +67,7 @@ export function conduitDetails(row: ConduitRow, lastGeneration?: GenerationRecor
   if (row.mode === 'bidirectional') lines.push(['conflict', row.conflict]);
   lines.push(
     ['parallel', String(row.parallelTransfers)],
-    ['bandwidth limit', row.bandwidthLimitMbps === null ? 'none' : `${row.bandwidthLimitMbps} Mbit/s`],
+    ['bandwidth limit', row.bandwidthLimitMbps === null ? 'none' : describeMbps(row.bandwidthLimitMbps)],
     ['max delete', `${row.maxDeletePercent}%`],
     ['checksum', row.checksum ? 'yes' : 'no'],
     ['versioning', row.versioning === null ? 'off' : `${row.versioning.dir} (keep ${row.versioning.keepDays} days)`],

@@ -14,7 +14,12 @@ export function statusText(record: GenerationRecord): string {
   return record.repeatCount > 1 ? `${record.status} ×${record.repeatCount}, last at ${when(record.lastRepeatedAt)}` : record.status;
 }
 
-export function generationSummary(record: GenerationRecord): string {
+/**
+ * A generation in a few lines. A refusal's reason is its error message (and
+ * its one `errors` entry): shown once, or not at all with `reasonOnStderr`
+ * (`run` writes it to stderr instead, so it is read once).
+ */
+export function generationSummary(record: GenerationRecord, options: { reasonOnStderr?: boolean } = {}): string {
   const lines = [
     `${record.conduit} generation ${record.generation}: ${statusText(record)}${record.dryRun ? ' (dry run)' : ''}`,
     `  trigger ${record.trigger}, started ${when(record.startedAt)}, took ${duration(record)}`,
@@ -22,7 +27,11 @@ export function generationSummary(record: GenerationRecord): string {
       `conflicts ${record.conflicts} (resolved ${record.conflictsResolved}), ${bytes(record.bytesTransferred)}`,
     `  verification ${record.verificationStatus}`,
   ];
-  if (record.errorMessage) lines.push(`  ${record.status === 'refused' ? 'refused' : 'error'}: ${record.errorMessage}`);
+  if (record.status === 'refused') {
+    if (!options.reasonOnStderr && record.errorMessage) lines.push(`  refused: ${record.errorMessage}`);
+    return lines.join('\n');
+  }
+  if (record.errorMessage) lines.push(`  error: ${record.errorMessage}`);
   for (const e of record.errors.slice(0, 10)) lines.push(`  ! ${e.op} ${e.path}: ${e.message}`);
   if (record.errors.length > 10) lines.push(`  … and ${record.errors.length - 10} more errors (conduit show-generation ${record.conduit} ${record.generation})`);
   return lines.join('\n');

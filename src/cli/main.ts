@@ -1,7 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import type { CommandContext } from './context.js';
 import { createContext } from './context.js';
-import { addConduitFlags } from './conduit-flags.js';
+import { addConduitFlags, addRunFilterFlags, addRunFlags, addSyncFlags } from './conduit-flags.js';
 import { ConfigError } from '../config/config-error.js';
 import { EXIT } from '../core/vocabulary.js';
 import { configureLogger, getLogger, resolveLogLevel } from '../log.js';
@@ -53,12 +54,38 @@ function defineCommand(
   });
 }
 
+/** Listed under `conduit --help` (and in the README's table). */
+const EXIT_CODES_HELP = `
+Exit codes:
+  0         success
+  1         a generation failed or finished with errors (run --verify: or was not confirmed); an unexpected error
+  2         bad input: unknown command or option, invalid value, unknown conduit; nothing was changed
+  3         refused by a safety guard (a missing root, too many deletions) or a restore refused; nothing was changed
+  4         busy: another process runs the conduit; nothing was run
+  130, 143  stopped by SIGINT, SIGTERM; what landed is recorded`;
+
+/** The version of the package conduit runs from (`--version`): one small file read. */
+function packageVersion(): string {
+  // dist/src/cli/main.js and src/cli/main.ts both sit below the package root: the first package.json up is conduit's.
+  for (const up of ['../../package.json', '../../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (typeof pkg.version === 'string' && pkg.name !== undefined) return pkg.version;
+    } catch {
+      // Not at this level.
+    }
+  }
+  return 'unknown';
+}
+
 function buildProgram(): Command {
   const program = new Command('conduit')
     .description('Keeps pairs of directories in sync and keeps an auditable history of every sync run.')
     .option('--db <file>', 'database file (default: $CONDUIT_DB, else the config\'s "database", else ./conduit.db)')
     .option('--json', 'machine-readable output on stdout (logs stay on stderr)')
     .option('--log-level <level>', 'fatal | error | warn | info | debug | trace | silent (default: $CONDUIT_LOG_LEVEL, else warn)')
+    .version(packageVersion(), '-V, --version', 'print conduit\'s version and exit')
+    .addHelpText('after', EXIT_CODES_HELP)
     .showHelpAfterError(false)
     .exitOverride()
     // Errors are printed once, in conduit's own one-line style, by `main`.
@@ -74,11 +101,10 @@ function buildProgram(): Command {
   defineCommand(program, 'import <file>', 'create or update conduits from a config file, all or nothing', () => import('./commands/import.js'));
   defineCommand(program, 'export', 'print every conduit as a config file that import accepts', () => import('./commands/export.js'));
   defineCommand(program, 'run <name>', 'run one generation now (exit 0 done, 1 errors, 3 refused by a safety guard, 4 busy: another process runs it; 130/143 stopped by SIGINT/SIGTERM)', () => import('./commands/run.js'), {
-    flags: (c) => c
-      .option('--dry-run', 'plan and report without changing any file or the baseline')
-      .option('--force', 'allow, once, a deletion a safety guard refused (never a missing root)')
-      .option('--verify', 'wait for the watcher to confirm what the generation wrote (SPEC §8); exit 1 if it does not')
-      .option('--wait', 'when another process is running the conduit, wait for it to finish instead of exiting 4'),
+    flags: (c) => addRunFilterFlags(addRunFlags(c)),
+  });
+  defineCommand(program, 'sync <src> <dst>', 'one-off run of src into dst without adding a conduit first (default mode mirror); recorded under a conduit named from the two paths, which the next sync of the pair reuses', () => import('./commands/sync.js'), {
+    flags: (c) => addSyncFlags(c),
   });
   defineCommand(program, 'verify <name>', 'check a generation against the disk and the index now, and record verified or failed:<reason>', () => import('./commands/verify.js'), {
     flags: (c) => c.option('--generation <n>', 'which generation (default: the latest one that is not a dry run)'),

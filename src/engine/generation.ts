@@ -16,6 +16,7 @@ import { guardDeletes, guardRoots, guardRootsApart, Refusal } from './generation
 import { removeStaleTemps, withDeselectedBaselinePaths } from './generation/prepare.js';
 import { dryRunFinished, ranFinished, stopped, tallyConflicts, type Finished } from './generation/record.js';
 import type { GenerationRequest, GenerationResult, ReportProgress } from './generation/request.js';
+import { baselineForRunFilters, withRunFilters } from './generation/run-filters.js';
 import { scanOptionsFor } from './generation/scan-options.js';
 import { transferPlan } from './generation/transfer-step.js';
 
@@ -91,13 +92,13 @@ async function generate(
   const roots = { source: conduit.source, target: conduit.target };
   guardRootsApart(roots);
   progress({ phase: 'scanning', actionsDone: 0, actionsTotal: 0, bytesDone: 0, bytesTotal: 0 });
-  const options = await scanOptionsFor(fs, conduit, request.onlyPaths, store.path);
+  const options = await scanOptionsFor(fs, withRunFilters(conduit, request.runFilters), request.onlyPaths, store.path);
   // The scans run in workers: start them first, and load the baseline on this thread meanwhile.
   const scans = Promise.all([scanRoot(fs, roots.source, options), scanRoot(fs, roots.target, options)]);
   scans.catch(() => undefined); // awaited below; a load failure must not leave it unhandled
   // The whole index judges deletions (the guard); a partial scan is reconciled only against
   // the part of the index it can speak for, or every unscanned path would look deleted.
-  const fullBaseline = store.loadBaseline(conduit.id);
+  const fullBaseline = baselineForRunFilters(store.loadBaseline(conduit.id), conduit, request.runFilters);
   const baseline = request.onlyPaths ? baselineWithin(fullBaseline, request.onlyPaths) : fullBaseline;
   let [source, target] = await scans;
   const scanned = source.visited + target.visited;

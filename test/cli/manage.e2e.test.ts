@@ -69,7 +69,7 @@ describe('managing conduits end to end', () => {
     expect(text.stdout).toMatch(/^mode +bidirectional$/m);
     expect(text.stdout).toMatch(/^conflict +newer$/m);
     expect(text.stdout).toMatch(/^include +docs\/, \*\.md$/m);
-    expect(text.stdout).toMatch(/^bandwidth limit +12\.5 Mbit\/s$/m);
+    expect(text.stdout).toMatch(/^bandwidth limit +12\.5 Mbit\/s \(1\.5 MiB\/s\)$/m);
     expect(text.stdout).toMatch(/^totals +0 syncs, 0 files, 0 B$/m);
     const shown = json<ConduitJson & { lastGeneration: unknown }>(run('--json', 'show', 'photos'));
     expect(shown).toMatchObject({ name: 'photos', schedule: 'interval:5m', lastGeneration: null });

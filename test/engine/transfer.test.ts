@@ -631,7 +631,7 @@ describe('executePlan: interruption, throttle, progress', () => {
     expect(forCopy.length).toBeGreaterThan(2);
     expect(forCopy.at(-1)).toMatchObject({ bytes: 200_000, done: true });
     expect(forCopy.filter((p) => p.done)).toHaveLength(1);
-    expect(progress.filter((p) => p.action.op === 'mkdir')).toEqual([{ action: outcomes[0]!.action, bytes: 0, done: true }]);
+    expect(progress.filter((p) => p.action.op === 'mkdir')).toEqual([{ action: outcomes[0]!.action, bytes: 0, done: true, outcome: outcomes[0] }]);
   });
 
   it('counts bytes of copies only', async () => {

@@ -44,7 +44,7 @@ export function eventOf(action: Action, bytes: number, message: string | null): 
   return { side: actionSide(action), path: action.path, action: action.op, bytes, message: text };
 }
 
-function eventOfOutcome(outcome: Outcome): GenerationEventInput {
+export function eventOfOutcome(outcome: Outcome): GenerationEventInput {
   const a = outcome.action;
   switch (outcome.status) {
     case 'applied':

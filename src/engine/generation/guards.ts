@@ -1,6 +1,6 @@
 import type { Baseline, Side, Snapshot } from '../../core/entry.js';
 import type { Plan } from '../../core/plan.js';
-import { rootEmptied, rootsOverlap, rootUnavailable, tooManyDeletes } from '../../core/safety.js';
+import { plannedDeletes, rootEmptied, rootsOverlap, rootUnavailable, tooManyDeletes } from '../../core/safety.js';
 import type { ConduitState } from '../../core/vocabulary.js';
 import { isFsError, type FileSystem } from '../../fs/file-system.js';
 import type { ScanResult } from '../scan.js';
@@ -51,6 +51,13 @@ export async function guardRoots(
 /** The delete guard (SPEC §4): the whole index judges how much of a side the plan would delete; --force accepts it once. */
 export function guardDeletes(request: GenerationRequest, plan: Plan, hashed: Record<Side, Snapshot>, fullBaseline: Baseline): void {
   if (request.force) return;
+  if (request.maxDeletes !== undefined) {
+    // rsync's and rclone's --max-delete: a count of files (and links), both sides together.
+    const deletes = plannedDeletes(plan, 'source') + plannedDeletes(plan, 'target');
+    if (deletes > request.maxDeletes) {
+      throw new Refusal(`would delete ${deletes} files (more than --max-delete ${request.maxDeletes}); run with --force to allow it once`, 'failed');
+    }
+  }
   for (const side of ['source', 'target'] as const) {
     const refusal = tooManyDeletes(plan, side, side === 'source' ? hashed.source : hashed.target, fullBaseline, request.conduit.maxDeletePercent);
     if (refusal) throw new Refusal(refusal, 'failed');

@@ -1,4 +1,4 @@
-import type { Landed } from '../../core/plan.js';
+import type { Landed, Outcome } from '../../core/plan.js';
 import type { Trigger, VerificationStatus } from '../../core/vocabulary.js';
 import type { HeldLease } from '../../db/lease-keeper.js';
 import type { ConduitRow, GenerationRecord } from '../../db/store.js';
@@ -26,7 +26,18 @@ export interface GenerationRequest {
   /** `waiting_watcher` under the service (SPEC §8); `unverified` for a plain CLI run. */
   readonly verification?: VerificationStatus;
   readonly onProgress?: (progress: GenerationProgress) => void;
+  /** Each action of the transfer as it finishes, whatever its outcome (`conduit run -v`). */
+  readonly onOutcome?: (outcome: Outcome) => void;
+  /** A per-run delete guard by count (`run --max-delete 500`): refuse a plan deleting more files than this; --force accepts it once. */
+  readonly maxDeletes?: number;
+  /** Per-run filters (`run --exclude/--include`), added to the conduit's own for this generation only (generation/run-filters.ts). */
+  readonly runFilters?: RunFilters;
   readonly now?: () => Date;
+}
+
+export interface RunFilters {
+  readonly include: readonly string[];
+  readonly exclude: readonly string[];
 }
 
 export interface GenerationProgress {

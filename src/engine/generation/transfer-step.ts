@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import type { Side, Snapshot } from '../../core/entry.js';
-import type { Outcome, Plan, Problem } from '../../core/plan.js';
+import type { Action, Outcome, Plan, Problem } from '../../core/plan.js';
 import type { ConduitRow } from '../../db/store.js';
 import type { CopyBatches, FileSystem } from '../../fs/file-system.js';
 import type { RootDirectories } from '../confine.js';
@@ -48,6 +48,8 @@ export async function transferPlan(
   const bytesTotal = plan.actions.reduce((n, a) => n + (a.op === 'copy' ? a.entry.size : 0), 0);
   let actionsDone = 0;
   let bytesDone = 0;
+  const inFlight = new Map<Action, number>();
+  let inFlightBytes = 0;
   const throttle = createThrottle(conduit.bandwidthLimitMbps);
   // Mirror (and selective, in its selection) replicates directory modes exactly, a read-only one included: open those it must write into.
   const replicated = replicatedDirectories(conduit.mode, scanned.rules);
@@ -63,7 +65,16 @@ export async function transferPlan(
       versioning: conduit.versioning ? { dir: conduit.versioning.dir, stamp: versionStamp(startedAt) } : null,
       ...(copyPool ? { copyPool } : {}),
       onProgress: (p: TransferProgress) => {
-        if (!p.done) return;
+        if (!p.done) {
+          // Bytes of copies still in flight count too: a large file moves the progress (and its rate) while it copies.
+          inFlightBytes += p.bytes - (inFlight.get(p.action) ?? 0);
+          inFlight.set(p.action, p.bytes);
+          progress({ phase: 'transferring', actionsDone, actionsTotal: plan.actions.length, bytesDone: bytesDone + inFlightBytes, bytesTotal });
+          return;
+        }
+        inFlightBytes -= inFlight.get(p.action) ?? 0;
+        inFlight.delete(p.action);
+        if (p.outcome) request.onOutcome?.(p.outcome);
         actionsDone++;
         bytesDone += p.bytes;
         progress({ phase: 'transferring', actionsDone, actionsTotal: plan.actions.length, bytesDone, bytesTotal });

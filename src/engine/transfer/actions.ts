@@ -23,7 +23,7 @@ export async function executeAction(run: TransferRun, action: Action): Promise<O
     else if (err instanceof ActionFailure) outcome = { action, status: 'failed', problem: err.problem, landed };
     else outcome = { action, status: 'failed', problem: problemOf(err, action.path, action.op), landed };
   }
-  run.context.onProgress?.({ action, bytes: outcome.status === 'applied' ? outcome.bytes : 0, done: true });
+  run.context.onProgress?.({ action, bytes: outcome.status === 'applied' ? outcome.bytes : 0, done: true, outcome });
   return outcome;
 }
 

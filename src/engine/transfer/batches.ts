@@ -49,7 +49,7 @@ export async function copyThroughPool(
     group.forEach((index, k) => {
       const outcome = pooledOutcome(copies[k]!, results[k]!);
       outcomes[index] = outcome;
-      run.context.onProgress?.({ action: outcome.action, bytes: outcome.status === 'applied' ? outcome.bytes : 0, done: true });
+      run.context.onProgress?.({ action: outcome.action, bytes: outcome.status === 'applied' ? outcome.bytes : 0, done: true, outcome });
     });
   }, { signal: run.context.signal });
 }

@@ -1,4 +1,4 @@
-import type { Action } from '../../core/plan.js';
+import type { Action, Outcome } from '../../core/plan.js';
 import type { CopyBatches, FileSystem, Throttle } from '../../fs/file-system.js';
 import type { RootDirectories } from '../confine.js';
 
@@ -8,6 +8,8 @@ export interface TransferProgress {
   readonly bytes: number;
   /** True once per action, when it is finished whatever its outcome. */
   readonly done: boolean;
+  /** With `done`: what the action came to. */
+  readonly outcome?: Outcome;
 }
 
 export interface TransferContext {
