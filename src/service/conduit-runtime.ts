@@ -504,7 +504,10 @@ export class ConduitRuntime implements ConduitService {
       const paths = batch.full ? null : batch.paths;
       this.log.debug({ conduit: name, full: paths === null, reason: batch.reason, deletions: batch.deletions, paths: batch.paths.slice(0, 5) }, 'watcher batch');
       this.scheduler.request(name, { trigger: 'watch', dryRun: false, force: false, paths }).catch((error: unknown) => {
-        if (!this.stopped) this.log.error({ conduit: name, err: error }, 'watch-triggered generation could not run');
+        if (this.stopped) return;
+        // RACE: another process removed the conduit after this batch was armed and before the database poll saw it.
+        if (error instanceof UnknownConduitError) this.log.debug({ conduit: name }, 'the conduit was removed before its watcher batch ran');
+        else this.log.error({ conduit: name, err: error }, 'watch-triggered generation could not run');
       });
     }, Math.max(0, due - Date.now()));
   }
