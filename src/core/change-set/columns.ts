@@ -60,6 +60,16 @@ export function pathAt(columns: SideBaselineColumns, i: number): string {
   return columns.paths.slice(columns.offsets[i]!, columns.offsets[i + 1]! - 1);
 }
 
+/** The rows' paths that `keep` accepts, in row order (resolve: every row of a conflict's subtree). */
+export function pathsWhere(columns: SideBaselineColumns, keep: (path: string) => boolean): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < columns.count; i++) {
+    const path = pathAt(columns, i);
+    if (keep(path)) out.push(path);
+  }
+  return out;
+}
+
 /** Path → row, for lookups on this thread (the reference comparison; a scan worker merges in path order instead). */
 export function rowIndex(columns: SideBaselineColumns): Map<string, number> {
   const out = new Map<string, number>();
