@@ -15,7 +15,7 @@ export function baselineFileCount(baseline: Baseline): number {
   return n;
 }
 
-function fileCount(snapshot: Snapshot): number {
+export function fileCount(snapshot: Snapshot): number {
   let n = 0;
   for (const e of snapshot.values()) if (e.kind === 'file' || e.kind === 'symlink') n++;
   return n;
@@ -33,8 +33,12 @@ export function rootUnavailable(side: Side, condition: RootCondition, message?: 
 
 /** A root that exists but holds nothing (after filters) while the baseline holds files for it: refused unless forced. */
 export function rootEmptied(side: Side, snapshot: Snapshot, baseline: Baseline): string | null {
-  if (snapshot.size > 0) return null;
-  const held = baselineFileCount(baseline);
+  return rootEmptiedOf(side, snapshot.size, baselineFileCount(baseline));
+}
+
+/** `rootEmptied` from counts: the entries the side holds in scope now, the files and links it held at the last generation. */
+export function rootEmptiedOf(side: Side, inScope: number, held: number): string | null {
+  if (inScope > 0) return null;
   return held > 0 ? `${side} root is empty but held ${held} files at the last generation (unmounted?); run with --force if the deletion is intended` : null;
 }
 
@@ -60,9 +64,18 @@ export function tooManyDeletes(
   baseline: Baseline,
   maxDeletePercent: number,
 ): string | null {
+  if (plannedDeletes(plan, side) === 0) return null;
+  return tooManyDeletesOf(plan, side, baseline.size > 0 ? baselineFileCount(baseline) : fileCount(snapshot), maxDeletePercent);
+}
+
+/**
+ * `tooManyDeletes` from the count of files `side` held: the baseline's files
+ * and links, or, before the first generation, what the side holds now
+ * (`fileCount` of its snapshot: then every entry is in it).
+ */
+export function tooManyDeletesOf(plan: Plan, side: Side, held: number, maxDeletePercent: number): string | null {
   const deletes = plannedDeletes(plan, side);
   if (deletes === 0) return null;
-  const held = baseline.size > 0 ? baselineFileCount(baseline) : fileCount(snapshot);
   if (held === 0) return null;
   if (deletes * 100 <= held * maxDeletePercent) return null;
   const pct = Math.round((deletes * 100) / held);

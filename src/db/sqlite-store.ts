@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import type { BaselineColumns } from '../core/change-set/columns.js';
 import type { Baseline, BaselineEntry } from '../core/entry.js';
 import type { ConduitState, EventAction, Resolution, Trigger, VerificationStatus } from '../core/vocabulary.js';
 import type { ConduitSpec } from '../config/conduit-spec.js';
@@ -311,6 +312,14 @@ export class SqliteStore implements Store {
 
   loadBaseline(conduitId: number): Baseline {
     return this.read(() => this.baseline.load(conduitId));
+  }
+
+  loadBaselineColumns(conduitId: number): BaselineColumns {
+    return this.read(() => this.baseline.loadColumns(conduitId));
+  }
+
+  loadBaselineRows(conduitId: number, paths: readonly string[]): Baseline {
+    return this.read(() => this.baseline.loadRows(conduitId, paths));
   }
 
   clearBaseline(conduitId: number): void {

@@ -1,3 +1,4 @@
+import type { BaselineColumns } from '../core/change-set/columns.js';
 import type { Baseline, BaselineEntry, Side } from '../core/entry.js';
 import type {
   ConduitState, ConflictKind, EventAction, GenerationStatus, Resolution, Severity, Trigger, VerificationStatus,
@@ -275,6 +276,14 @@ export interface Store {
 
   // baseline
   loadBaseline(conduitId: number): Baseline;
+  /**
+   * Both sides' baseline as columns, in the store's path order (issue 9,
+   * core/change-set.ts): what each side's scan compares with, with no
+   * per-path objects; `count` rows.
+   */
+  loadBaselineColumns(conduitId: number): BaselineColumns;
+  /** The baseline rows of these paths (those that have one): a generation's affected paths only. */
+  loadBaselineRows(conduitId: number, paths: readonly string[]): Baseline;
   /**
    * Forgets the whole baseline: the next generation is a first sync again.
    * Used when a conduit's source or target changes, so that a different

@@ -1,14 +1,13 @@
 import { conflictStamp } from '../core/conflict-name.js';
 import { nextBaseline } from '../core/next-baseline.js';
 import { reconcile } from '../core/reconcile.js';
-import { baselineWithin } from '../core/scope.js';
 import { holdLease } from '../db/lease-keeper.js';
 import type { LeaseFence } from '../db/lease.js';
 import { StoreError, type Store } from '../db/store.js';
 import type { FileSystem } from '../fs/file-system.js';
 import { RootDirectories } from './confine.js';
 import { hashWhereContentDecides } from './content-hashes.js';
-import { scanRoot } from './scan.js';
+import { affectedInput, scanAgainstBaseline } from './generation/affected.js';
 import { finishDirectoryAttributes, pruneOldVersions } from './generation/after-transfer.js';
 import { commitFinished } from './generation/commit.js';
 import { generationEvents } from './generation/events.js';
@@ -16,7 +15,7 @@ import { guardDeletes, guardRoots, guardRootsApart, Refusal } from './generation
 import { removeStaleTemps, withDeselectedBaselinePaths } from './generation/prepare.js';
 import { dryRunFinished, ranFinished, stopped, tallyConflicts, type Finished } from './generation/record.js';
 import type { GenerationRequest, GenerationResult, ReportProgress } from './generation/request.js';
-import { baselineForRunFilters, withRunFilters } from './generation/run-filters.js';
+import { leaveOutOfRun, withRunFilters } from './generation/run-filters.js';
 import { scanOptionsFor } from './generation/scan-options.js';
 import { transferPlan } from './generation/transfer-step.js';
 
@@ -93,31 +92,32 @@ async function generate(
   guardRootsApart(roots);
   progress({ phase: 'scanning', actionsDone: 0, actionsTotal: 0, bytesDone: 0, bytesTotal: 0 });
   const options = await scanOptionsFor(fs, withRunFilters(conduit, request.runFilters), request.onlyPaths, store.path);
-  // The scans run in workers: start them first, and load the baseline on this thread meanwhile.
-  const scans = Promise.all([scanRoot(fs, roots.source, options), scanRoot(fs, roots.target, options)]);
-  scans.catch(() => undefined); // awaited below; a load failure must not leave it unhandled
-  // The whole index judges deletions (the guard); a partial scan is reconciled only against
-  // the part of the index it can speak for, or every unscanned path would look deleted.
-  const fullBaseline = baselineForRunFilters(store.loadBaseline(conduit.id), conduit, request.runFilters);
-  const baseline = request.onlyPaths ? baselineWithin(fullBaseline, request.onlyPaths) : fullBaseline;
-  let [source, target] = await scans;
+  // Each root scanned against its side of the baseline: only what the baseline cannot tell comes back (issue 9).
+  // The whole index judges deletions (the guards, by its counts); a partial scan speaks only for the
+  // rows at, under and above its paths, and only those can be affected.
+  const scans = leaveOutOfRun(store, conduit, request.runFilters, await scanAgainstBaseline(store, fs, conduit.id, roots, options, conduit.checksum));
+  const source = scans.source;
+  let target = scans.target;
   const scanned = source.visited + target.visited;
 
-  target = await guardRoots(fs, request, source, target, fullBaseline);
+  target = await guardRoots(fs, request, source, target, scans.baseline);
 
   // Each root's directories as scanned: every write checks the ones above it against these (confine.ts).
   const directories = { source: new RootDirectories(roots.source, source.entries), target: new RootDirectories(roots.target, target.entries) };
   const tempEvents = dryRun ? [] : await removeStaleTemps(fs, conduit.mode, directories, source, target);
-  let targetEntries = target.entries;
-  if (conduit.mode === 'selective') targetEntries = await withDeselectedBaselinePaths(fs, roots.target, baseline, source.entries, targetEntries);
+  // The affected paths only: their rows point-loaded, both sides' entries over them (core/change-set/restrict.ts).
+  const affected = affectedInput(store, conduit.id, source, target);
+  const baseline = affected.baseline;
+  let targetEntries = affected.target;
+  if (conduit.mode === 'selective') targetEntries = await withDeselectedBaselinePaths(fs, roots.target, baseline, affected.source, targetEntries);
 
-  const hashed = await hashWhereContentDecides(fs, conduit, baseline, roots, source.entries, targetEntries, request.signal);
+  const hashed = await hashWhereContentDecides(fs, conduit, baseline, roots, affected.source, targetEntries, request.signal);
   const plan = reconcile({
     mode: conduit.mode, policy: conduit.conflict, baseline, source: hashed.source, target: hashed.target,
     stamp: conflictStamp(startedAt), checksum: conduit.checksum,
   });
 
-  guardDeletes(request, plan, hashed, fullBaseline);
+  guardDeletes(request, plan, hashed, scans.baseline);
 
   const openConflictPaths = new Set(store.listConflicts({ conduit: conduit.name }).map((c) => c.path));
   const tally = tallyConflicts(plan.conflicts, openConflictPaths);

@@ -1,6 +1,7 @@
 import { posix } from 'node:path';
 import type { Entry } from '../core/entry.js';
 import type { ScanOptions, ScanResult } from '../engine/scan.js';
+import { answeredAgainst } from '../engine/scan-against.js';
 import { walk } from '../engine/scan/walk.js';
 import type { WatchEvent, Watcher, WatchOptions } from '../watch/watcher.js';
 import { FsError, isFsError, type CopyBatches, type CopyOptions, type FileSystem, type FsErrorCode, type HashOutcome } from './file-system.js';
@@ -162,7 +163,7 @@ export class FaultyFileSystem implements FileSystem {
 
   walkTree(root: string, options: ScanOptions): Promise<ScanResult> {
     const inline = this.inlineWalks || this.hasLiveRule((op) => WALK_OPS.has(op));
-    return this.run('walkTree', [root], async () => (inline ? walk(this, root, options) : this.inner.walkTree(root, options)));
+    return this.run('walkTree', [root], async () => (inline ? answeredAgainst(walk(this, root, options), options) : this.inner.walkTree(root, options)));
   }
 
   openCopyBatches(workers: number): CopyBatches | null {

@@ -4,6 +4,7 @@ import type { Entry } from '../core/entry.js';
 import { copySync } from '../engine/copy-sync.js';
 import { hashFilesSync } from '../engine/hash-sync.js';
 import type { ScanOptions, ScanResult } from '../engine/scan.js';
+import { answeredAgainst } from '../engine/scan-against.js';
 import { walk } from '../engine/scan/walk.js';
 import { expectedState, type ObservedState } from '../watch/observation.js';
 import type { WatchEvent, Watcher, WatchOptions } from '../watch/watcher.js';
@@ -288,7 +289,7 @@ export class MemoryFileSystem implements FileSystem, SyncCopyOps, SyncHashOps {
 
   async walkTree(root: string, options: ScanOptions): Promise<ScanResult> {
     await yieldOnce();
-    return walk(this, root, options);
+    return answeredAgainst(walk(this, root, options), options);
   }
 
   /** Batches run here, on this thread, through the synchronous steps; `workers` batches may interleave. */

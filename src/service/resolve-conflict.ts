@@ -1,3 +1,5 @@
+import { pathsWhere } from '../core/change-set/columns.js';
+import { restrictToAffected } from '../core/change-set/restrict.js';
 import { conflictStamp } from '../core/conflict-name.js';
 import { isUnder, type Entry, type Snapshot } from '../core/entry.js';
 import { nextBaseline } from '../core/next-baseline.js';
@@ -10,7 +12,7 @@ import { hashWhereContentDecides } from '../engine/content-hashes.js';
 import { summary } from '../engine/generation/record.js';
 import { scanOptionsFor } from '../engine/generation.js';
 import { RootDirectories } from '../engine/confine.js';
-import { scanRoot } from '../engine/scan.js';
+import { scanAgainstColumns } from '../engine/generation/affected.js';
 import { tempTokenFor } from '../engine/temp-name.js';
 import { executePlan } from '../engine/transfer.js';
 
@@ -102,7 +104,9 @@ async function resolveUnderLease(
   const path = conflict.path;
   const inScope = (p: string) => p === path || isUnder(p, path);
   const only = <T>(m: ReadonlyMap<string, T>) => new Map([...m].filter(([p]) => inScope(p)));
-  const baseline = only(store.loadBaseline(conduit.id));
+  // Every row of the conflict's subtree, found in the columns (no per-path object for the rest of the baseline).
+  const columns = store.loadBaselineColumns(conduit.id);
+  const baseline = store.loadBaselineRows(conduit.id, pathsWhere(columns.source, inScope));
 
   if (oneWay && choice === 'target') {
     // The target's version stays as the target's own: the conduit stops tracking it.
@@ -114,15 +118,19 @@ async function resolveUnderLease(
   }
 
   const options = await scanOptionsFor(fs, conduit, [path], store.path);
-  const [source, target] = await Promise.all([scanRoot(fs, conduit.source, options), scanRoot(fs, conduit.target, options)]);
+  const roots = { source: conduit.source, target: conduit.target };
+  // Scanned against the baseline as a generation scans (generation/affected.ts); the subtree's rows then
+  // give back every entry the scans left out, so reconcile sees the subtree whole.
+  const { source, target } = await scanAgainstColumns(fs, columns, roots, options, conduit.checksum);
   for (const [side, scan] of [['source', source], ['target', target]] as const) {
     if (scan.root !== 'ok') throw new ConflictNotResolvableError(`cannot resolve conflict ${id}: the ${side} root is ${scan.root.replace(/_/g, ' ')}`);
   }
+  const subtree = restrictToAffected(baseline, source, target);
   // Content decides here as in a generation (SPEC §3): without hashes no pair is ever "the same",
   // and `--keep both` would save a conflict copy of bytes the winner already holds.
   const hashed = await hashWhereContentDecides(
-    fs, { mode: 'bidirectional', checksum: conduit.checksum }, baseline, { source: conduit.source, target: conduit.target },
-    only(source.entries), only(target.entries), lost,
+    fs, { mode: 'bidirectional', checksum: conduit.checksum }, baseline, roots,
+    only(subtree.source), only(subtree.target), lost,
   );
   const unreadable = hashed.problems[0];
   if (unreadable) throw new ConflictNotResolvableError(`cannot resolve conflict ${id}: ${unreadable.path}: ${unreadable.message}`);

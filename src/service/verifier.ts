@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import { baselineWithin } from '../core/scope.js';
 import { ancestorsOf, type Baseline, type Side } from '../core/entry.js';
 import type { Landed } from '../core/plan.js';
 import { reconcile } from '../core/reconcile.js';
@@ -7,7 +6,7 @@ import type { VerificationStatus } from '../core/vocabulary.js';
 import type { ConduitRow, GenerationRecord, Store } from '../db/store.js';
 import { hashWhereContentDecides } from '../engine/content-hashes.js';
 import { scanOptionsFor } from '../engine/generation.js';
-import { scanRoot } from '../engine/scan.js';
+import { affectedInput, scanAgainstBaseline } from '../engine/generation/affected.js';
 import type { FileSystem } from '../fs/file-system.js';
 import { describeState, expectedState, observationKey, sameState, type Observation, type ObservedState } from '../watch/observation.js';
 
@@ -124,10 +123,12 @@ export async function finalCheck(
   const paths = [...new Set(expected.map((e) => e.path))];
   if (paths.length === 0) return null;
   const options = await scanOptionsFor(fs, conduit, paths);
-  const [source, target] = await Promise.all([scanRoot(fs, conduit.source, options), scanRoot(fs, conduit.target, options)]);
+  // As a generation scans: against the baseline (the new one), so only what differs from it comes back
+  // (besides directories and conflict copies), and only the affected rows are loaded (generation/affected.ts).
+  const { source, target } = await scanAgainstBaseline(store, fs, conduit.id, roots, options, conduit.checksum);
   if (source.root !== 'ok' || target.root !== 'ok') return `a root is unavailable: ${source.rootMessage ?? target.rootMessage ?? ''}`.trim();
-  const baseline = baselineWithin(store.loadBaseline(conduit.id), paths);
-  const hashed = await hashWhereContentDecides(fs, conduit, baseline, roots, source.entries, target.entries);
+  const { baseline, ...affected } = affectedInput(store, conduit.id, source, target);
+  const hashed = await hashWhereContentDecides(fs, conduit, baseline, roots, affected.source, affected.target);
   if (hashed.problems.length > 0) return `cannot read the written paths for their hashes: ${namePaths(hashed.problems.map((p) => `${p.side}:${p.path}`))}`;
   const plan = reconcile({
     mode: conduit.mode, policy: conduit.conflict, baseline,
@@ -167,24 +168,29 @@ async function verdictOnDemand(store: Store, fs: FileSystem, conduit: ConduitRow
   if (record.status === 'running') return failed('the generation is still running');
   if (record.dryRun) return failed('a dry run writes nothing to verify');
   if (record.status === 'refused') return failed('a refused generation wrote nothing');
-  const baseline = store.loadBaseline(conduit.id);
-  const expected = new Map<string, { side: Side; path: string; state: ObservedState }>();
+  // The paths the generation wrote, then the baseline rows of just those (what changed, not the whole index).
+  const written = new Map<string, { side: Side; path: string }>();
   const pageSize = 5_000;
   for (let offset = 0; ; offset += pageSize) {
     const events = store.listEvents(record.id, { limit: pageSize, offset });
     for (const event of events) {
       if (event.side === null || !WRITING_ACTIONS.has(event.action)) continue;
       const path = event.action === 'conflict_copy' ? conflictCopyPath(event.message) ?? event.path : event.path;
-      const base = baseline.get(path);
-      let state: ObservedState;
-      if (base === undefined) state = { kind: 'absent' };
-      else if (base.kind === 'file') state = { kind: 'file', size: base.size, mtimeNs: base[event.side].mtimeNs };
-      else state = { kind: base.kind };
-      expected.set(observationKey(event.side, path), { side: event.side, path, state });
+      written.set(observationKey(event.side, path), { side: event.side, path });
     }
     if (events.length < pageSize) break;
   }
-  if (expected.size === 0) return 'verified';
+  if (written.size === 0) return 'verified';
+  const baseline = store.loadBaselineRows(conduit.id, [...new Set([...written.values()].map((w) => w.path))]);
+  const expected = new Map<string, { side: Side; path: string; state: ObservedState }>();
+  for (const [key, { side, path }] of written) {
+    const base = baseline.get(path);
+    let state: ObservedState;
+    if (base === undefined) state = { kind: 'absent' };
+    else if (base.kind === 'file') state = { kind: 'file', size: base.size, mtimeNs: base[side].mtimeNs };
+    else state = { kind: base.kind };
+    expected.set(key, { side, path, state });
+  }
   const reason = await finalCheck(store, fs, conduit, [...expected.values()]);
   return reason === null ? 'verified' : failed(reason);
 }

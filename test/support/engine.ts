@@ -18,6 +18,8 @@ import { conduitSpec } from '../db/fixtures.js';
 export interface EngineHarness {
   readonly store: Store;
   readonly commits: GenerationCommit[];
+  /** The paths of every `loadBaselineRows` call, in order: which rows a generation held (issue 9). */
+  readonly rowLoads: (readonly string[])[];
   readonly name: string;
   run(request?: Partial<Omit<GenerationRequest, 'conduit'>> & { fs?: FileSystem }): Promise<GenerationResult>;
   /** Replace spec fields of the conduit (like `conduit edit`). */
@@ -28,9 +30,16 @@ export interface EngineHarness {
 export async function engineHarness(db: string, overrides: Partial<ConduitSpec>): Promise<EngineHarness> {
   const real = await openStore(db);
   const commits: GenerationCommit[] = [];
+  const rowLoads: (readonly string[])[] = [];
   // A recording decorator (not a mock): every call goes to the real store.
   const store = new Proxy(real, {
     get(target, key) {
+      if (key === 'loadBaselineRows') {
+        return (conduitId: number, paths: readonly string[]) => {
+          rowLoads.push([...paths]);
+          return target.loadBaselineRows(conduitId, paths);
+        };
+      }
       if (key === 'commitGeneration') {
         return (commit: GenerationCommit) => {
           commits.push(commit);
@@ -46,7 +55,7 @@ export async function engineHarness(db: string, overrides: Partial<ConduitSpec>)
   const nodeFs = new NodeFileSystem();
   let closed = false;
   return {
-    store, commits, name: spec.name,
+    store, commits, rowLoads, name: spec.name,
     run: async ({ fs = nodeFs, ...request } = {}) =>
       runGeneration(store, fs, { trigger: 'manual', ...request, conduit: store.getConduit(spec.name)! }),
     edit: (more) => {

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { columnsFromBaseline, type BaselineColumns } from '../../core/change-set/columns.js';
 import type { Baseline, BaselineEntry } from '../../core/entry.js';
 
 /** One `index_entry` row in column order, read raw with safe integers (every integer is a bigint). */
@@ -72,6 +73,23 @@ export class BaselineRepository {
       });
     }
     return baseline;
+  }
+
+  // naive: replaced by the columnar loader (i9-scan)
+  loadColumns(conduitId: number): BaselineColumns {
+    const baseline = this.load(conduitId);
+    return { source: columnsFromBaseline(baseline, 'source'), target: columnsFromBaseline(baseline, 'target'), count: baseline.size };
+  }
+
+  // naive: replaced by the columnar loader (i9-scan)
+  loadRows(conduitId: number, paths: readonly string[]): Baseline {
+    const baseline = this.load(conduitId);
+    const out = new Map<string, BaselineEntry>();
+    for (const path of paths) {
+      const row = baseline.get(path);
+      if (row !== undefined) out.set(path, row);
+    }
+    return out;
   }
 
   upsert(conduitId: number, path: string, entry: BaselineEntry): void {

@@ -1,6 +1,6 @@
-import type { Baseline, Side, Snapshot } from '../../core/entry.js';
+import type { Side, Snapshot } from '../../core/entry.js';
 import type { Plan } from '../../core/plan.js';
-import { plannedDeletes, rootEmptied, rootsOverlap, rootUnavailable, tooManyDeletes } from '../../core/safety.js';
+import { fileCount, plannedDeletes, rootEmptiedOf, rootsOverlap, rootUnavailable, tooManyDeletesOf } from '../../core/safety.js';
 import type { ConduitState } from '../../core/vocabulary.js';
 import { isFsError, type FileSystem } from '../../fs/file-system.js';
 import type { ScanResult } from '../scan.js';
@@ -29,27 +29,32 @@ export function guardRootsApart(roots: Record<Side, string>): void {
  * like "everything was deleted". The first generation creates a missing
  * target (not in a dry run); the target's scan comes back with its root `ok`.
  */
-export async function guardRoots(
-  fs: FileSystem, request: GenerationRequest, source: ScanResult, target: ScanResult, fullBaseline: Baseline,
-): Promise<ScanResult> {
+export async function guardRoots<T extends ScanResult>(
+  fs: FileSystem, request: GenerationRequest, source: T, target: T, baseline: BaselineCounts,
+): Promise<T> {
   const sourceDown = rootUnavailable('source', source.root, source.rootMessage);
   if (sourceDown) throw new Refusal(sourceDown, 'waiting_for_source');
-  if (target.root === 'missing' && fullBaseline.size === 0) {
+  if (target.root === 'missing' && baseline.rows === 0) {
     if (request.dryRun !== true) await createTargetRoot(fs, request.conduit.target);
     target = { ...target, root: 'ok' };
   }
   const targetDown = rootUnavailable('target', target.root, target.rootMessage);
   if (targetDown) throw new Refusal(targetDown, 'waiting_for_source');
   if (!request.force && !request.onlyPaths) {
-    const emptied = rootEmptied('source', source.entries, fullBaseline) ?? rootEmptied('target', target.entries, fullBaseline);
+    const emptied = rootEmptiedOf('source', inScope(source), baseline.files) ?? rootEmptiedOf('target', inScope(target), baseline.files);
     // SPEC §4: an emptied root is an unmounted drive until --force says otherwise; the service retries it like a missing one.
     if (emptied) throw new Refusal(emptied, 'waiting_for_source');
   }
   return target;
 }
 
-/** The delete guard (SPEC §4): the whole index judges how much of a side the plan would delete; --force accepts it once. */
-export function guardDeletes(request: GenerationRequest, plan: Plan, hashed: Record<Side, Snapshot>, fullBaseline: Baseline): void {
+/**
+ * The delete guard (SPEC §4): the whole index judges how much of a side the
+ * plan would delete (its counts: the generation holds only the affected
+ * rows); before the first generation, what the side holds now (then every
+ * entry is affected, so `hashed` holds them all). --force accepts it once.
+ */
+export function guardDeletes(request: GenerationRequest, plan: Plan, hashed: Record<Side, Snapshot>, baseline: BaselineCounts): void {
   if (request.force) return;
   if (request.maxDeletes !== undefined) {
     // rsync's and rclone's --max-delete: a count of files (and links), both sides together.
@@ -59,9 +64,21 @@ export function guardDeletes(request: GenerationRequest, plan: Plan, hashed: Rec
     }
   }
   for (const side of ['source', 'target'] as const) {
-    const refusal = tooManyDeletes(plan, side, side === 'source' ? hashed.source : hashed.target, fullBaseline, request.conduit.maxDeletePercent);
+    const held = baseline.rows > 0 ? baseline.files : fileCount(side === 'source' ? hashed.source : hashed.target);
+    const refusal = tooManyDeletesOf(plan, side, held, request.conduit.maxDeletePercent);
     if (refusal) throw new Refusal(refusal, 'failed');
   }
+}
+
+/** What the guards need of the whole baseline: its rows, and the files and links among them. */
+export interface BaselineCounts {
+  readonly rows: number;
+  readonly files: number;
+}
+
+/** Entries the side holds in scope now: counted by a scan run against the baseline, else its entries. */
+function inScope(scan: ScanResult): number {
+  return scan.changes?.inScope ?? scan.entries.size;
 }
 
 /** The first generation creates a target that does not exist yet; its parent must. */

@@ -44,7 +44,9 @@ export async function removeStaleTemps(
 
 /**
  * Selective deletes paths that left the selection (SPEC §2.3), which the
- * filtered target scan cannot see: lstat just those baseline paths.
+ * filtered target scan cannot see: lstat just those baseline paths. Over the
+ * affected paths (generation/affected.ts) those are the rows gone from both
+ * sides' scans: a row either side still has is there as it was.
  */
 export async function withDeselectedBaselinePaths(
   fs: FileSystem, targetRoot: string, baseline: Baseline, source: Snapshot, target: Snapshot,

@@ -1,5 +1,5 @@
-import type { Baseline } from '../../core/entry.js';
-import type { ConduitRow } from '../../db/store.js';
+import type { ConduitRow, Store } from '../../db/store.js';
+import type { AnsweredScan, ScansAgainstBaseline } from './affected.js';
 import { buildRules, compileFilter, type PathFilter } from '../filters.js';
 import type { RunFilters } from './request.js';
 
@@ -19,22 +19,30 @@ export function withRunFilters(conduit: ConduitRow, runFilters: RunFilters | und
 }
 
 /**
- * The baseline this generation may judge and change: without the paths the
- * conduit's own filters keep in scope but the run's leave out (those rows
- * stay as they are in the store: the commit only writes what the generation
- * decided about).
+ * The scans as this generation may judge them: a baseline row that the
+ * conduit's own filters keep in scope but the run's leave out was not walked,
+ * so both scans call it gone; it is not — the run did not look. Those rows
+ * are taken out of `gone` (so they are not affected, and stay in the store
+ * as they are: the commit only writes what the generation decided about).
  */
-export function baselineForRunFilters(baseline: Baseline, conduit: ConduitRow, runFilters: RunFilters | undefined): Baseline {
-  if (!hasRunFilters(runFilters) || baseline.size === 0) return baseline;
+export function leaveOutOfRun<T extends ScansAgainstBaseline>(store: Store, conduit: ConduitRow, runFilters: RunFilters | undefined, scans: T): T {
+  if (!hasRunFilters(runFilters)) return scans;
+  const gone = [...new Set([...scans.source.changes.gone, ...scans.target.changes.gone])];
+  if (gone.length === 0) return scans;
   const own = filterOf(conduit);
   const run = filterOf(withRunFilters(conduit, runFilters));
   const inScope = (filter: PathFilter, path: string, isDir: boolean) => (isDir ? filter.dirInScope(path) : filter.fileInScope(path));
-  const narrowed = new Map(baseline);
-  for (const [path, entry] of baseline) {
-    const isDir = entry.kind === 'dir';
-    if (inScope(own, path, isDir) && !inScope(run, path, isDir)) narrowed.delete(path);
+  const rows = store.loadBaselineRows(conduit.id, gone);
+  const leftOut = new Set<string>();
+  for (const [path, row] of rows) {
+    const isDir = row.kind === 'dir';
+    if (inScope(own, path, isDir) && !inScope(run, path, isDir)) leftOut.add(path);
   }
-  return narrowed.size === baseline.size ? baseline : narrowed;
+  if (leftOut.size === 0) return scans;
+  const narrow = (scan: AnsweredScan): AnsweredScan => ({
+    ...scan, changes: { ...scan.changes, gone: scan.changes.gone.filter((path) => !leftOut.has(path)) },
+  });
+  return { ...scans, source: narrow(scans.source), target: narrow(scans.target) };
 }
 
 function hasRunFilters(runFilters: RunFilters | undefined): runFilters is RunFilters {
