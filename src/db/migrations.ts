@@ -1,5 +1,6 @@
 import { InitialSchema1763870000000 } from '../../migrations/1763870000000-InitialSchema.js';
 import { ConduitLease1796112114329 } from '../../migrations/1796112114329-ConduitLease.js';
+import { BaselineInodes1796121666714 } from '../../migrations/1796121666714-BaselineInodes.js';
 
 /**
  * Every migration, oldest first. A static list rather than a glob so that
@@ -7,7 +8,7 @@ import { ConduitLease1796112114329 } from '../../migrations/1796112114329-Condui
  * src/db/open-store.ts can tell whether one is pending without loading
  * TypeORM (the migration modules import only its types).
  */
-export const MIGRATIONS = [InitialSchema1763870000000, ConduitLease1796112114329] as const;
+export const MIGRATIONS = [InitialSchema1763870000000, ConduitLease1796112114329, BaselineInodes1796121666714] as const;
 
 /** The name TypeORM records in its `migrations` table for each migration, oldest first. */
 export function migrationNames(): string[] {
