@@ -135,6 +135,12 @@ describe('loadColumns', () => {
     expect(count).toBe(rows.size);
     expect(plainColumns(source)).toEqual(columnsOfMap(loaded, 'source'));
     expect(plainColumns(target)).toEqual(columnsOfMap(loaded, 'target'));
+    // Read in chunks (key ranges), a remainder and an exact multiple: the same columns.
+    for (const chunk of [777, 1_000]) {
+      const chunked = new BaselineRepository(db, chunk).loadColumns(conduitId);
+      expect(plainColumns(chunked.source)).toEqual(columnsOfMap(loaded, 'source'));
+      expect(plainColumns(chunked.target)).toEqual(columnsOfMap(loaded, 'target'));
+    }
   });
 
   it('puts every typed array on a SharedArrayBuffer, the common columns shared by both sides', () => {

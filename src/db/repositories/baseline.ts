@@ -9,16 +9,12 @@ type BaselineDbRow = [
 ];
 
 /**
- * One row as the columnar loader reads it: plain numbers only (no bigint, no
- * kind text), mtimes split by SQL into their high and low 32 bits, which a
- * double holds exactly and which land in the BigInt64Array's memory as they
- * are: no bigint is made per row.
+ * One chunk of the columnar loader (`loadColumns`), aggregated by SQLite
+ * itself: the chunk's row count, its paths joined by NUL, its link texts
+ * joined by NUL (symlink rows only, in row order), and one BLOB of fixed-size
+ * binary records, one per row (`RECORD_BYTES`, big-endian, see COLUMN_CHUNK_SQL).
  */
-type ColumnDbRow = [
-  path: string, kind: number, size: number, linkTarget: string | null,
-  sourceMtimeHi: number, sourceMtimeLo: number, sourceMode: number, sourceIno: number,
-  targetMtimeHi: number, targetMtimeLo: number, targetMode: number, targetIno: number,
-];
+type ColumnChunkRow = [count: number, paths: string | null, records: Buffer | null, linkTargets: string | null];
 
 const SELECT_COLUMNS = `path, kind, size, hash, link_target, source_mtime_ns, source_mode, source_ino, target_mtime_ns, target_mode, target_ino`;
 const ROW_PARAMS = 12;
@@ -50,7 +46,7 @@ const KIND_UNKNOWN = 255;
  */
 export class BaselineRepository {
   private readonly selectAll;
-  private readonly selectColumns;
+  private readonly selectColumnChunk;
   private readonly deleteAll: Database.Statement<[number]>;
   private readonly upsertStatements = new Map<number, Database.Statement<unknown[]>>();
   private readonly deleteStatements = new Map<number, Database.Statement<unknown[]>>();
@@ -58,23 +54,14 @@ export class BaselineRepository {
   /** A read transaction (a savepoint inside the caller's, if any): several point queries see one state. */
   private readonly readTogether: Database.Transaction<(work: () => unknown) => unknown>;
 
-  constructor(private readonly db: Database.Database) {
+  /** `columnChunk`: rows per chunk of `loadColumns` (tests make it small to cross chunk boundaries). */
+  constructor(private readonly db: Database.Database, private readonly columnChunk = COLUMN_CHUNK) {
     // Safe integers: mtimes are int64 nanoseconds, beyond a double's 53 bits.
     this.selectAll = db
       .prepare<[number], BaselineDbRow>(`SELECT ${SELECT_COLUMNS} FROM index_entry WHERE conduit_id = ?`)
       .raw(true)
       .safeIntegers(true);
-    // ORDER BY the key of a WITHOUT ROWID table: the B-tree's own order, no sort step.
-    this.selectColumns = db
-      .prepare<[number], ColumnDbRow>(
-        `SELECT path,
-                CASE kind WHEN 'file' THEN ${BASELINE_KIND.file} WHEN 'dir' THEN ${BASELINE_KIND.dir} WHEN 'symlink' THEN ${BASELINE_KIND.symlink} ELSE ${KIND_UNKNOWN} END,
-                size, link_target,
-                source_mtime_ns >> 32, source_mtime_ns & 4294967295, source_mode, source_ino,
-                target_mtime_ns >> 32, target_mtime_ns & 4294967295, target_mode, target_ino
-         FROM index_entry WHERE conduit_id = ? ORDER BY path`,
-      )
-      .raw(true);
+    this.selectColumnChunk = db.prepare<[number, string, number], ColumnChunkRow>(COLUMN_CHUNK_SQL).raw(true);
     this.deleteAll = db.prepare<[number]>('DELETE FROM index_entry WHERE conduit_id = ?');
     this.readTogether = db.transaction((work: () => unknown) => work());
   }
@@ -92,47 +79,56 @@ export class BaselineRepository {
 
   /**
    * Both sides' columns of a conduit's baseline (core/change-set.ts), in the
-   * table's key order (SQLite's BINARY order of the UTF-8 paths). Arrays grow
-   * by doubling while the rows are stepped and are then copied once into
-   * SharedArrayBuffers of the exact size: posted to a scan worker they are
+   * table's key order (SQLite's BINARY order of the UTF-8 paths).
+   *
+   * Stepping rows into JavaScript costs a row array, a path string and a
+   * number per column for every row (~2 µs a row here); instead SQLite
+   * aggregates each chunk of COLUMN_CHUNK rows into one string of paths and
+   * one BLOB of binary records (`group_concat` over `printf` hex, `unhex`),
+   * and only those cross into JavaScript, where a loop without allocation
+   * spreads the records into the columns. The chunks are read by key ranges
+   * (`path > last`) in one read transaction, so they see one state and the
+   * aggregates' size stays bounded. Arrays grow by doubling and are copied once
+   * into SharedArrayBuffers of the exact size: posted to a scan worker they are
    * shared, not copied, and stay usable here. The columns common to both sides
    * (paths, offsets, kinds, sizes, links) are one object each, shared by the
-   * two SideBaselineColumns. Paths are joined a chunk at a time, so no more
-   * than a chunk's path strings live at once.
+   * two SideBaselineColumns.
    */
   loadColumns(conduitId: number): { source: SideBaselineColumns; target: SideBaselineColumns; count: number } {
     const grow = new ColumnGrowth();
     const pathChunks: string[] = [];
-    let chunk: string[] = [];
     let offset = 0;
     let row = 0;
-    for (const [path, kind, size, linkTarget, sHi, sLo, sMode, sIno, tHi, tLo, tMode, tIno] of this.selectColumns.iterate(conduitId)) {
-      if (kind === KIND_UNKNOWN) throw new Error(`baseline of conduit #${conduitId}: row ${JSON.stringify(path)} has an unknown kind`);
-      grow.ensure(row + 1);
-      grow.offsets[row] = offset;
-      offset += path.length + 1;
-      grow.kinds[row] = kind;
-      grow.sizes[row] = size;
-      grow.mtimeHalves.source[2 * row] = sLo;
-      grow.mtimeHalves.source[2 * row + 1] = sHi;
-      grow.modes.source[row] = sMode;
-      grow.inos.source[row] = sIno;
-      grow.mtimeHalves.target[2 * row] = tLo;
-      grow.mtimeHalves.target[2 * row + 1] = tHi;
-      grow.modes.target[row] = tMode;
-      grow.inos.target[row] = tIno;
-      if (linkTarget !== null && kind === BASELINE_KIND.symlink) grow.link(row, linkTarget);
-      chunk.push(path);
-      if (chunk.length === PATH_CHUNK) {
-        pathChunks.push(`${chunk.join('\0')}\0`);
-        chunk = [];
+    this.readTogether.deferred(() => {
+      let after = '';
+      for (;;) {
+        const [count, paths, records, links] = this.selectColumnChunk.get(conduitId, after, this.columnChunk)!;
+        if (count === 0) break;
+        if (paths === null || records === null || records.length !== count * RECORD_BYTES) {
+          throw new Error(`baseline of conduit #${conduitId}: a chunk of ${count} rows after ${JSON.stringify(after)} did not aggregate whole`);
+        }
+        grow.ensure(row + count + 1);
+        // Offsets: each NUL ends a path (the chunk's last one is added here).
+        const text = `${paths}\0`;
+        for (let end = text.indexOf('\0'), from = 0, i = row; end >= 0; from = end + 1, end = text.indexOf('\0', from), i++) {
+          if (i >= row + count) throw new Error(`baseline of conduit #${conduitId}: a path holds a NUL`);
+          grow.offsets[i] = offset + from;
+        }
+        spreadRecords(records, row, count, grow, conduitId);
+        if (links !== null) grow.linkTexts(links);
+        pathChunks.push(text);
+        offset += text.length;
+        row += count;
+        if (count < this.columnChunk) break;
+        after = paths.slice(paths.lastIndexOf('\0') + 1);
       }
-      row++;
-    }
-    if (chunk.length > 0) pathChunks.push(`${chunk.join('\0')}\0`);
+    });
     const count = row;
     grow.ensure(count + 1);
     grow.offsets[count] = offset;
+    if (grow.linkCount !== grow.linkTargets.length) {
+      throw new Error(`baseline of conduit #${conduitId}: ${grow.linkCount} symlink rows but ${grow.linkTargets.length} link texts`);
+    }
     const paths = pathChunks.join('');
     const offsets = shared(Uint32Array, grow.offsets, count + 1);
     const kinds = shared(Uint8Array, grow.kinds, count);
@@ -238,8 +234,50 @@ export class BaselineRepository {
   }
 }
 
-/** Paths joined per chunk while loading columns: bounds the live path strings without a rope per row. */
-const PATH_CHUNK = 4096;
+/**
+ * Rows per chunk of `loadColumns`: bounds what SQLite builds per aggregate
+ * (~90 bytes of hex per row, then the 45-byte records) to a few MB.
+ */
+const COLUMN_CHUNK = 65_536;
+/** size, source mtime, source ino, target mtime, target ino (8 bytes each), source mode, target mode (2 each), kind (1). */
+const RECORD_BYTES = 45;
+/**
+ * One chunk: the rows after the given path in key order (the subquery's ORDER BY is the
+ * WITHOUT ROWID key, read in order without a sort, and the aggregates consume
+ * it in that order; test/db/baseline-columns.medium.test.ts holds the result
+ * to SQLite's byte order on non-ASCII paths). `printf('%016x')` writes an
+ * int64 as two's complement, so negative mtimes survive; `& 65535` keeps a
+ * mode to its four hex digits whatever the row holds.
+ */
+const COLUMN_CHUNK_SQL = `SELECT count(*), group_concat(path, char(0)),
+  unhex(group_concat(printf('%016x%016x%016x%016x%016x%04x%04x%02x',
+    size, source_mtime_ns, source_ino, target_mtime_ns, target_ino, source_mode & 65535, target_mode & 65535,
+    CASE kind WHEN 'file' THEN ${BASELINE_KIND.file} WHEN 'dir' THEN ${BASELINE_KIND.dir} WHEN 'symlink' THEN ${BASELINE_KIND.symlink} ELSE ${KIND_UNKNOWN} END), '')),
+  group_concat(coalesce(link_target, ''), char(0)) FILTER (WHERE kind = 'symlink')
+  FROM (SELECT path, kind, size, link_target, source_mtime_ns, source_mode, source_ino, target_mtime_ns, target_mode, target_ino
+        FROM index_entry WHERE conduit_id = ? AND path > ? ORDER BY path LIMIT ?)`;
+
+/** A chunk's binary records (big-endian) into the columns, rows `first`.. `first + count - 1`; no allocation per row. */
+function spreadRecords(records: Buffer, first: number, count: number, grow: ColumnGrowth, conduitId: number): void {
+  const view = new DataView(records.buffer, records.byteOffset, records.byteLength);
+  const { sizes, kinds, mtimeHalves, modes, inos } = grow;
+  for (let i = 0, at = 0; i < count; i++, at += RECORD_BYTES) {
+    const row = first + i;
+    sizes[row] = view.getUint32(at, false) * 4294967296 + view.getUint32(at + 4, false);
+    mtimeHalves.source[2 * row + 1] = view.getUint32(at + 8, false);
+    mtimeHalves.source[2 * row] = view.getUint32(at + 12, false);
+    inos.source[row] = view.getUint32(at + 16, false) * 4294967296 + view.getUint32(at + 20, false);
+    mtimeHalves.target[2 * row + 1] = view.getUint32(at + 24, false);
+    mtimeHalves.target[2 * row] = view.getUint32(at + 28, false);
+    inos.target[row] = view.getUint32(at + 32, false) * 4294967296 + view.getUint32(at + 36, false);
+    modes.source[row] = view.getUint16(at + 40, false);
+    modes.target[row] = view.getUint16(at + 42, false);
+    const kind = view.getUint8(at + 44);
+    if (kind === KIND_UNKNOWN) throw new Error(`baseline of conduit #${conduitId}: row ${row} has an unknown kind`);
+    kinds[row] = kind;
+    if (kind === BASELINE_KIND.symlink) grow.linkRow(row);
+  }
+}
 /** Prepared multi-row statements kept per size: the full chunk and the last few remainders. */
 const STATEMENTS_KEPT = 8;
 
@@ -319,10 +357,14 @@ class ColumnGrowth {
     this.capacity = capacity;
   }
 
-  link(row: number, linkTarget: string): void {
+  linkRow(row: number): void {
     if (this.linkCount === this.linkRows.length) this.linkRows = grown(this.linkRows, new Uint32Array(this.linkRows.length * 2));
     this.linkRows[this.linkCount++] = row;
-    this.linkTargets.push(linkTarget);
+  }
+
+  /** A chunk's link texts, NUL-separated, in row order (a link's text holds no NUL). */
+  linkTexts(joined: string): void {
+    for (const text of joined.split('\0')) this.linkTargets.push(text);
   }
 }
 
