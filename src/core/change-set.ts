@@ -53,20 +53,25 @@ export interface SideBaselineColumns {
  * - every path in scope whose entry is not exactly the baseline row's for
  *   this side: absent from the baseline, another kind, or (files) another
  *   size, mtime, mode or inode — an inode of 0 in the row never matches, so
- *   rows without one are refreshed; (symlinks) another text or inode;
+ *   rows without one are refreshed; (symlinks) another text, mtime or inode
+ *   (the mtime too, so that an entry left out is exactly the one
+ *   `entryFromBaseline` rebuilds: change-set/report.ts `matchesRow`);
  * - every directory in scope (confinement checks each written path's
  *   parents against the scanned inodes; directory attributes are
  *   replicated from them);
  * - every problem entry, and every entry whose name is a conflict copy's
  *   (`conflictCopyOrigin` is not null: reconcile reuses identical copies).
  * A path in scope that the walk saw and that matched its row is not
- * reported: its entry is the row's (`entryFromBaseline`).
+ * reported: its entry is the row's (`entryFromBaseline`). The reference
+ * implementation: change-set/report.ts `reportAgainstBaseline`.
  */
 export interface ScanChanges {
   /**
    * Baseline rows in scope that the walk did not find on this side (gone),
    * in row order. Scope: the whole root, or under the fast path
-   * (`ScanOptions.onlyPaths`) only the rows at and under the asked-for paths.
+   * (`ScanOptions.onlyPaths`) only the rows at, under and above (the
+   * ancestors of) the asked-for paths, as `baselineWithin` (core/scope.ts
+   * `withinPaths`): an ancestor the walk no longer finds is gone too.
    * A row below a directory the walk could not read is NOT gone (its subtree
    * is unknown; the problem entry is reported instead).
    */

@@ -118,10 +118,20 @@ export function changedSinceBaseline(entry: Entry | undefined, base: BaselineEnt
     case 'dir':
       return false; // a directory's mtime moves with its contents; its children carry the change
     case 'symlink':
-      return entry.linkTarget !== base.linkTarget;
+      return entry.linkTarget !== base.linkTarget || inodesDiffer(entry.ino, mine.ino);
     case 'file':
-      return entry.size !== base.size || entry.mtimeNs !== mine.mtimeNs || entry.mode !== mine.mode;
+      return entry.size !== base.size || entry.mtimeNs !== mine.mtimeNs || entry.mode !== mine.mode || inodesDiffer(entry.ino, mine.ino);
   }
+}
+
+/**
+ * Another file at the path since the baseline, whatever its size and mtime
+ * (replaced by a rename, `cp -p`, an editor's save-as): both inodes known
+ * (non-zero) and different. A row without an inode (written before issue 9)
+ * says nothing either way.
+ */
+function inodesDiffer(now: number, recorded: number | undefined): boolean {
+  return now !== 0 && recorded !== undefined && recorded !== 0 && now !== recorded;
 }
 
 /**
@@ -194,9 +204,19 @@ function inSyncBaseline(source: Exclude<Entry, ProblemEntry>, target: Entry, has
     size: source.kind === 'file' ? source.size : 0,
     hash,
     linkTarget: source.kind === 'symlink' ? source.linkTarget : null,
-    source: { mtimeNs: source.mtimeNs, mode: source.kind === 'symlink' ? 0 : source.mode },
-    target: { mtimeNs: t.mtimeNs, mode: t.kind === 'symlink' ? 0 : t.mode },
+    source: sideStateOf(source),
+    target: sideStateOf(t),
   };
+}
+
+/**
+ * What the baseline records of one side's entry: its mtime, its mode (0 for a
+ * link), and, for files and links, its inode when known (a directory's is
+ * never compared: directories are always rescanned, core/change-set.ts).
+ */
+export function sideStateOf(entry: Exclude<Entry, ProblemEntry>): SideState {
+  const mode = entry.kind === 'symlink' ? 0 : entry.mode;
+  return entry.kind !== 'dir' && entry.ino !== 0 ? { mtimeNs: entry.mtimeNs, mode, ino: entry.ino } : { mtimeNs: entry.mtimeNs, mode };
 }
 
 /** Parent of a relative path, or '' for a top-level path. */

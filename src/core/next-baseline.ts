@@ -1,6 +1,6 @@
 import {
-  baselineFromPair, baselineFromQuickCheck, baselineFromWrittenPair, changedSinceBaseline,
-  type Baseline, type BaselineEntry, type Entry, type Side, type Snapshot,
+  ancestorsOf, baselineFromPair, baselineFromQuickCheck, baselineFromWrittenPair, changedSinceBaseline, sideStateOf,
+  type Baseline, type BaselineEntry, type Entry, type Side, type SideState, type Snapshot,
 } from './entry.js';
 import type { Outcome, Plan } from './plan.js';
 
@@ -39,12 +39,15 @@ export function nextBaseline(
   };
   const forget = new Set(plan.forget);
   const hold = new Set(plan.hold);
+  const belowProblem = belowProblemOf(source, target);
 
   const upserts = new Map<string, BaselineEntry>();
   const deletes: string[] = [];
   const consider = (path: string) => {
     const old = baseline.get(path);
     if (hold.has(path)) return;
+    // Below an unreadable directory a side's contents are unknown, not empty: its rows stay as they are.
+    if (belowProblem(path)) return;
     if (forget.has(path)) {
       if (old) deletes.push(path);
       return;
@@ -53,7 +56,11 @@ export function nextBaseline(
     const t = finalState.target.has(path) ? finalState.target.get(path) ?? undefined : target.get(path);
     // Fast path for the common no-op: nothing touched it and neither side moved since the baseline.
     if (old && !touched.has(path) && !changedSinceBaseline(s, old, 'source') && !changedSinceBaseline(t, old, 'target')) {
-      if (s?.kind !== 'file' || old.hash !== null || s.hash === undefined) return; // else: record a newly computed hash
+      if (s?.kind !== 'file' || old.hash !== null || s.hash === undefined) { // else: record a newly computed hash
+        const refreshed = refreshedRow(old, s, t);
+        if (refreshed) upserts.set(path, refreshed);
+        return;
+      }
     }
     if (!s && !t) {
       if (old) deletes.push(path);
@@ -89,8 +96,37 @@ function writtenPairs(outcomes: readonly Outcome[]): Map<string, string | null> 
   return out;
 }
 
+/**
+ * A row whose sides did not change since it was written, brought up to what
+ * they are (issue 9): an inode the row did not know (a row written before
+ * the baseline recorded them), a link's mtime. A scan run against the
+ * baseline reports every entry that is not exactly its row's, so a row left
+ * stale would be reported, and cost, every generation. Directories keep their
+ * recorded state (their mtime moves with their contents); null when nothing
+ * is new.
+ */
+function refreshedRow(old: BaselineEntry, s: Entry | undefined, t: Entry | undefined): BaselineEntry | null {
+  const refreshed: BaselineEntry = { ...old, source: refreshedSide(old.source, s), target: refreshedSide(old.target, t) };
+  return sameBaseline(old, refreshed) ? null : refreshed;
+}
+
+function refreshedSide(state: SideState, entry: Entry | undefined): SideState {
+  return entry !== undefined && (entry.kind === 'file' || entry.kind === 'symlink') ? sideStateOf(entry) : state;
+}
+
+/** A predicate: the path lies strictly below a problem entry of either side. */
+function belowProblemOf(source: Snapshot, target: Snapshot): (path: string) => boolean {
+  const problems = new Set<string>();
+  for (const snapshot of [source, target]) for (const [path, entry] of snapshot) if (entry.kind === 'problem') problems.add(path);
+  return (path) => problems.size > 0 && ancestorsOf(path).some((a) => problems.has(a));
+}
+
 function sameBaseline(a: BaselineEntry | undefined, b: BaselineEntry): boolean {
   return a !== undefined && a.kind === b.kind && a.size === b.size && a.hash === b.hash && a.linkTarget === b.linkTarget &&
-    a.source.mtimeNs === b.source.mtimeNs && a.source.mode === b.source.mode &&
-    a.target.mtimeNs === b.target.mtimeNs && a.target.mode === b.target.mode;
+    sameSide(a.source, b.source) && sameSide(a.target, b.target);
+}
+
+/** An unknown inode (absent or 0) is one value: a row that learns one is written back, one that loses one (a link's) too. */
+function sameSide(a: SideState, b: SideState): boolean {
+  return a.mtimeNs === b.mtimeNs && a.mode === b.mode && (a.ino ?? 0) === (b.ino ?? 0);
 }

@@ -7,11 +7,17 @@ import { ancestorsOf, type Baseline, type BaselineEntry } from './entry.js';
  * read every unscanned synced path as deleted on both sides.
  */
 export function baselineWithin(baseline: Baseline, paths: readonly string[]): Baseline {
-  const asked = new Set(paths);
-  const ancestors = new Set(paths.flatMap((p) => ancestorsOf(p)));
+  const within = withinPaths(paths);
   const out = new Map<string, BaselineEntry>();
   for (const [path, entry] of baseline) {
-    if (asked.has(path) || ancestors.has(path) || ancestorsOf(path).some((a) => asked.has(a))) out.set(path, entry);
+    if (within(path)) out.set(path, entry);
   }
   return out;
+}
+
+/** The fast path's scope as a predicate: a path asked for, an ancestor of one, or under one (`baselineWithin`). */
+export function withinPaths(paths: readonly string[]): (path: string) => boolean {
+  const asked = new Set(paths);
+  const ancestors = new Set(paths.flatMap((p) => ancestorsOf(p)));
+  return (path) => asked.has(path) || ancestors.has(path) || ancestorsOf(path).some((a) => asked.has(a));
 }
