@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BASELINE_KIND, type SideBaselineColumns } from '../../src/core/change-set.js';
+import { columnsFromBaseline } from '../../src/core/change-set/index.js';
 import type { Baseline, BaselineEntry, Side } from '../../src/core/entry.js';
 import { createDataSource } from '../../src/db/data-source.js';
 import { openStore } from '../../src/db/open-store.js';
@@ -135,6 +136,9 @@ describe('loadColumns', () => {
     expect(count).toBe(rows.size);
     expect(plainColumns(source)).toEqual(columnsOfMap(loaded, 'source'));
     expect(plainColumns(target)).toEqual(columnsOfMap(loaded, 'target'));
+    // And the reference conversion of the Map (load() steps the rows in the same key order).
+    expect(plainColumns(source)).toEqual(plainColumns(columnsFromBaseline(loaded, 'source')));
+    expect(plainColumns(target)).toEqual(plainColumns(columnsFromBaseline(loaded, 'target')));
     // Read in chunks (key ranges), a remainder and an exact multiple: the same columns.
     for (const chunk of [777, 1_000]) {
       const chunked = new BaselineRepository(db, chunk).loadColumns(conduitId);

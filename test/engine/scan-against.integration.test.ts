@@ -9,7 +9,7 @@ import { walk } from '../../src/engine/scan/walk.js';
 import { FaultyFileSystem } from '../../src/fs/faulty-file-system.js';
 import type { FileSystem } from '../../src/fs/file-system.js';
 import { NodeFileSystem } from '../../src/fs/node-file-system.js';
-import { columnsThroughStore, expectedAnswer, pathsOf, reportedOf, rowsOf, type AgainstAnswer } from '../support/baseline-columns.js';
+import { columnsThroughStore, expectedAnswer, reportedOf, rowsOf, type AgainstAnswer } from '../support/baseline-columns.js';
 import { tempArea, writeTree, type TempArea, type TreeValue } from '../support/tree.js';
 
 /**
@@ -18,8 +18,8 @@ import { tempArea, writeTree, type TempArea, type TreeValue } from '../support/t
  * real SQLite file and loaded as columns (BaselineRepository.loadColumns);
  * the disk is then changed and scanned again, against those columns, by the
  * scan worker (NodeFileSystem `walkTree`) and by the inline walk (what the
- * memory and faulty filesystems run). Each answer is held to the contract
- * written plainly over a full scan of the same disk (`expectedAnswer`), and
+ * memory and faulty filesystems run). Each answer is held to the reference implementation
+ * over a full scan of the same disk (`reportAgainstBaseline`, via `expectedAnswer`), and
  * to what each case is about.
  */
 
@@ -65,8 +65,7 @@ function answerOf(result: ScanResult): AgainstAnswer {
 async function scanAgainst(p: Prepared, extra: Partial<ScanOptions> = {}, inline: FileSystem = disk, workerToo = true): Promise<AgainstAnswer> {
   const options: ScanOptions = { rules: RULES, ...extra };
   const full = inline === disk ? await scanRoot(disk, p.root, options) : walk(inline, p.root, options);
-  const scope = options.onlyPaths;
-  const expected = expectedAnswer(full.entries, p.rows, 'source', pathsOf(p.columns), scope === undefined ? undefined : [...scope]);
+  const expected = expectedAnswer(full, p.columns, options.onlyPaths);
   const inlineAnswer = answerOf(walk(inline, p.root, { ...options, against: p.columns }));
   expect(inlineAnswer).toEqual(expected);
   if (!workerToo) return inlineAnswer;
@@ -147,6 +146,16 @@ describe('a scan against the baseline reports only what the baseline cannot tell
     expect(answer.reported['other-link']).toBeUndefined();
   });
 
+  it('a link whose mtime alone changed (same text, same inode) is reported: an unreported entry is exactly its row', async () => {
+    const p = await prepare(TREE);
+    const before = fs.lstatSync(join(p.root, 'link'), { bigint: true });
+    fs.lutimesSync(join(p.root, 'link'), T0 - 100, T0 - 100);
+    expect(fs.lstatSync(join(p.root, 'link'), { bigint: true }).ino).toBe(before.ino);
+    const answer = await scanAgainst(p);
+    expect(answer.reported.link).toMatch(/^symlink:a\.txt:/);
+    expect(answer.unchanged).toBe(7);
+  });
+
   it('an unreadable directory is reported as a problem and the rows below it are not gone', async () => {
     const p = await prepare(TREE);
     const faulty = new FaultyFileSystem(disk).failOn('readdirSync', join(p.root, 'photos'), 'EACCES');
@@ -168,7 +177,7 @@ describe('a scan against the baseline reports only what the baseline cannot tell
     }
   });
 
-  it('onlyPaths: only rows at and under the asked-for paths can be gone; ancestors are reported', async () => {
+  it('onlyPaths: only rows at, under or above the asked-for paths can be gone; ancestors are reported', async () => {
     const p = await prepare(TREE);
     fs.rmSync(join(p.root, 'docs/api/old.md'));
     fs.rmSync(join(p.root, 'b.txt')); // gone, but not asked for
@@ -177,6 +186,14 @@ describe('a scan against the baseline reports only what the baseline cannot tell
     expect(answer.gone).toEqual(['docs/api/old.md']);
     expect(Object.keys(answer.reported)).toEqual(['docs', 'docs/api', 'docs/api/ref.md', 'photos', 'photos/2024']);
     expect(answer).toMatchObject({ unchanged: 1, inScope: 6 });
+  });
+
+  it('onlyPaths whose ancestors are gone: the ancestors\' rows are gone too, a sibling not asked for is not', async () => {
+    const p = await prepare(TREE);
+    fs.rmSync(join(p.root, 'photos'), { recursive: true });
+    const answer = await scanAgainst(p, { onlyPaths: ['photos/2024/x.jpg'] });
+    expect(answer.gone).toEqual(['photos', 'photos/2024', 'photos/2024/x.jpg']);
+    expect(answer.reported).toEqual({});
   });
 
   it('onlyPaths below a directory that became a file: the rows below it are gone, the file is reported once', async () => {

@@ -1,9 +1,10 @@
 import Database from 'better-sqlite3';
 import type { SideBaselineColumns } from '../../src/core/change-set.js';
-import { conflictCopyOrigin } from '../../src/core/conflict-name.js';
-import { comparePaths, isUnder, type Baseline, type BaselineEntry, type Entry, type Side, type Snapshot } from '../../src/core/entry.js';
+import { reportAgainstBaseline } from '../../src/core/change-set/index.js';
+import { comparePaths, type Baseline, type BaselineEntry, type Entry, type Snapshot } from '../../src/core/entry.js';
 import { openStore } from '../../src/db/open-store.js';
 import { BaselineRepository } from '../../src/db/repositories/baseline.js';
+import type { ScanResult } from '../../src/engine/scan.js';
 import { conduitSpec } from '../db/fixtures.js';
 
 /**
@@ -69,35 +70,11 @@ export function reportedOf(entries: Snapshot): Record<string, string> {
 }
 
 /**
- * The contract (core/change-set.ts), written plainly over a full snapshot:
- * what a scan run against `rows` must answer, given what a full scan of the
- * same root saw. `order` is the rows' order in the store (the columns' paths).
+ * What a scan run against `columns` must answer, given a full scan of the
+ * same root: the reference implementation (core/change-set/report.ts
+ * `reportAgainstBaseline`), the oracle of the walk's comparison.
  */
-export function expectedAnswer(full: Snapshot, rows: Baseline, side: Side, order: readonly string[], scope?: readonly string[]): AgainstAnswer {
-  const reported = new Map<string, Entry>();
-  let unchanged = 0;
-  for (const [path, e] of full) {
-    const row = rows.get(path);
-    if (row !== undefined && exactlyTheRow(e, row, side) && conflictCopyOrigin(path) === null) unchanged++;
-    else reported.set(path, e);
-  }
-  const problems = [...full].filter(([, e]) => e.kind === 'problem').map(([p]) => p);
-  const inScopeRow = (p: string): boolean => scope === undefined || scope.some((s) => p === s || isUnder(p, s));
-  const gone = order.filter((p) => !full.has(p) && inScopeRow(p) && !problems.some((q) => isUnder(p, q)));
-  return { reported: reportedOf(reported), gone, inScope: full.size, unchanged };
-}
-
-function exactlyTheRow(e: Entry, row: BaselineEntry, side: Side): boolean {
-  const mine = row[side];
-  const ino = mine.ino ?? 0;
-  if (e.kind === 'file') return row.kind === 'file' && ino !== 0 && e.ino === ino && e.size === row.size && e.mtimeNs === mine.mtimeNs && e.mode === mine.mode;
-  if (e.kind === 'symlink') return row.kind === 'symlink' && ino !== 0 && e.ino === ino && e.linkTarget === row.linkTarget;
-  return false;
-}
-
-/** The paths of a conduit's columns, in row order. */
-export function pathsOf(columns: SideBaselineColumns): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < columns.count; i++) out.push(columns.paths.slice(columns.offsets[i]!, columns.offsets[i + 1]! - 1));
-  return out;
+export function expectedAnswer(full: ScanResult, columns: SideBaselineColumns, onlyPaths?: readonly string[]): AgainstAnswer {
+  const { entries, changes } = reportAgainstBaseline(full, columns, onlyPaths === undefined ? {} : { onlyPaths });
+  return { reported: reportedOf(entries), gone: changes.gone, inScope: changes.inScope, unchanged: changes.unchanged };
 }

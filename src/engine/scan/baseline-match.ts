@@ -76,12 +76,13 @@ export class BaselineMatch {
     const { kinds, inos } = this.columns;
     const ino = inos[row]!;
     if (ino === 0 || ino !== entry.ino) return false;
+    // Exactly what `entryFromBaseline` rebuilds from the row (change-set/report.ts `matchesRow`, the reference).
     if (entry.kind === 'file') {
       if (kinds[row] !== BASELINE_KIND.file || this.columns.sizes[row] !== entry.size || this.columns.modes[row] !== entry.mode) return false;
-      if (!this.sameMtime(row, entry.mtimeNs)) return false;
-    } else {
-      if (kinds[row] !== BASELINE_KIND.symlink || this.linkTargetOf(row) !== entry.linkTarget) return false;
+    } else if (kinds[row] !== BASELINE_KIND.symlink || this.linkTargetOf(row) !== entry.linkTarget) {
+      return false;
     }
+    if (!this.sameMtime(row, entry.mtimeNs)) return false;
     // Reconcile reuses identical conflict copies, so it must see every one (rare: a regex only when the name says so).
     if (conflictCopyOrigin(path) !== null) return false;
     this.unchanged++;
@@ -89,9 +90,11 @@ export class BaselineMatch {
   }
 
   /**
-   * The rows never seen, in row order, that are in scope (every row, or
-   * under the fast path those at or under `scope`) and not below a path the
-   * walk reported as a problem (its subtree is unknown, not empty).
+   * The rows never seen, in row order, that are in scope (every row, or on
+   * the fast path those at, under or above a path of `scope`, as
+   * `baselineWithin`: an ancestor the walk no longer finds is gone too) and
+   * not below a path the walk reported as a problem (its subtree is unknown,
+   * not empty).
    */
   gone(scope: readonly string[] | undefined, problems: ReadonlySet<string>): string[] {
     const { seen, columns } = this;
@@ -101,7 +104,7 @@ export class BaselineMatch {
       if (seen[row] === 1) continue;
       const start = offsets[row]!;
       const end = offsets[row + 1]! - 1;
-      if (scope !== undefined && !scope.some((p) => atOrUnder(paths, start, end, p))) continue;
+      if (scope !== undefined && !scope.some((p) => atOrUnder(paths, start, end, p) || aboveOf(paths, start, end, p))) continue;
       const path = paths.slice(start, end);
       if (problems.size > 0 && belowOneOf(path, problems)) continue;
       out.push(path);
@@ -166,6 +169,14 @@ function atOrUnder(haystack: string, start: number, end: number, p: string): boo
   const length = end - start;
   if (length < p.length || !haystack.startsWith(p, start)) return false;
   return length === p.length || haystack.charCodeAt(start + p.length) === 47;
+}
+
+/** The row `haystack.slice(start, end)` is a proper ancestor of `p` (without slicing: most rows are tested on the fast path). */
+function aboveOf(haystack: string, start: number, end: number, p: string): boolean {
+  const length = end - start;
+  if (length >= p.length || p.charCodeAt(length) !== 47) return false;
+  for (let i = 0; i < length; i++) if (haystack.charCodeAt(start + i) !== p.charCodeAt(i)) return false;
+  return true;
 }
 
 function belowOneOf(path: string, problems: ReadonlySet<string>): boolean {
