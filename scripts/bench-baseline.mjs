@@ -5,8 +5,10 @@
 //                                                           then times load() (Map) against loadColumns() (typed arrays),
 //                                                           the bytes each holds per path, and loadRows of 200 paths.
 //   node --expose-gc scripts/bench-baseline.mjs scan ROOT    records ROOT's full scan as the baseline, then times the scan
-//                                                           worker's walk without and with `against` (medians of 5) and
-//                                                           reports what crossed back and the RSS.
+//                                                           worker's walk without and with `against` (medians of 5: wall,
+//                                                           and CPU of the whole process, every thread, the steadier
+//                                                           measure on a shared machine) and reports what crossed back
+//                                                           and the RSS.
 //
 // Needs `npm run build` (imports dist/). Prints one JSON object per measurement.
 
@@ -25,9 +27,9 @@ const { buildRules } = await dist('engine/filters.js');
 const { NodeFileSystem } = await dist('fs/node-file-system.js');
 
 const gc = globalThis.gc ?? (() => { throw new Error('run with node --expose-gc'); });
-const [mode, arg] = process.argv.slice(2);
+const [mode, arg, keptDb, only] = process.argv.slice(2);
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-baseline-'));
-const dbFile = path.join(work, 'conduit.db');
+const dbFile = keptDb ? path.resolve(keptDb) : path.join(work, 'conduit.db');
 
 function heldBytes() {
   gc();
@@ -102,41 +104,51 @@ if (mode === 'rows') {
   db.close();
   void keep;
 } else if (mode === 'scan') {
+  // scan ROOT [DB [against-only]]: a DB kept from an earlier run is reused (its recording is not in this
+  // process's peak RSS, so /usr/bin/time measures what a no-op holds); against-only skips the full scans.
   const root = path.resolve(arg);
   const disk = new NodeFileSystem();
   const rules = buildRules({ useIndexRules: false });
-  const first = await scanRoot(disk, root, { rules });
-  const { db, repo: r, id } = await freshRepo();
-  const rows = new Map();
-  for (const [p, e] of first.entries) {
-    if (e.kind === 'problem') continue;
-    const state = { mtimeNs: e.mtimeNs, mode: e.kind === 'symlink' ? 0 : e.mode, ino: e.ino };
-    rows.set(p, { kind: e.kind, size: e.kind === 'file' ? e.size : 0, hash: null, linkTarget: e.kind === 'symlink' ? e.linkTarget : null, source: state, target: state });
+  const reuse = keptDb !== undefined && fs.existsSync(dbFile);
+  const { db, repo: r, id } = reuse
+    ? (() => { const d = new Database(dbFile); return { db: d, repo: new BaselineRepository(d), id: d.prepare(`SELECT id FROM sync_conduit WHERE name = 'bench'`).pluck().get() }; })()
+    : await freshRepo();
+  if (!reuse) {
+    const first = await scanRoot(disk, root, { rules });
+    const rows = new Map();
+    for (const [p, e] of first.entries) {
+      if (e.kind === 'problem') continue;
+      const state = { mtimeNs: e.mtimeNs, mode: e.kind === 'symlink' ? 0 : e.mode, ino: e.ino };
+      rows.set(p, { kind: e.kind, size: e.kind === 'file' ? e.size : 0, hash: null, linkTarget: e.kind === 'symlink' ? e.linkTarget : null, source: state, target: state });
+    }
+    db.transaction(() => r.upsertMany(id, rows))();
   }
-  db.transaction(() => r.upsertMany(id, rows))();
-  rows.clear();
-  first.entries.clear?.();
+  console.log(JSON.stringify({ what: 'before loading', rssMB: Math.round(process.memoryUsage().rss / 1e6) }));
   const load = timed(() => r.loadColumns(id));
   const { source, target } = load.value;
   console.log(JSON.stringify({ what: 'loadColumns', rows: source.count, ms: Math.round(load.ms) }));
   const median = (xs) => xs.sort((a, b) => a - b)[xs.length >> 1];
-  for (const against of [false, true]) {
+  for (const against of only === 'against-only' ? [true] : [false, true]) {
     const times = [];
+    const cpus = [];
     let reported = 0;
     let changes;
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < Number(process.env.RUNS ?? 5); i++) {
       // Both roots' workers at once, as a generation scans (here the same root twice, each side's columns).
       const t = performance.now();
+      const cpu = process.cpuUsage();
       const [a] = await Promise.all([
         scanRoot(disk, root, { rules, ...(against ? { against: source } : {}) }),
         scanRoot(disk, root, { rules, ...(against ? { against: target } : {}) }),
       ]);
       times.push(performance.now() - t);
+      const used = process.cpuUsage(cpu);
+      cpus.push((used.user + used.system) / 1000);
       reported = a.entries.size;
       changes = a.changes;
     }
     console.log(JSON.stringify({
-      what: against ? 'two scans against the baseline (worker)' : 'two full scans (worker)', medianMs: Math.round(median(times)), reported,
+      what: against ? 'two scans against the baseline (worker)' : 'two full scans (worker)', medianMs: Math.round(median(times)), medianCpuMs: Math.round(median(cpus)), reported,
       changes: changes && { gone: changes.gone.length, inScope: changes.inScope, unchanged: changes.unchanged },
       rssMB: Math.round(process.memoryUsage().rss / 1e6),
     }));
@@ -148,3 +160,4 @@ if (mode === 'rows') {
   process.exit(2);
 }
 fs.rmSync(work, { recursive: true, force: true });
+if (keptDb !== undefined) console.log(JSON.stringify({ what: 'kept database', dbFile }));

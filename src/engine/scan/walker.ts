@@ -243,7 +243,8 @@ export class Walker {
 
   /** Like Map.set on the reported entries: a path already there keeps its place and takes the new entry. */
   private record(rel: string, entry: Entry): void {
-    const at = this.index.get(rel);
+    // A full walk never indexes files (and meets each once), so it need not look one up.
+    const at = this.indexAll || entry.kind !== 'file' ? this.index.get(rel) : undefined;
     if (at !== undefined) {
       this.list[at] = entry;
       return;
