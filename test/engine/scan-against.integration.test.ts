@@ -205,6 +205,12 @@ describe('a scan against the baseline reports only what the baseline cannot tell
     expect(answer.reported['photos/2024']).toMatch(/^file:/);
   });
 
+  it('onlyPaths below an unchanged link: the link is placed once (not reported, counted once), nothing is looked up through it', async () => {
+    const p = await prepare(TREE);
+    const answer = await scanAgainst(p, { onlyPaths: ['link/x', 'link/y'] });
+    expect(answer).toEqual({ reported: {}, gone: [], inScope: 1, unchanged: 1 });
+  });
+
   it('conflict copies are always reported, unchanged or not', async () => {
     const p = await prepare({ ...TREE, 'a.conflict-target-20261122T101500Z.txt': 'alpha, theirs', 'docs/guide.conflict-source-20261122T101500Z-2.md': 'g2' });
     const answer = await scanAgainst(p);
