@@ -112,6 +112,10 @@ function treeSpecs(quick) {
     tiny: quick
       ? { kind: 'files', top: 10, sub: 20, filesPerDir: 100, minSize: 0, maxSize: 100, seed: 3 }
       : { kind: 'files', top: 40, sub: 50, filesPerDir: 100, minSize: 0, maxSize: 100, seed: 3 },
+    // noop-million (issue 9): 1,000,000 tiny files in 10,000 dirs (--quick: 100,000).
+    million: quick
+      ? { kind: 'files', top: 10, sub: 100, filesPerDir: 100, minSize: 0, maxSize: 100, seed: 4 }
+      : { kind: 'files', top: 100, sub: 100, filesPerDir: 100, minSize: 0, maxSize: 100, seed: 4 },
   };
 }
 
@@ -596,6 +600,19 @@ const CASES = [
     tree: 'tiny', runs: 3,
     run: (t, w, runs, warm) => noopCase(t, w, runs, warm),
     targets: [{ metric: 'gen', vs: 'rsync', max: 1.0 }, { metric: 'rss', maxMB: 200 }],
+  },
+  {
+    // Issue 9: completes, in bounded memory; the bytes per path are the peak RSS over every entry (files and dirs).
+    name: 'noop-million',
+    title: 'no-op re-run, 1,000,000 tiny files in 10,000 dirs',
+    tree: 'million', runs: 2,
+    run: (t, w, runs, warm) => {
+      const samples = noopCase(t, w, runs, warm);
+      const peakKiB = Math.max(...samples.conduit.map((x) => x.rssKiB ?? 0));
+      log(`  noop-million: conduit peak RSS ${(peakKiB * 1024 / 1e6).toFixed(0)} MB = ${(peakKiB * 1024 / (t.count + t.dirs)).toFixed(0)} bytes per path (${t.count} files + ${t.dirs} dirs)`);
+      return samples;
+    },
+    targets: [{ metric: 'gen', vs: 'rsync', max: null }, { metric: 'rss', maxMB: 600 }],
   },
 ];
 

@@ -1,5 +1,6 @@
 import { InitialSchema1763870000000 } from '../../migrations/1763870000000-InitialSchema.js';
 import { ConduitLease1796112114329 } from '../../migrations/1796112114329-ConduitLease.js';
+import { BaselineInodes1796121666714 } from '../../migrations/1796121666714-BaselineInodes.js';
 import { ConduitManagedBy1796121939429 } from '../../migrations/1796121939429-ConduitManagedBy.js';
 import { GenerationRepeats1796121939441 } from '../../migrations/1796121939441-GenerationRepeats.js';
 import { PendingPath1796121939456 } from '../../migrations/1796121939456-PendingPath.js';
@@ -11,7 +12,8 @@ import { PendingPath1796121939456 } from '../../migrations/1796121939456-Pending
  * TypeORM (the migration modules import only its types).
  */
 export const MIGRATIONS = [
-  InitialSchema1763870000000, ConduitLease1796112114329, ConduitManagedBy1796121939429, GenerationRepeats1796121939441, PendingPath1796121939456,
+  InitialSchema1763870000000, ConduitLease1796112114329, BaselineInodes1796121666714,
+  ConduitManagedBy1796121939429, GenerationRepeats1796121939441, PendingPath1796121939456,
 ] as const;
 
 /** The name TypeORM records in its `migrations` table for each migration, oldest first. */

@@ -143,8 +143,9 @@ export class SqliteStore implements Store {
         resolvedAt: commit.completedAt,
       };
       for (const conflict of commit.conflicts) this.conflicts.record(context, conflict);
-      for (const [path, entry] of commit.baselineUpserts) this.baseline.upsert(commit.conduitId, path, entry);
-      for (const path of commit.baselineDeletes) this.baseline.delete(commit.conduitId, path);
+      // Only the changed rows, in multi-row statements (issue 9).
+      this.baseline.upsertMany(commit.conduitId, commit.baselineUpserts);
+      this.baseline.deleteMany(commit.conduitId, commit.baselineDeletes);
       this.pending.record(commit, handle.generation);
       // A conduit with paths that did not land is not current (issue 11 §1).
       const conduitState = commit.conduitState === 'current' && this.pending.count(commit.conduitId) > 0 ? 'pending' : commit.conduitState;
@@ -354,8 +355,8 @@ export class SqliteStore implements Store {
   commitResolution(commit: ResolutionCommit): void {
     this.write(() => {
       this.requireFence(commit.fence, `conflict ${commit.conflictId} was not marked resolved and the baseline was not advanced for it`);
-      for (const path of commit.baselineDeletes) this.baseline.delete(commit.conduitId, path);
-      for (const [path, entry] of commit.baselineUpserts) this.baseline.upsert(commit.conduitId, path, entry);
+      this.baseline.deleteMany(commit.conduitId, commit.baselineDeletes);
+      this.baseline.upsertMany(commit.conduitId, commit.baselineUpserts);
       this.conflicts.resolve(commit.conflictId, commit.resolution, commit.resolvedAt);
     });
   }

@@ -1,5 +1,6 @@
 import type { Worker } from 'node:worker_threads';
 import { startModuleWorker } from './module-worker.js';
+import type { ScanChanges } from '../core/change-set.js';
 import type { RootState, ScanOptions, ScanResult } from './scan.js';
 import { unpackSnapshot, type PackedSnapshot } from './snapshot-codec.js';
 
@@ -21,6 +22,8 @@ export type ScanReply =
       readonly staleTemps: readonly string[];
       readonly visited: number;
       readonly packed: PackedSnapshot;
+      /** Present exactly when the scan ran `against` a baseline. */
+      readonly changes: ScanChanges | undefined;
     }
   | { readonly ok: false; readonly message: string; readonly stack: string | undefined };
 
@@ -33,7 +36,8 @@ export function scanInWorker(root: string, options: ScanOptions): Promise<ScanRe
     const worker = acquireWorker();
     const onMessage = (reply: ScanReply): void => {
       detach();
-      releaseWorker(worker, reply.ok ? reply.packed.count : 0);
+      // Judged by what the walk looked at, not what it sent: against a baseline a no-op sends next to nothing.
+      releaseWorker(worker, reply.ok ? Math.max(reply.packed.count, reply.visited) : 0);
       if (!reply.ok) {
         const err = new Error(`scan of ${root} failed in the scan worker: ${reply.message}`);
         if (reply.stack !== undefined) err.stack = `${err.message}\n--- in the worker ---\n${reply.stack}`;
@@ -42,7 +46,8 @@ export function scanInWorker(root: string, options: ScanOptions): Promise<ScanRe
       }
       try {
         const entries = unpackSnapshot(reply.packed);
-        resolve({ root: reply.root, rootMessage: reply.rootMessage, entries, staleTemps: reply.staleTemps, visited: reply.visited });
+        const result: ScanResult = { root: reply.root, rootMessage: reply.rootMessage, entries, staleTemps: reply.staleTemps, visited: reply.visited };
+        resolve(reply.changes === undefined ? result : { ...result, changes: reply.changes });
       } catch (err) {
         reject(err);
       }
@@ -60,7 +65,11 @@ export function scanInWorker(root: string, options: ScanOptions): Promise<ScanRe
     };
     worker.on('message', onMessage).on('error', onError).on('exit', onExit);
     // Only plain data crosses: the rules are already plain (FilterRules), onlyPaths an array of strings.
-    worker.postMessage({ root, options: { rules: options.rules, onlyPaths: options.onlyPaths, tempToken: options.tempToken } });
+    // The baseline's columns (store: loadColumns) sit on SharedArrayBuffers, so they are shared, not copied
+    // (both roots' workers read the one copy of the common columns), and stay usable here; the path string
+    // is copied once per worker (strings cannot be shared). Columns on ordinary buffers are copied, never
+    // transferred: the caller keeps them.
+    worker.postMessage({ root, options: { rules: options.rules, onlyPaths: options.onlyPaths, tempToken: options.tempToken, against: options.against } });
   });
 }
 

@@ -36,11 +36,14 @@ port.on('message', (request: ScanRequest | { readonly hash: HashChunk }) => {
   let reply: ScanReply;
   let transfer: ArrayBuffer[] = [];
   try {
-    // Packed straight from the walk's arrays: no Map is built only to be iterated again.
+    // Packed straight from the walk's arrays: no Map is built only to be iterated again. Against a
+    // baseline (options.against, its typed arrays shared with the main thread) only the reported entries.
     const result = walkCollected(disk, root, options);
     const packed = packEntries(result.paths, result.list);
     transfer = transferablesOf(packed);
-    reply = { ok: true, root: result.root, rootMessage: result.rootMessage, staleTemps: result.staleTemps, visited: result.visited, packed };
+    reply = {
+      ok: true, root: result.root, rootMessage: result.rootMessage, staleTemps: result.staleTemps, visited: result.visited, packed, changes: result.changes,
+    };
   } catch (err) {
     // A bug, not a disk problem (those are entries): hand it over with its stack so walkTree can rethrow it.
     reply = { ok: false, message: err instanceof Error ? err.message : String(err), stack: err instanceof Error ? err.stack : undefined };

@@ -48,4 +48,11 @@ export class IndexEntry {
 
   @Column({ name: 'target_mode', type: 'integer' })
   targetMode!: number;
+
+  /** The inode each side's path had (issue 9); 0 when unknown (a row written before). */
+  @Column({ name: 'source_ino', type: 'integer', default: 0 })
+  sourceIno!: number;
+
+  @Column({ name: 'target_ino', type: 'integer', default: 0 })
+  targetIno!: number;
 }

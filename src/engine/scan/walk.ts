@@ -2,6 +2,8 @@ import type { Entry } from '../../core/entry.js';
 import { isFsError } from '../../fs/file-system.js';
 import { compileFilter } from '../filters.js';
 import type { RootState, ScanOptions, ScanResult } from '../scan.js';
+import { BaselineMatch } from './baseline-match.js';
+import { coveringPaths } from './covering-paths.js';
 import { errorMessage, Walker, type WalkOps } from './walker.js';
 
 /**
@@ -44,24 +46,42 @@ export interface CollectedWalk extends Omit<ScanResult, 'entries'> {
 
 export function walkCollected(ops: WalkOps, root: string, options: ScanOptions): CollectedWalk {
   const rootCheck = checkRoot(ops, root);
-  if (rootCheck.root !== 'ok') return emptyResult(rootCheck.root, rootCheck.message);
+  if (rootCheck.root !== 'ok') return emptyResult(rootCheck.root, rootCheck.message, options);
 
-  const walker = new Walker(ops, root, compileFilter(options.rules), options.onlyPaths !== undefined, options.tempToken);
+  // Against a baseline (issue 9): entries exactly as their rows are counted, not reported (scan/baseline-match.ts).
+  const match = options.against === undefined ? undefined : new BaselineMatch(options.against);
+  const walker = new Walker(ops, root, compileFilter(options.rules), options.onlyPaths !== undefined, options.tempToken, match);
   if (options.onlyPaths === undefined) {
     const failure = walker.walkRoot();
     if (failure !== undefined) {
       // The root passed lstat, so it exists; a root symlink may still dangle (ENOENT) or point at a file (ENOTDIR).
       const state: RootState = isFsError(failure, 'ENOENT') ? 'missing' : isFsError(failure, 'ENOTDIR') ? 'not_a_directory' : 'unreadable';
-      return emptyResult(state, `scan root ${root}: ${errorMessage(failure)}`);
+      return emptyResult(state, `scan root ${root}: ${errorMessage(failure)}`, options);
     }
   } else {
     walker.scanPaths(options.onlyPaths);
   }
-  return { root: 'ok', paths: walker.paths, list: walker.list, staleTemps: walker.staleTemps, visited: walker.visited };
+  const collected = { root: 'ok' as const, paths: walker.paths, list: walker.list, staleTemps: walker.staleTemps, visited: walker.visited };
+  if (match === undefined) return collected;
+  const scope = options.onlyPaths === undefined ? undefined : coveringPaths(options.onlyPaths);
+  return { ...collected, changes: match.changes(walker.paths.length, scope, problemPaths(walker.paths, walker.list)) };
 }
 
-function emptyResult(root: RootState, rootMessage: string): CollectedWalk {
-  return { root, rootMessage, paths: [], list: [], staleTemps: [], visited: 0 };
+/**
+ * A root that is not there (or not readable) says nothing about its rows:
+ * against a baseline none is gone (the engine refuses such a root anyway,
+ * guards.ts), rather than every row.
+ */
+function emptyResult(root: RootState, rootMessage: string, options: ScanOptions): CollectedWalk {
+  const empty = { root, rootMessage, paths: [], list: [], staleTemps: [], visited: 0 };
+  return options.against === undefined ? empty : { ...empty, changes: { gone: [], inScope: 0, unchanged: 0 } };
+}
+
+/** The reported problem entries' paths: below each, the subtree is unknown, so no row there is gone. */
+function problemPaths(paths: readonly string[], list: readonly Entry[]): Set<string> {
+  const out = new Set<string>();
+  for (let i = 0; i < list.length; i++) if (list[i]!.kind === 'problem') out.add(paths[i]!);
+  return out;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { parentOf, type Entry, type ProblemEntry } from '../../core/entry.js';
 import { isFsError, type FileSystem } from '../../fs/file-system.js';
 import { parseTempName, type PathFilter } from '../filters.js';
+import type { BaselineMatch } from './baseline-match.js';
 import { coveringPaths } from './covering-paths.js';
 
 /** The two calls a walk needs, made next to the disk (node's scan worker, the in-memory filesystem, a decorator walking through its hooks). */
@@ -31,6 +32,8 @@ export class Walker {
    * reports each name once, so they are not indexed.
    */
   private readonly index = new Map<string, number>();
+  /** On the fast path against a baseline: the entries placed but not reported (unchanged), so an ancestor is never placed twice. */
+  private readonly placedUnchanged = new Map<string, Entry>();
   readonly staleTemps: string[] = [];
   visited = 0;
   /** Leading directories read but not (yet) reported, by relative path. */
@@ -53,6 +56,8 @@ export class Walker {
     private readonly indexAll = false,
     /** This conduit's temp token: which temporaries are its own (see ScanOptions). */
     private readonly tempToken?: string,
+    /** Compare with this side's baseline (ScanOptions.against): an entry exactly as its row is counted, not reported. */
+    private readonly match?: BaselineMatch,
   ) {
     this.rootPath = root.length > 1 ? root.replace(/\/+$/, '') || '/' : root;
     this.base = this.rootPath.endsWith('/') ? this.rootPath : `${this.rootPath}/`;
@@ -238,9 +243,14 @@ export class Walker {
 
   /** Like Map.set on the reported entries: a path already there keeps its place and takes the new entry. */
   private record(rel: string, entry: Entry): void {
-    const at = this.index.get(rel);
+    // A full walk never indexes files (and meets each once), so it need not look one up.
+    const at = this.indexAll || entry.kind !== 'file' ? this.index.get(rel) : undefined;
     if (at !== undefined) {
       this.list[at] = entry;
+      return;
+    }
+    if (this.match?.unchangedAt(rel, entry)) {
+      if (this.indexAll) this.placedUnchanged.set(rel, entry);
       return;
     }
     if (this.indexAll || entry.kind !== 'file') this.index.set(rel, this.paths.length);
@@ -250,7 +260,7 @@ export class Walker {
 
   private lookup(rel: string): Entry | undefined {
     const at = this.index.get(rel);
-    return at === undefined ? undefined : this.list[at];
+    return at === undefined ? this.placedUnchanged.get(rel) : this.list[at];
   }
 }
 
