@@ -1,4 +1,4 @@
-import { isFsError, type SyncCopyOps } from '../fs/file-system.js';
+import { isFsError, type FilledTemp, type SyncCopyOps } from '../fs/file-system.js';
 import { checkAncestorsSync } from './confine.js';
 import { copyViaTemp, driveSync, type CopyRequest, type CopyStep, type WriteResult } from './copy-protocol.js';
 
@@ -33,11 +33,10 @@ function perform(fs: SyncCopyOps, step: CopyStep): unknown {
   switch (step.op) {
     case 'lstat':
       return fs.lstatOrNullSync(step.path);
-    case 'copyFile':
-      return fs.copyFileSync(step.from, step.to);
+    case 'copyToTemp':
+      return fs.copyToTempSync ? fs.copyToTempSync(step.from, step.to, step.planned) : copyToTempBySteps(fs, step);
     case 'setAttributes':
-      if (step.mode === undefined) throw new Error('copy workers write files only: links are written on the main thread');
-      return fs.setCreatedFileAttributesSync(step.path, step.mode, step.mtimeNs);
+      throw new Error('copy workers write files only: links are written on the main thread');
     case 'rename':
       return fs.renameSync(step.from, step.to);
     case 'unlink':
@@ -51,4 +50,11 @@ function perform(fs: SyncCopyOps, step: CopyStep): unknown {
       // transfer/batches.ts (`suitsCopyPool`) never sends a versioned copy here; failing loudly beats copying without the version.
       throw new Error('copy workers do not keep versions: versioned conduits copy on the main thread');
   }
+}
+
+/** `copyToTemp` over the separate steps, for SyncCopyOps without `copyToTempSync` (the in-memory filesystem). */
+function copyToTempBySteps(fs: SyncCopyOps, step: Extract<CopyStep, { op: 'copyToTemp' }>): FilledTemp {
+  fs.copyFileSync(step.from, step.to);
+  fs.setCreatedFileAttributesSync(step.to, step.planned.mode, step.planned.mtimeNs);
+  return { origin: fs.lstatOrNullSync(step.from), written: null };
 }

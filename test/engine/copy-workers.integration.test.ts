@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -105,4 +106,34 @@ describe('executePlan with copy workers', () => {
     expect(bytes).toBe(actions.filter((_, i) => i !== 7).reduce((n, a) => n + a.entry.size, 0));
     expect(temps(join(dir, 'target'))).toEqual([]);
   });
+});
+
+describe('regression: an origin swapped for a FIFO after the scan hung its copy worker', () => {
+  // Should the worker block opening the FIFO for reading (it did: the kernel copy opened it without
+  // O_NONBLOCK), a writer that opens and closes it lets the worker go, so that the test can end.
+  let unblock: (() => void) | undefined;
+  afterEach(() => unblock?.());
+
+  it('is never read blocking: the copy is skipped (changed during transfer), nothing lands, no temporary is left', async () => {
+    fs.writeFileSync(src('a.txt'), 'a file when the scan saw it');
+    const req = request('a.txt');
+    fs.unlinkSync(src('a.txt'));
+    execFileSync('mkfifo', [src('a.txt')]);
+    unblock = () => {
+      try {
+        fs.closeSync(fs.openSync(src('a.txt'), fs.constants.O_WRONLY | fs.constants.O_NONBLOCK));
+      } catch {
+        // ENXIO: nobody has it open for reading, nothing is blocked.
+      }
+    };
+    const pool = node.openCopyBatches(1);
+    try {
+      const [item] = await pool.copy([req]);
+      expect(item).toEqual({ ok: true, result: { status: 'skipped', reason: SKIP_REASON.changedDuringTransfer } });
+    } finally {
+      unblock();
+      await pool.close();
+    }
+    expect(fs.readdirSync(join(dir, 'target'))).toEqual([]);
+  }, 30_000);
 });

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import type { Entry, FileEntry, Side, SymlinkEntry } from '../../core/entry.js';
 import type { Action } from '../../core/plan.js';
-import { isFsError, type FileSystem } from '../../fs/file-system.js';
+import { isFsError, type FileSystem, type FilledTemp } from '../../fs/file-system.js';
 import { checkAncestors, RootDirectories } from '../confine.js';
 import { copyViaTemp, driveAsync, linkViaTemp, type CopyRequest, type CopyStep, type LinkRequest, type WriteResult } from '../copy-protocol.js';
 import { tempNameFor } from '../temp-name.js';
@@ -91,16 +91,12 @@ export class TransferRun {
       switch (step.op) {
         case 'lstat':
           return this.lstatOrNull(step.path);
-        case 'copyFile':
-          return this.fs.copyFile(step.from, step.to, {
-            throttle: this.context.throttle,
-            signal: this.context.cutSignal,
-            onProgress: (n) => this.context.onProgress?.({ action, bytes: bytesBefore + n, done: false }),
-          });
+        case 'copyToTemp':
+          return this.copyToTemp(step, action, bytesBefore);
         case 'symlink':
           return this.fs.symlink(step.linkTarget, step.path);
         case 'setAttributes':
-          return this.fs.setAttributes(step.path, step.mode === undefined ? { mtimeNs: step.mtimeNs } : { mode: step.mode, mtimeNs: step.mtimeNs });
+          return this.fs.setAttributes(step.path, { mtimeNs: step.mtimeNs });
         case 'setAside':
           return this.setAside(side, relPath, step.entry);
         case 'rename':
@@ -111,6 +107,18 @@ export class TransferRun {
           return checkAncestors(this.fs, step.ancestors, step.before, step.path);
       }
     };
+  }
+
+  /** The copy protocol's `copyToTemp` by path: the kernel copy (or the throttled stream), mode and mtime, a look at the origin. */
+  private async copyToTemp(step: Extract<CopyStep, { op: 'copyToTemp' }>, action: Action, bytesBefore: number): Promise<FilledTemp> {
+    await this.fs.copyFile(step.from, step.to, {
+      throttle: this.context.throttle,
+      signal: this.context.cutSignal,
+      onProgress: (n) => this.context.onProgress?.({ action, bytes: bytesBefore + n, done: false }),
+    });
+    await this.fs.setAttributes(step.to, { mode: step.planned.mode, mtimeNs: step.planned.mtimeNs });
+    // What the temporary holds is looked at after the rename (`written` null), as the destination.
+    return { origin: await this.lstatOrNull(step.from), written: null };
   }
 
   async setAside(side: Side, relPath: string, entry: FileEntry | SymlinkEntry): Promise<boolean> {
