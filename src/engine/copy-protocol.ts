@@ -38,6 +38,10 @@ export type CopyStep =
   | { readonly op: 'setAside'; readonly entry: FileEntry | SymlinkEntry }
   | { readonly op: 'rename'; readonly from: string; readonly to: string }
   | { readonly op: 'unlink'; readonly path: string }
+  /** → nothing; exclusive (EEXIST when something is there). With `mode`, exactly those bits (mkdir-protocol.ts). */
+  | { readonly op: 'mkdir'; readonly path: string; readonly mode?: number }
+  /** → nothing; only an empty directory (mkdir-protocol.ts, undoing its own mkdir). */
+  | { readonly op: 'rmdir'; readonly path: string }
   /**
    * → nothing; throws the confinement error (confine.ts) when one of
    * `ancestors` is not the directory it must be. Sent immediately before

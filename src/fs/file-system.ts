@@ -1,6 +1,7 @@
 import type { Entry, FileEntry } from '../core/entry.js';
 import type { CopyRequest } from '../engine/copy-protocol.js';
-import type { CopyItemResult } from '../engine/copy-sync.js';
+import type { CopyItemResult, MkdirItemResult } from '../engine/copy-sync.js';
+import type { MkdirRequest } from '../engine/mkdir-protocol.js';
 import type { ScanOptions, ScanResult } from '../engine/scan.js';
 import type { WatchEvent, Watcher, WatchOptions } from '../watch/watcher.js';
 
@@ -92,6 +93,12 @@ export interface CopyBatches {
    * lost (a worker died), and then none of it may be assumed to have landed.
    */
   copy(requests: readonly CopyRequest[]): Promise<CopyItemResult[]>;
+  /**
+   * Optional: make directories the same way (engine/mkdir-protocol.ts), one
+   * result per request, in order, the same rules as `copy`. The engine sends
+   * one depth level at a time: a batch never holds a directory and its parent.
+   */
+  makeDirectories?(requests: readonly MkdirRequest[]): Promise<MkdirItemResult[]>;
   /** Stop the session (its workers). The engine closes what it opened. */
   close(): Promise<void>;
 }
@@ -124,6 +131,13 @@ export interface SyncCopyOps {
    * `setCreatedFileAttributesSync` and `lstatOrNullSync(from)`.
    */
   copyToTempSync?(from: string, to: string, planned: FileEntry): FilledTemp;
+  /**
+   * Optional, for batches of directories (`CopyBatches.makeDirectories`):
+   * mkdir, exclusive; with `mode`, the directory gets exactly those bits.
+   */
+  mkdirSync?(path: string, mode?: number): void;
+  /** Optional, with `mkdirSync`: remove an empty directory (ENOTEMPTY otherwise). */
+  rmdirSync?(path: string): void;
 }
 
 /** What `SyncCopyOps.copyToTempSync` (and the copy protocol's `copyToTemp` step) answers. */

@@ -263,6 +263,24 @@ export class NodeFileSystem implements FileSystem, SyncCopyOps, SyncHashOps {
     }
   }
 
+  /** `mkdir` for a batch of directories in a copy worker (mkdir-protocol.ts): the same calls, synchronous. */
+  mkdirSync(path: string, mode?: number): void {
+    try {
+      fs.mkdirSync(native(path), mode === undefined ? {} : { mode: mode & 0o7777 });
+      if (mode !== undefined) fs.chmodSync(native(path), mode & 0o7777);
+    } catch (err) {
+      throw toFsError(err, 'mkdir', path);
+    }
+  }
+
+  rmdirSync(path: string): void {
+    try {
+      fs.rmdirSync(native(path));
+    } catch (err) {
+      throw rmdirError(err, path);
+    }
+  }
+
   // ---- SyncHashOps: one file of a hashFiles set, in a hash worker (engine/hash-pool.ts) ----
 
   /**
@@ -490,10 +508,7 @@ export class NodeFileSystem implements FileSystem, SyncCopyOps, SyncHashOps {
     try {
       await call.rmdir(path);
     } catch (err) {
-      const mapped = toFsError(err, 'rmdir', path);
-      // POSIX lets rmdir report a non-empty directory as EEXIST; callers need one code for it.
-      if (mapped.code === 'EEXIST') throw new FsError('ENOTEMPTY', 'rmdir', path, mapped.message.replace(/^EEXIST/, 'ENOTEMPTY'));
-      throw mapped;
+      throw rmdirError(err, path);
     }
   }
 
@@ -611,6 +626,13 @@ export function toFsError(err: unknown, op: string, path: string): FsError {
   const detail = e instanceof Error ? e.message : String(err);
   const message = raw !== undefined && detail.startsWith(`${raw}:`) ? detail : `${raw ?? code}: ${detail}, ${op} '${where}'`;
   return new FsError(code, op, where, message);
+}
+
+/** POSIX lets rmdir report a non-empty directory as EEXIST; callers need one code for it. */
+function rmdirError(err: unknown, path: string): FsError {
+  const mapped = toFsError(err, 'rmdir', path);
+  if (mapped.code === 'EEXIST') return new FsError('ENOTEMPTY', 'rmdir', path, mapped.message.replace(/^EEXIST/, 'ENOTEMPTY'));
+  return mapped;
 }
 
 function abortedError(op: string, path: string): FsError {

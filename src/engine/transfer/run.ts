@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import type { Entry, FileEntry, Side, SymlinkEntry } from '../../core/entry.js';
-import type { Action } from '../../core/plan.js';
+import type { Action, MkdirAction } from '../../core/plan.js';
 import { isFsError, type FileSystem, type FilledTemp } from '../../fs/file-system.js';
 import { checkAncestors, RootDirectories } from '../confine.js';
 import { copyViaTemp, driveAsync, linkViaTemp, type CopyRequest, type CopyStep, type LinkRequest, type WriteResult } from '../copy-protocol.js';
+import { makeDirectory, type MkdirRequest } from '../mkdir-protocol.js';
 import { tempNameFor } from '../temp-name.js';
 import { moveToVersions } from '../versioning.js';
 import type { TransferContext } from './context.js';
@@ -85,6 +86,21 @@ export class TransferRun {
     return driveAsync(linkViaTemp(request), this.stepsFor(action, w.side, w.relPath, 0));
   }
 
+  /** The mkdir protocol (mkdir-protocol.ts) for `action`, each step on this run's FileSystem: what was made, or found made. */
+  makeDirectory(action: MkdirAction): Promise<Entry> {
+    return driveAsync(makeDirectory(this.mkdirRequest(action)), this.stepsFor(action, action.to, action.path, 0));
+  }
+
+  /** What making `action`'s directory takes, here or in a copy worker. */
+  mkdirRequest(action: MkdirAction): MkdirRequest {
+    // Owner rwx is always kept so that conduit can fill the directory (and a later
+    // generation can still write into it); a read-only origin directory (0555)
+    // therefore lands as 0755. Directory modes are not compared by reconcile.
+    const path = this.abs(action.to, action.path);
+    const ancestors = this.dirs[action.to].ancestorsOf(action.path);
+    return action.entry ? { path, mode: action.entry.mode | 0o700, ancestors } : { path, ancestors };
+  }
+
   /** Each protocol step on this run's FileSystem; copies report their progress for `action`. */
   private stepsFor(action: Action, side: Side, relPath: string, bytesBefore: number): (step: CopyStep) => Promise<unknown> {
     return (step) => {
@@ -103,6 +119,10 @@ export class TransferRun {
           return this.fs.rename(step.from, step.to);
         case 'unlink':
           return this.fs.unlink(step.path);
+        case 'mkdir':
+          return this.fs.mkdir(step.path, step.mode);
+        case 'rmdir':
+          return this.fs.rmdir(step.path);
         case 'confine':
           return checkAncestors(this.fs, step.ancestors, step.before, step.path);
       }
