@@ -182,9 +182,10 @@ export class NodeFileSystem implements FileSystem, SyncCopyOps, SyncHashOps {
    * through descriptors, for the copy workers' small files: open the origin
    * without following a link (and O_NONBLOCK, so a FIFO swapped in cannot
    * block), read it into a buffer kept for the thread, create the temporary
-   * exclusively and write the bytes, fchmod and futimes its descriptor, fstat
-   * both. Nine system calls for a file that fits the buffer, where the kernel
-   * copy and the by-path steps took fourteen (libuv's copyfile opens, fstats,
+   * exclusively (with its final mode when the umask allows) and write the
+   * bytes, futimes its descriptor, fstat both. Nine system calls for a file
+   * that fits the buffer and a mode the umask keeps (ten with the fchmod
+   * otherwise), where the kernel copy and the by-path steps took fourteen (libuv's copyfile opens, fstats,
    * fchmods and tries a reflink on its own; then open, fchmod, futimes, close,
    * lstat of the origin and, after the rename, of the destination). The
    * origin's fstat after the read is what was read, whatever the path names
@@ -216,7 +217,11 @@ export class NodeFileSystem implements FileSystem, SyncCopyOps, SyncHashOps {
         return { origin: entryFromStats(from, fs.fstatSync(src, { bigint: true }), unreachable), written: null };
       }
       at = to;
-      dst = fs.openSync(native(to), COPY_TEMP_FLAGS, 0o600);
+      const mode = planned.mode & 0o7777;
+      // Created with its final mode when the umask leaves all of it (and no set-id or sticky bit is
+      // asked for): then no fchmod is needed, one system call less per file.
+      const exact = (mode & 0o7000) === 0 && (mode & processUmask()) === 0;
+      dst = fs.openSync(native(to), COPY_TEMP_FLAGS, exact ? mode : 0o600);
       for (let total = 0; ; ) {
         for (let done = 0; done < got; ) done += fs.writeSync(dst, buffer, done, got - done);
         const asked = want(total);
@@ -228,12 +233,18 @@ export class NodeFileSystem implements FileSystem, SyncCopyOps, SyncHashOps {
         at = to;
       }
       const seconds = secondsFromNs(utimesAim(planned.mtimeNs));
-      fs.fchmodSync(dst, planned.mode & 0o7777);
+      if (!exact) fs.fchmodSync(dst, mode);
       fs.futimesSync(dst, seconds, seconds);
       at = from;
       const origin = entryFromStats(from, fs.fstatSync(src, { bigint: true }), unreachable);
       at = to;
-      const written = entryFromStats(to, fs.fstatSync(dst, { bigint: true }), unreachable);
+      let written = entryFromStats(to, fs.fstatSync(dst, { bigint: true }), unreachable);
+      if (exact && written.kind === 'file' && written.mode !== mode) {
+        // The umask changed since it was read: set the mode after all.
+        cachedUmask = undefined;
+        fs.fchmodSync(dst, mode);
+        written = entryFromStats(to, fs.fstatSync(dst, { bigint: true }), unreachable);
+      }
       // Closed here, not quietly: on some filesystems (NFS) a write's failure shows only at close.
       const closing = dst;
       dst = undefined;
@@ -599,6 +610,15 @@ let hashBuffer: Buffer | undefined;
 /** `copyToTempSync`'s buffer, one per thread, made on first use: the copy workers' files (at most 4 MiB) go through it in a few reads. */
 const COPY_BUFFER_BYTES = 1024 * 1024;
 let copyBuffer: Buffer | undefined;
+
+/**
+ * The process's umask, read once (reading it is two system calls); conduit
+ * never changes it, and `copyToTempSync` notices if something else did.
+ */
+let cachedUmask: number | undefined;
+function processUmask(): number {
+  return (cachedUmask ??= process.umask());
+}
 
 /** Closing a descriptor only read from, or one of a copy that failed anyway: a failure to close adds nothing. */
 function closeQuietly(fd: number): void {

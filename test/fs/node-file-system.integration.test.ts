@@ -335,6 +335,9 @@ describe('NodeFileSystem copyToTempSync (how a copy worker fills a temporary)', 
         { name: 'empty', bytes: Buffer.alloc(0), mode: 0o640, mtimeNs: 1_600_000_000_123_456_789n },
         { name: 'small', bytes: Buffer.from('a small file\n'), mode: 0o444, mtimeNs: 1_500_000_000_000_000_001n },
         { name: 'large', bytes: createHash('sha512').update('seed').digest().toString('hex').repeat(40_000).slice(0, 2_621_447), mode: 0o755, mtimeNs: 1_700_000_000_999_999_000n },
+        // Modes the usual umask (022) would cut, and a set-id bit: these get an fchmod.
+        { name: 'shared', bytes: Buffer.from('group and others write'), mode: 0o666, mtimeNs: 1_650_000_000_000_000_000n },
+        { name: 'setgid', bytes: Buffer.from('set-group-id'), mode: 0o2755, mtimeNs: 1_650_000_000_500_000_000n },
       ];
       for (const c of cases) {
         const from = join(dir, c.name);
@@ -352,6 +355,21 @@ describe('NodeFileSystem copyToTempSync (how a copy worker fills a temporary)', 
         expect(filled.written).toMatchObject({ kind: 'file', size: Buffer.byteLength(c.bytes), mode: c.mode });
         const mtimeNs = (filled.written as { mtimeNs: bigint }).mtimeNs;
         expect(mtimeNs > c.mtimeNs ? mtimeNs - c.mtimeNs : c.mtimeNs - mtimeNs).toBeLessThanOrEqual(1_000n);
+      }
+    });
+  });
+
+  it('keeps the mode exact when the umask changed after it was first read', async () => {
+    await withDir((dir, fs) => {
+      fsSync.writeFileSync(join(dir, 'a'), 'one');
+      fs.copyToTempSync(join(dir, 'a'), join(dir, 'first'), { ...(fs.lstatSync(join(dir, 'a')) as FileEntry), mode: 0o644 });
+      const before = process.umask(0o077);
+      try {
+        const filled = fs.copyToTempSync(join(dir, 'a'), join(dir, 'second'), { ...(fs.lstatSync(join(dir, 'a')) as FileEntry), mode: 0o644 });
+        expect(fsSync.statSync(join(dir, 'second')).mode & 0o7777).toBe(0o644);
+        expect(filled.written).toEqual(fs.lstatSync(join(dir, 'second')));
+      } finally {
+        process.umask(before);
       }
     });
   });
