@@ -1,15 +1,17 @@
 import type { Worker } from 'node:worker_threads';
 import type { CopyBatches } from '../fs/file-system.js';
 import type { CopyRequest } from './copy-protocol.js';
-import type { CopyItemResult } from './copy-sync.js';
-import type { CopyBatchReply } from './copy-worker.js';
+import type { CopyItemResult, MkdirItemResult } from './copy-sync.js';
+import type { CopyBatch, CopyBatchReply, CopyBatchWork } from './copy-worker.js';
+import type { MkdirRequest } from './mkdir-protocol.js';
 import { startModuleWorker } from './module-worker.js';
 
 /**
  * A few copy workers (copy-worker.ts) for one transfer: NodeFileSystem's
  * `openCopyBatches`. `copy` sends a batch of small-file copies to a free
- * worker and resolves with one result per file, in order. At most `size`
- * batches run at once; more wait their turn.
+ * worker and resolves with one result per file, in order; `makeDirectories`
+ * the same for a batch of directories. At most `size` batches run at once;
+ * more wait their turn.
  */
 export class CopyPool implements CopyBatches {
   private readonly idle: Worker[] = [];
@@ -37,10 +39,18 @@ export class CopyPool implements CopyBatches {
     return new CopyPool(Math.max(1, size));
   }
 
-  async copy(requests: readonly CopyRequest[]): Promise<CopyItemResult[]> {
+  copy(requests: readonly CopyRequest[]): Promise<CopyItemResult[]> {
+    return this.onWorker<CopyItemResult>({ requests });
+  }
+
+  makeDirectories(requests: readonly MkdirRequest[]): Promise<MkdirItemResult[]> {
+    return this.onWorker<MkdirItemResult>({ directories: requests });
+  }
+
+  private async onWorker<R>(work: CopyBatchWork): Promise<R[]> {
     const worker = this.idle.pop() ?? (await new Promise<Worker>((resolve) => this.waiting.push(resolve)));
     try {
-      return await this.ask(worker, requests);
+      return await this.ask<R>(worker, work);
     } finally {
       // A worker that died (it should not) is replaced, so the pool keeps its size.
       const usable = this.dead.has(worker) ? this.startWorker() : worker;
@@ -50,13 +60,13 @@ export class CopyPool implements CopyBatches {
     }
   }
 
-  private ask(worker: Worker, requests: readonly CopyRequest[]): Promise<CopyItemResult[]> {
+  private ask<R>(worker: Worker, work: CopyBatchWork): Promise<R[]> {
     const id = this.nextId++;
-    return new Promise<CopyItemResult[]>((resolve, reject) => {
+    return new Promise<R[]>((resolve, reject) => {
       const onMessage = (reply: CopyBatchReply) => {
         if (reply.id !== id) return;
         detach();
-        resolve([...reply.results]);
+        resolve([...(reply.results as readonly R[])]);
       };
       const onError = (err: Error) => {
         detach();
@@ -68,7 +78,8 @@ export class CopyPool implements CopyBatches {
       };
       const detach = () => worker.off('message', onMessage).off('error', onError).off('exit', onExit);
       worker.on('message', onMessage).on('error', onError).on('exit', onExit);
-      worker.postMessage({ id, requests });
+      const batch: CopyBatch = { id, ...work };
+      worker.postMessage(batch);
     });
   }
 

@@ -1,5 +1,5 @@
 import type { Entry, FileEntry, SymlinkEntry } from '../core/entry.js';
-import { isFsError } from '../fs/file-system.js';
+import { isFsError, type FilledTemp } from '../fs/file-system.js';
 import { isConfinementError, type Ancestor } from './confine.js';
 
 /**
@@ -23,16 +23,25 @@ import { isConfinementError, type Ancestor } from './confine.js';
 export type CopyStep =
   /** → `Entry | null` (null: nothing there, ENOENT or ENOTDIR). */
   | { readonly op: 'lstat'; readonly path: string }
-  /** → nothing the protocol uses; the destination must not exist. */
-  | { readonly op: 'copyFile'; readonly from: string; readonly to: string }
+  /**
+   * → `FilledTemp` (file-system.ts): copy `from` (planned as `planned`) to
+   * `to`, which must not exist, give `to` the planned mode and mtime, and say
+   * what the origin was while read and (when the driver saw it through its
+   * descriptor) what `to` holds.
+   */
+  | { readonly op: 'copyToTemp'; readonly from: string; readonly to: string; readonly planned: FileEntry }
   /** → nothing; the link must not exist. */
   | { readonly op: 'symlink'; readonly linkTarget: string; readonly path: string }
-  /** → nothing; on a file or link conduit has just created (`mode` only for files: links have none). */
-  | { readonly op: 'setAttributes'; readonly path: string; readonly mode?: number; readonly mtimeNs: bigint }
+  /** → nothing; on a link conduit has just created (its mtime: links have no mode). */
+  | { readonly op: 'setAttributes'; readonly path: string; readonly mtimeNs: bigint }
   /** → `true` when the old version moved to the versions directory, `false` when it changed meanwhile. */
   | { readonly op: 'setAside'; readonly entry: FileEntry | SymlinkEntry }
   | { readonly op: 'rename'; readonly from: string; readonly to: string }
   | { readonly op: 'unlink'; readonly path: string }
+  /** → nothing; exclusive (EEXIST when something is there). With `mode`, exactly those bits (mkdir-protocol.ts). */
+  | { readonly op: 'mkdir'; readonly path: string; readonly mode?: number }
+  /** → nothing; only an empty directory (mkdir-protocol.ts, undoing its own mkdir). */
+  | { readonly op: 'rmdir'; readonly path: string }
   /**
    * → nothing; throws the confinement error (confine.ts) when one of
    * `ancestors` is not the directory it must be. Sent immediately before
@@ -88,12 +97,9 @@ export function* copyViaTemp(r: CopyRequest): Generator<CopyStep, WriteResult, u
     if (!stillAsExpected((yield { op: 'lstat', path: r.dest }) as Entry | null, r.expected)) return MODIFIED;
   }
   return yield* throughTemp(r, function* fill() {
-    yield { op: 'copyFile', from: r.origin, to: r.temp };
-    yield { op: 'setAttributes', path: r.temp, mode: r.originEntry.mode, mtimeNs: r.originEntry.mtimeNs };
-    if (!sameFile((yield { op: 'lstat', path: r.origin }) as Entry | null, r.originEntry)) {
-      return { status: 'skipped', reason: SKIP_REASON.changedDuringTransfer };
-    }
-    return null;
+    const filled = (yield { op: 'copyToTemp', from: r.origin, to: r.temp, planned: r.originEntry }) as FilledTemp;
+    if (!sameFile(filled.origin, r.originEntry)) return { status: 'skipped', reason: SKIP_REASON.changedDuringTransfer };
+    return { written: filled.written };
   });
 }
 
@@ -104,9 +110,15 @@ export function* linkViaTemp(r: LinkRequest): Generator<CopyStep, WriteResult, u
   return yield* throughTemp(r, function* fill() {
     yield { op: 'symlink', linkTarget: r.link.linkTarget, path: r.temp };
     yield { op: 'setAttributes', path: r.temp, mtimeNs: r.link.mtimeNs };
-    return null;
+    return { written: null };
   });
 }
+
+/**
+ * What filling a temporary gave: a result that ends the write, or what the
+ * temporary holds (null: unknown, looked at after the rename).
+ */
+type Filled = WriteResult | { readonly written: Entry | null };
 
 /**
  * The part every write shares: `fill` creates the temporary (a result from
@@ -115,19 +127,19 @@ export function* linkViaTemp(r: LinkRequest): Generator<CopyStep, WriteResult, u
  * path that does not rename it, except when creating it met EEXIST: then the
  * name was someone else's.
  */
-function* throughTemp(w: TempWrite, fill: () => Generator<CopyStep, WriteResult | null, unknown>): Generator<CopyStep, WriteResult, unknown> {
+function* throughTemp(w: TempWrite, fill: () => Generator<CopyStep, Filled, unknown>): Generator<CopyStep, WriteResult, unknown> {
   // Before the temporary exists: a refusal here leaves nothing to remove.
   yield* confine(w, 'create', w.temp);
   let tempIsOurs = true;
   try {
-    let early: WriteResult | null;
+    let filled: Filled;
     try {
-      early = yield* fill();
+      filled = yield* fill();
     } catch (err) {
       if (isFsError(err, 'EEXIST')) tempIsOurs = false;
       throw err;
     }
-    if (early !== null) return early;
+    if ('status' in filled) return filled;
     // Checked before the re-verify as well as right before the rename: a destination seen through a
     // swapped directory is a confinement error, not a mere "modified since scan". This is also the
     // check after the temporary's creation (setting its attributes goes through an O_NOFOLLOW
@@ -151,8 +163,10 @@ function* throughTemp(w: TempWrite, fill: () => Generator<CopyStep, WriteResult 
       throw err;
     }
     tempIsOurs = false;
-    const landed = (yield { op: 'lstat', path: w.dest }) as Entry | null;
-    if (landed === null) return MODIFIED; // RACE: removed right after the rename
+    // Seen through the temporary's descriptor, what landed is exactly what was written. By path, it is
+    // whatever the name holds a moment later. RACE: removed right after the rename, it reads as modified.
+    const landed = filled.written ?? ((yield { op: 'lstat', path: w.dest }) as Entry | null);
+    if (landed === null) return MODIFIED;
     // The renamed temporary is what was written: its size is the bytes transferred.
     return { status: 'landed', entry: landed, bytes: landed.kind === 'file' ? landed.size : 0 };
   } finally {

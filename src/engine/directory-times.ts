@@ -3,6 +3,7 @@ import { comparePaths, depthOf, mtimesMatchAcrossSides, parentOf, type Snapshot 
 import type { Action, Outcome, Problem } from '../core/plan.js';
 import type { Mode } from '../core/vocabulary.js';
 import type { FileSystem } from '../fs/file-system.js';
+import { runBounded } from './bounded.js';
 import { checkAncestors, isConfinementError, type RootDirectories } from './confine.js';
 import { compileFilter } from './filters.js';
 import type { FilterRules } from './scan.js';
@@ -164,13 +165,31 @@ export async function replicateDirectoryAttributes(
   }
   let set = 0;
   const problems: Problem[] = [];
-  for (const { path, mode, mtimeNs } of due) {
-    const found: Problem[] = [];
-    if (await setConfined(fs, dirs, path, { mode, mtimeNs }, found)) set++;
-    if (!reported.has(path)) problems.push(...found);
+  // One depth level at a time, deepest first; inside a level the directories are independent (none is
+  // another's parent), so their calls overlap: each is a handful of round trips to the threadpool, and
+  // one after the other they were most of this step's time (hundreds of directories after an initial mirror).
+  for (let at = 0; at < due.length; ) {
+    const depth = depthOf(due[at]!.path);
+    let end = at;
+    while (end < due.length && depthOf(due[end]!.path) === depth) end++;
+    const level = due.slice(at, end);
+    at = end;
+    const found = await runBounded(level, DIRECTORIES_AT_ONCE, async ({ path, mode, mtimeNs }) => {
+      const refused: Problem[] = [];
+      return { path, done: await setConfined(fs, dirs, path, { mode, mtimeNs }, refused), refused };
+    });
+    for (const result of found) {
+      if (!result.started) continue;
+      const { path, done, refused } = result.value;
+      if (done) set++;
+      if (!reported.has(path)) problems.push(...refused);
+    }
   }
   return { set, problems };
 }
+
+/** Directories of one level whose attributes are set at once: enough to keep node's threadpool (4) busy. */
+const DIRECTORIES_AT_ONCE = 8;
 
 /** Set attributes of the target directory `path` after checking it and the directories above it; false when not done. */
 async function setConfined(

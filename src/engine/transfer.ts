@@ -3,7 +3,7 @@ import { STAGES, type Action, type Outcome, type Plan, type Stage } from '../cor
 import { runBounded } from './bounded.js';
 import { SKIP_REASON } from './copy-protocol.js';
 import { executeAction } from './transfer/actions.js';
-import { copyThroughPool, suitsCopyPool } from './transfer/batches.js';
+import { copyThroughPool, mkdirThroughPool, suitsCopyPool, suitsDirectoryPool } from './transfer/batches.js';
 import type { TransferContext } from './transfer/context.js';
 import { skipped } from './transfer/outcomes.js';
 import { TransferRun } from './transfer/run.js';
@@ -17,7 +17,8 @@ import { TransferRun } from './transfer/run.js';
  * longer the one the scan saw.
  *
  * Here: the stages and their waves. Under transfer/: each action's
- * operation (actions.ts), the copy-worker batches (batches.ts), the steps
+ * operation (actions.ts), the copy-worker batches of small files and of a
+ * level of directories (batches.ts), the steps
  * every action shares (run.ts), and outcomes and problems (outcomes.ts).
  */
 
@@ -33,6 +34,10 @@ export async function executePlan(plan: Pick<Plan, 'actions'>, context: Transfer
   for (const stage of STAGES) {
     const indices = actions.flatMap((action, index) => (action.stage === stage ? [index] : []));
     for (const wave of wavesOf(stage, indices, actions)) {
+      if (stage === 'mkdir' && suitsDirectoryPool(context, wave)) {
+        await mkdirThroughPool(run, wave, actions, outcomes);
+        continue;
+      }
       const pooled = stage === 'transfer' ? wave.filter((index) => suitsCopyPool(context, actions[index]!)) : [];
       if (pooled.length > 0) await copyThroughPool(run, pooled, actions, outcomes);
       const rest = pooled.length > 0 ? wave.filter((index) => outcomes[index] === undefined && !suitsCopyPool(context, actions[index]!)) : wave;

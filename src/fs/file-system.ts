@@ -1,6 +1,7 @@
-import type { Entry } from '../core/entry.js';
+import type { Entry, FileEntry } from '../core/entry.js';
 import type { CopyRequest } from '../engine/copy-protocol.js';
-import type { CopyItemResult } from '../engine/copy-sync.js';
+import type { CopyItemResult, MkdirItemResult } from '../engine/copy-sync.js';
+import type { MkdirRequest } from '../engine/mkdir-protocol.js';
 import type { ScanOptions, ScanResult } from '../engine/scan.js';
 import type { WatchEvent, Watcher, WatchOptions } from '../watch/watcher.js';
 
@@ -92,6 +93,12 @@ export interface CopyBatches {
    * lost (a worker died), and then none of it may be assumed to have landed.
    */
   copy(requests: readonly CopyRequest[]): Promise<CopyItemResult[]>;
+  /**
+   * Optional: make directories the same way (engine/mkdir-protocol.ts), one
+   * result per request, in order, the same rules as `copy`. The engine sends
+   * one depth level at a time: a batch never holds a directory and its parent.
+   */
+  makeDirectories?(requests: readonly MkdirRequest[]): Promise<MkdirItemResult[]>;
   /** Stop the session (its workers). The engine closes what it opened. */
   close(): Promise<void>;
 }
@@ -113,6 +120,36 @@ export interface SyncCopyOps {
   setCreatedFileAttributesSync(path: string, mode: number, mtimeNs: bigint): void;
   renameSync(from: string, to: string): void;
   unlinkSync(path: string): void;
+  /**
+   * Optional, the three steps above that fill a temporary in one call, through
+   * descriptors (node: fewer system calls per small file, and the origin is
+   * never read through a link): copy the regular file `from`, planned as
+   * `planned`, to `to`, which must not exist (EEXIST), give `to` the planned
+   * mode and mtime, and say what the origin was while it was read and what
+   * `to` now holds. When the origin is not a regular file any more, `to` may
+   * not be created (`written` null). Without it, a batch runs `copyFileSync`,
+   * `setCreatedFileAttributesSync` and `lstatOrNullSync(from)`.
+   */
+  copyToTempSync?(from: string, to: string, planned: FileEntry): FilledTemp;
+  /**
+   * Optional, for batches of directories (`CopyBatches.makeDirectories`):
+   * mkdir, exclusive; with `mode`, the directory gets exactly those bits.
+   */
+  mkdirSync?(path: string, mode?: number): void;
+  /** Optional, with `mkdirSync`: remove an empty directory (ENOTEMPTY otherwise). */
+  rmdirSync?(path: string): void;
+}
+
+/** What `SyncCopyOps.copyToTempSync` (and the copy protocol's `copyToTemp` step) answers. */
+export interface FilledTemp {
+  /** The origin as it was while it was read; null: nothing there, or not a regular file (a link swapped in). */
+  readonly origin: Entry | null;
+  /**
+   * What the temporary holds, mode and mtime set, seen through the descriptor
+   * it was written through; null when the filler did not look (the protocol
+   * then looks at the destination after the rename) or did not create it.
+   */
+  readonly written: Entry | null;
 }
 
 /** Why one file of a `hashFiles` set has no hash: an FsError as plain data. */

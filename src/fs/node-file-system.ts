@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import type { BigIntStats } from 'node:fs';
-import type { Entry } from '../core/entry.js';
+import type { Entry, FileEntry } from '../core/entry.js';
 import { CopyPool } from '../engine/copy-pool.js';
 import { hashInWorkers } from '../engine/hash-pool.js';
 import type { ScanOptions, ScanResult } from '../engine/scan.js';
@@ -10,7 +10,7 @@ import { expectedState, type ObservedState } from '../watch/observation.js';
 import type { WatchEvent, Watcher, WatchOptions } from '../watch/watcher.js';
 import { bytesOfName, mayNeedBytes, nameFromBytes, needsBytes } from './byte-names.js';
 import {
-  FS_ERROR_CODES, FsError, type CopyBatches, type CopyOptions, type FileSystem, type FsErrorCode, type HashOutcome, type SyncCopyOps, type SyncHashOps,
+  FS_ERROR_CODES, FsError, type CopyBatches, type CopyOptions, type FileSystem, type FilledTemp, type FsErrorCode, type HashOutcome, type SyncCopyOps, type SyncHashOps,
 } from './file-system.js';
 
 /**
@@ -84,6 +84,9 @@ const call = {
 
 /** Open for reading without following a final link (files and directories alike): the handle for fchmod/futimes. */
 const NO_FOLLOW_READ = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW;
+/** `copyToTempSync`: the origin never through a link, and never blocking (a FIFO swapped in); the temporary created exclusively. */
+const COPY_SOURCE_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK;
+const COPY_TEMP_FLAGS = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW;
 
 export class NodeFileSystem implements FileSystem, SyncCopyOps, SyncHashOps {
   readdirSync(path: string): string[] {
@@ -174,6 +177,87 @@ export class NodeFileSystem implements FileSystem, SyncCopyOps, SyncHashOps {
     }
   }
 
+  /**
+   * `copyFileSync` + `setCreatedFileAttributesSync` + the look at the origin,
+   * through descriptors, for the copy workers' small files: open the origin
+   * without following a link (and O_NONBLOCK, so a FIFO swapped in cannot
+   * block), read it into a buffer kept for the thread, create the temporary
+   * exclusively (with its final mode when the umask allows) and write the
+   * bytes, futimes its descriptor, fstat both. Nine system calls for a file
+   * that fits the buffer and a mode the umask keeps (ten with the fchmod
+   * otherwise), where the kernel copy and the by-path steps took fourteen (libuv's copyfile opens, fstats,
+   * fchmods and tries a reflink on its own; then open, fchmod, futimes, close,
+   * lstat of the origin and, after the rename, of the destination). The
+   * origin's fstat after the read is what was read, whatever the path names
+   * by then; the temporary's is what lands, whatever races the name after the
+   * rename. Reads stop one byte past the planned size: a file that grew is
+   * changed anyway (the fstat says so), and a device swapped in is never read
+   * without end.
+   */
+  copyToTempSync(from: string, to: string, planned: FileEntry): FilledTemp {
+    let src: number | undefined;
+    let dst: number | undefined;
+    let at = from;
+    try {
+      try {
+        src = fs.openSync(native(from), COPY_SOURCE_FLAGS);
+      } catch (err) {
+        // A link swapped in for the file since the scan: not the file planned, and never read through.
+        if ((err as NodeJS.ErrnoException).code === 'ELOOP') return { origin: null, written: null };
+        throw err;
+      }
+      const buffer = (copyBuffer ??= Buffer.allocUnsafe(COPY_BUFFER_BYTES));
+      const want = (total: number) => Math.min(buffer.length, planned.size - total + 1);
+      let got: number;
+      try {
+        got = fs.readSync(src, buffer, 0, want(0), null);
+      } catch (err) {
+        // A directory swapped in (a FIFO reads as empty, and its fstat tells): not the file planned.
+        if ((err as NodeJS.ErrnoException).code !== 'EISDIR') throw err;
+        return { origin: entryFromStats(from, fs.fstatSync(src, { bigint: true }), unreachable), written: null };
+      }
+      at = to;
+      const mode = planned.mode & 0o7777;
+      // Created with its final mode when the umask leaves all of it (and no set-id or sticky bit is
+      // asked for): then no fchmod is needed, one system call less per file.
+      const exact = (mode & 0o7000) === 0 && (mode & processUmask()) === 0;
+      dst = fs.openSync(native(to), COPY_TEMP_FLAGS, exact ? mode : 0o600);
+      for (let total = 0; ; ) {
+        for (let done = 0; done < got; ) done += fs.writeSync(dst, buffer, done, got - done);
+        const asked = want(total);
+        total += got;
+        // A short read proves the end without another read; past the planned size the file is changed anyway.
+        if (got < asked || got === 0 || total > planned.size) break;
+        at = from;
+        got = fs.readSync(src, buffer, 0, want(total), null);
+        at = to;
+      }
+      const seconds = secondsFromNs(utimesAim(planned.mtimeNs));
+      if (!exact) fs.fchmodSync(dst, mode);
+      fs.futimesSync(dst, seconds, seconds);
+      at = from;
+      const origin = entryFromStats(from, fs.fstatSync(src, { bigint: true }), unreachable);
+      at = to;
+      let written = entryFromStats(to, fs.fstatSync(dst, { bigint: true }), unreachable);
+      if (exact && written.kind === 'file' && written.mode !== mode) {
+        // The umask changed since it was read: set the mode after all.
+        cachedUmask = undefined;
+        fs.fchmodSync(dst, mode);
+        written = entryFromStats(to, fs.fstatSync(dst, { bigint: true }), unreachable);
+      }
+      // Closed here, not quietly: on some filesystems (NFS) a write's failure shows only at close.
+      const closing = dst;
+      dst = undefined;
+      fs.closeSync(closing);
+      return { origin, written };
+    } catch (err) {
+      throw toFsError(err, 'copyFile', at);
+    } finally {
+      if (src !== undefined) closeQuietly(src);
+      if (dst !== undefined) closeQuietly(dst);
+    }
+  }
+
   renameSync(from: string, to: string): void {
     try {
       fs.renameSync(native(from), native(to));
@@ -187,6 +271,24 @@ export class NodeFileSystem implements FileSystem, SyncCopyOps, SyncHashOps {
       fs.unlinkSync(native(path));
     } catch (err) {
       throw toFsError(err, 'unlink', path);
+    }
+  }
+
+  /** `mkdir` for a batch of directories in a copy worker (mkdir-protocol.ts): the same calls, synchronous. */
+  mkdirSync(path: string, mode?: number): void {
+    try {
+      fs.mkdirSync(native(path), mode === undefined ? {} : { mode: mode & 0o7777 });
+      if (mode !== undefined) fs.chmodSync(native(path), mode & 0o7777);
+    } catch (err) {
+      throw toFsError(err, 'mkdir', path);
+    }
+  }
+
+  rmdirSync(path: string): void {
+    try {
+      fs.rmdirSync(native(path));
+    } catch (err) {
+      throw rmdirError(err, path);
     }
   }
 
@@ -417,10 +519,7 @@ export class NodeFileSystem implements FileSystem, SyncCopyOps, SyncHashOps {
     try {
       await call.rmdir(path);
     } catch (err) {
-      const mapped = toFsError(err, 'rmdir', path);
-      // POSIX lets rmdir report a non-empty directory as EEXIST; callers need one code for it.
-      if (mapped.code === 'EEXIST') throw new FsError('ENOTEMPTY', 'rmdir', path, mapped.message.replace(/^EEXIST/, 'ENOTEMPTY'));
-      throw mapped;
+      throw rmdirError(err, path);
     }
   }
 
@@ -508,6 +607,28 @@ const STREAM_CHUNK_BYTES = 256 * 1024;
 const HASH_READ_BYTES = 1024 * 1024;
 let hashBuffer: Buffer | undefined;
 
+/** `copyToTempSync`'s buffer, one per thread, made on first use: the copy workers' files (at most 4 MiB) go through it in a few reads. */
+const COPY_BUFFER_BYTES = 1024 * 1024;
+let copyBuffer: Buffer | undefined;
+
+/**
+ * The process's umask, read once (reading it is two system calls); conduit
+ * never changes it, and `copyToTempSync` notices if something else did.
+ */
+let cachedUmask: number | undefined;
+function processUmask(): number {
+  return (cachedUmask ??= process.umask());
+}
+
+/** Closing a descriptor only read from, or one of a copy that failed anyway: a failure to close adds nothing. */
+function closeQuietly(fd: number): void {
+  try {
+    fs.closeSync(fd);
+  } catch {
+    // Nothing to do: the descriptor is gone either way.
+  }
+}
+
 const KNOWN_CODES: ReadonlySet<string> = new Set(FS_ERROR_CODES);
 
 /**
@@ -525,6 +646,13 @@ export function toFsError(err: unknown, op: string, path: string): FsError {
   const detail = e instanceof Error ? e.message : String(err);
   const message = raw !== undefined && detail.startsWith(`${raw}:`) ? detail : `${raw ?? code}: ${detail}, ${op} '${where}'`;
   return new FsError(code, op, where, message);
+}
+
+/** POSIX lets rmdir report a non-empty directory as EEXIST; callers need one code for it. */
+function rmdirError(err: unknown, path: string): FsError {
+  const mapped = toFsError(err, 'rmdir', path);
+  if (mapped.code === 'EEXIST') return new FsError('ENOTEMPTY', 'rmdir', path, mapped.message.replace(/^EEXIST/, 'ENOTEMPTY'));
+  return mapped;
 }
 
 function abortedError(op: string, path: string): FsError {

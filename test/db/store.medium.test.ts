@@ -196,6 +196,24 @@ describe('generations', () => {
     expect(store.listEvents(g.id, { limit: 3, offset: 4 }).map((e) => e.path)).toEqual(['f4', 'f5', 'f6']);
   });
 
+  it('records every event of a large generation, in order and field for field (many rows per INSERT, the rest one by one)', () => {
+    const { id } = store.createConduit(conduitSpec());
+    const g = store.beginGeneration(id, 'manual', false, STARTED);
+    const actions = ['copy', 'delete', 'mkdir', 'error'] as const;
+    const events = Array.from({ length: 257 }, (_, i) => ({
+      side: i % 3 === 0 ? null : i % 3 === 1 ? 'source' as const : 'target' as const,
+      path: `d${i % 7}/f${i}`,
+      action: actions[i % actions.length]!,
+      bytes: (i * 7919) % 10_007,
+      message: i % 5 === 0 ? `message ${i}` : null,
+    }));
+    store.commitGeneration(commitOf(id, g.id, { events }));
+    const all = store.listEvents(g.id);
+    expect(all.map(({ side, path, action, bytes, message }) => ({ side, path, action, bytes, message }))).toEqual(events);
+    expect(all.every((e) => e.generationId === g.id)).toBe(true);
+    expect(all.map((e) => e.id)).toEqual([...all.map((e) => e.id)].sort((a, b) => a - b));
+  });
+
   it('records verification', () => {
     const { id } = store.createConduit(conduitSpec());
     const g = store.beginGeneration(id, 'manual', false, STARTED);

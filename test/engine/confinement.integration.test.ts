@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ConduitSpec } from '../../src/config/conduit-spec.js';
 import type { FileEntry } from '../../src/core/entry.js';
-import type { CopyAction } from '../../src/core/plan.js';
+import type { CopyAction, MkdirAction } from '../../src/core/plan.js';
 import { RootDirectories } from '../../src/engine/confine.js';
 import { CopyPool } from '../../src/engine/copy-pool.js';
 import { copySync } from '../../src/engine/copy-sync.js';
@@ -363,5 +363,38 @@ describe('the copy workers\' path (copySync) checks the directories the request 
       else expect(o.status === 'failed' && o.problem.message).toContain(MESSAGE);
     });
     expect(Object.keys(readTree(tgt('ok')))).toHaveLength(20);
+  });
+
+  it('through a real CopyPool, a level of directories: every mkdir below the swapped directory is refused and nothing is made outside; the others are made', async () => {
+    area = tempArea('conduit-confine-pool-', { createTarget: true });
+    outside = join(area.base, 'outside');
+    fs.mkdirSync(outside);
+    fs.mkdirSync(tgt('ok'));
+    fs.mkdirSync(tgt('swapped'));
+    const actions: MkdirAction[] = [];
+    for (let i = 0; i < 20; i++) {
+      actions.push({ op: 'mkdir', stage: 'mkdir', path: `${i % 2 === 0 ? 'ok' : 'swapped'}/n${i}`, to: 'target', entry: { kind: 'dir', mode: 0o755, mtimeNs: 1_600_000_000_000_000_000n, ino: 1 } });
+    }
+    const directories = {
+      source: new RootDirectories(area.source),
+      target: new RootDirectories(area.target, walk(node, area.target, { rules: buildRules({}) }).entries),
+    };
+    swapForLink(tgt('swapped'));
+    const pool = CopyPool.start(2);
+    let outcomes;
+    try {
+      outcomes = await executePlan({ actions }, {
+        fs: node, roots: { source: area.source, target: area.target }, tempToken: '0123456789ab', directories, parallelTransfers: 2, copyPool: pool,
+      });
+    } finally {
+      await pool.close();
+    }
+
+    expect(readTree(outside)).toEqual({});
+    outcomes.forEach((o, i) => {
+      if (i % 2 === 0) expect(o.status).toBe('applied');
+      else expect(o.status === 'failed' && o.problem.message).toContain(`${MESSAGE}: '${tgt('swapped')}' is now a symbolic link`);
+    });
+    expect(fs.readdirSync(tgt('ok')).sort()).toEqual(['n0', 'n10', 'n12', 'n14', 'n16', 'n18', 'n2', 'n4', 'n6', 'n8']);
   });
 });

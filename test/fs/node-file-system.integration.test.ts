@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stopScanWorkers } from '../../src/engine/scan.js';
 import { FaultyFileSystem } from '../../src/fs/faulty-file-system.js';
+import type { FileEntry } from '../../src/core/entry.js';
 import type { FsError } from '../../src/fs/file-system.js';
 import { NodeFileSystem, secondsFromNs, toFsError } from '../../src/fs/node-file-system.js';
 import type { WatchEvent } from '../../src/watch/watcher.js';
@@ -313,6 +314,103 @@ describe('NodeFileSystem attribute setters never follow a final link', () => {
       expect(fsSync.statSync(sub).mode & 0o7777).toBe(0o750);
       expect(fsSync.statSync(sub).mtimeMs).toBe(1_600_000_000_000);
       expect(fsSync.statSync(join(dir, 'victim')).mode & 0o7777).toBe(0o640);
+    });
+  });
+});
+
+describe('NodeFileSystem copyToTempSync (how a copy worker fills a temporary)', () => {
+  const withDir = async (body: (dir: string, fs: NodeFileSystem) => void | Promise<void>) => {
+    const dir = await mkdtemp(join(tmpdir(), 'conduit-fill-'));
+    try {
+      await body(dir, new NodeFileSystem());
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  };
+
+  it('copies the bytes exactly (empty, small, larger than its buffer), sets mode and mtime, and reports origin and temporary as lstat sees them', async () => {
+    await withDir((dir, fs) => {
+      // Mode and mtime are drawn apart from the content: the copy must take the ones it is given.
+      const cases = [
+        { name: 'empty', bytes: Buffer.alloc(0), mode: 0o640, mtimeNs: 1_600_000_000_123_456_789n },
+        { name: 'small', bytes: Buffer.from('a small file\n'), mode: 0o444, mtimeNs: 1_500_000_000_000_000_001n },
+        { name: 'large', bytes: createHash('sha512').update('seed').digest().toString('hex').repeat(40_000).slice(0, 2_621_447), mode: 0o755, mtimeNs: 1_700_000_000_999_999_000n },
+        // Modes the usual umask (022) would cut, and a set-id bit: these get an fchmod.
+        { name: 'shared', bytes: Buffer.from('group and others write'), mode: 0o666, mtimeNs: 1_650_000_000_000_000_000n },
+        { name: 'setgid', bytes: Buffer.from('set-group-id'), mode: 0o2755, mtimeNs: 1_650_000_000_500_000_000n },
+      ];
+      for (const c of cases) {
+        const from = join(dir, c.name);
+        fsSync.writeFileSync(from, c.bytes);
+        fsSync.chmodSync(from, 0o600);
+        const to = join(dir, `.${c.name}.conduit-tmp-0123456789ab-1`);
+
+        // The plan's entry for the origin; the temporary gets its mode and mtime whatever the origin has now.
+        const planned = { ...(fs.lstatSync(from) as FileEntry), mode: c.mode, mtimeNs: c.mtimeNs };
+        const filled = fs.copyToTempSync(from, to, planned);
+
+        expect(fsSync.readFileSync(to).equals(Buffer.from(c.bytes))).toBe(true);
+        expect(filled.origin).toEqual(fs.lstatSync(from));
+        expect(filled.written).toEqual(fs.lstatSync(to));
+        expect(filled.written).toMatchObject({ kind: 'file', size: Buffer.byteLength(c.bytes), mode: c.mode });
+        const mtimeNs = (filled.written as { mtimeNs: bigint }).mtimeNs;
+        expect(mtimeNs > c.mtimeNs ? mtimeNs - c.mtimeNs : c.mtimeNs - mtimeNs).toBeLessThanOrEqual(1_000n);
+      }
+    });
+  });
+
+  it('keeps the mode exact when the umask changed after it was first read', async () => {
+    await withDir((dir, fs) => {
+      fsSync.writeFileSync(join(dir, 'a'), 'one');
+      fs.copyToTempSync(join(dir, 'a'), join(dir, 'first'), { ...(fs.lstatSync(join(dir, 'a')) as FileEntry), mode: 0o644 });
+      const before = process.umask(0o077);
+      try {
+        const filled = fs.copyToTempSync(join(dir, 'a'), join(dir, 'second'), { ...(fs.lstatSync(join(dir, 'a')) as FileEntry), mode: 0o644 });
+        expect(fsSync.statSync(join(dir, 'second')).mode & 0o7777).toBe(0o644);
+        expect(filled.written).toEqual(fs.lstatSync(join(dir, 'second')));
+      } finally {
+        process.umask(before);
+      }
+    });
+  });
+
+  it('is exclusive: an existing temporary name is EEXIST and keeps its bytes', async () => {
+    await withDir((dir, fs) => {
+      fsSync.writeFileSync(join(dir, 'a'), 'new');
+      fsSync.writeFileSync(join(dir, 'taken'), 'precious');
+      expect(() => fs.copyToTempSync(join(dir, 'a'), join(dir, 'taken'), fs.lstatSync(join(dir, 'a')) as FileEntry)).toThrow(expect.objectContaining({ code: 'EEXIST' }));
+      expect(fsSync.readFileSync(join(dir, 'taken'), 'utf8')).toBe('precious');
+    });
+  });
+
+  it('never reads an origin swapped for a link or a directory, nor blocks on a FIFO: the origin it reports is what is there', async () => {
+    await withDir((dir, fs) => {
+      fsSync.writeFileSync(join(dir, 'secret'), 'outside the plan');
+      fsSync.symlinkSync(join(dir, 'secret'), join(dir, 'link'));
+      execFileSync('mkfifo', [join(dir, 'pipe')]);
+      fsSync.mkdirSync(join(dir, 'sub'));
+      const to = join(dir, '.t.conduit-tmp-0123456789ab-2');
+      const planned = fs.lstatSync(join(dir, 'secret')) as FileEntry;
+
+      expect(fs.copyToTempSync(join(dir, 'link'), to, planned)).toEqual({ origin: null, written: null });
+      expect(fs.copyToTempSync(join(dir, 'sub'), to, planned)).toMatchObject({ origin: { kind: 'dir' }, written: null });
+      expect(fsSync.existsSync(to)).toBe(false);
+      // A FIFO reads as empty without blocking; what it is shows in the origin, so the protocol discards the temporary.
+      expect(fs.copyToTempSync(join(dir, 'pipe'), to, planned)).toMatchObject({ origin: { kind: 'problem' }, written: { kind: 'file', size: 0 } });
+    });
+  });
+
+  it('a missing origin is ENOENT naming the origin, with nothing created', async () => {
+    await withDir((dir, fs) => {
+      const to = join(dir, '.t.conduit-tmp-0123456789ab-3');
+      let error: FsError | undefined;
+      try {
+        fs.copyToTempSync(join(dir, 'missing'), to, { kind: 'file', size: 1, mode: 0o644, mtimeNs: 1_700_000_000_000_000_000n, ino: 1 });
+      } catch (err) {
+        error = err as FsError;
+      }
+      expect(error).toMatchObject({ code: 'ENOENT', op: 'copyFile', path: join(dir, 'missing') });
+      expect(fsSync.existsSync(to)).toBe(false);
     });
   });
 });

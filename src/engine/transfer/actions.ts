@@ -1,7 +1,6 @@
 import { parentOf } from '../../core/entry.js';
 import type { Action, ConflictCopyAction, CopyAction, DeleteAction, Landed, MkdirAction, Outcome, RmdirAction, SymlinkAction } from '../../core/plan.js';
 import { isFsError } from '../../fs/file-system.js';
-import { isConfinementError } from '../confine.js';
 import { SKIP_REASON, stillAsExpected, type WriteResult } from '../copy-protocol.js';
 import { ActionFailure, applied, problemOf, skipped, takenProblem } from './outcomes.js';
 import type { TransferRun } from './run.js';
@@ -64,32 +63,8 @@ async function symlink(run: TransferRun, action: SymlinkAction): Promise<Outcome
 }
 
 async function mkdir(run: TransferRun, action: MkdirAction): Promise<Outcome> {
-  const path = run.abs(action.to, action.path);
-  // Owner rwx is always kept so that conduit can fill the directory (and a later
-  // generation can still write into it); a read-only origin directory (0555)
-  // therefore lands as 0755. Directory modes are not compared by reconcile.
-  const mode = action.entry ? action.entry.mode | 0o700 : undefined;
-  await run.confine(action.to, action.path, 'mkdir');
-  try {
-    await run.fs.mkdir(path, mode);
-  } catch (err) {
-    if (!isFsError(err, 'EEXIST')) throw err;
-    const existing = await run.fs.lstat(path);
-    if (existing.kind !== 'dir') throw err;
-    run.dirs[action.to].recordMade(action.path, existing);
-    return applied(action, [{ side: action.to, path: action.path, entry: existing }], 0);
-  }
-  try {
-    await run.confine(action.to, action.path, 'lstat');
-  } catch (err) {
-    // RACE: a directory above swapped between the check and the mkdir put the new directory wherever
-    // it points. It is conduit's own and empty (mkdir is exclusive): remove it there, like a stray temporary.
-    if (isConfinementError(err)) await run.fs.rmdir(path).catch(() => undefined);
-    throw err;
-  }
-  // RACE: swapped for another directory or a link between the mkdir and this lstat, it is recorded
-  // as what it is now: a directory (inside the root either way), or not one, and then writes below refuse it.
-  const made = await run.fs.lstat(path);
+  // Confined before and after, a directory made through a swapped parent removed again: mkdir-protocol.ts.
+  const made = await run.makeDirectory(action);
   run.dirs[action.to].recordMade(action.path, made);
   return applied(action, [{ side: action.to, path: action.path, entry: made }], 0);
 }

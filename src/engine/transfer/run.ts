@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import type { Entry, FileEntry, Side, SymlinkEntry } from '../../core/entry.js';
-import type { Action } from '../../core/plan.js';
-import { isFsError, type FileSystem } from '../../fs/file-system.js';
+import type { Action, MkdirAction } from '../../core/plan.js';
+import { isFsError, type FileSystem, type FilledTemp } from '../../fs/file-system.js';
 import { checkAncestors, RootDirectories } from '../confine.js';
 import { copyViaTemp, driveAsync, linkViaTemp, type CopyRequest, type CopyStep, type LinkRequest, type WriteResult } from '../copy-protocol.js';
+import { makeDirectory, type MkdirRequest } from '../mkdir-protocol.js';
 import { tempNameFor } from '../temp-name.js';
 import { moveToVersions } from '../versioning.js';
 import type { TransferContext } from './context.js';
@@ -85,32 +86,59 @@ export class TransferRun {
     return driveAsync(linkViaTemp(request), this.stepsFor(action, w.side, w.relPath, 0));
   }
 
+  /** The mkdir protocol (mkdir-protocol.ts) for `action`, each step on this run's FileSystem: what was made, or found made. */
+  makeDirectory(action: MkdirAction): Promise<Entry> {
+    return driveAsync(makeDirectory(this.mkdirRequest(action)), this.stepsFor(action, action.to, action.path, 0));
+  }
+
+  /** What making `action`'s directory takes, here or in a copy worker. */
+  mkdirRequest(action: MkdirAction): MkdirRequest {
+    // Owner rwx is always kept so that conduit can fill the directory (and a later
+    // generation can still write into it); a read-only origin directory (0555)
+    // therefore lands as 0755. Directory modes are not compared by reconcile.
+    const path = this.abs(action.to, action.path);
+    const ancestors = this.dirs[action.to].ancestorsOf(action.path);
+    return action.entry ? { path, mode: action.entry.mode | 0o700, ancestors } : { path, ancestors };
+  }
+
   /** Each protocol step on this run's FileSystem; copies report their progress for `action`. */
   private stepsFor(action: Action, side: Side, relPath: string, bytesBefore: number): (step: CopyStep) => Promise<unknown> {
     return (step) => {
       switch (step.op) {
         case 'lstat':
           return this.lstatOrNull(step.path);
-        case 'copyFile':
-          return this.fs.copyFile(step.from, step.to, {
-            throttle: this.context.throttle,
-            signal: this.context.cutSignal,
-            onProgress: (n) => this.context.onProgress?.({ action, bytes: bytesBefore + n, done: false }),
-          });
+        case 'copyToTemp':
+          return this.copyToTemp(step, action, bytesBefore);
         case 'symlink':
           return this.fs.symlink(step.linkTarget, step.path);
         case 'setAttributes':
-          return this.fs.setAttributes(step.path, step.mode === undefined ? { mtimeNs: step.mtimeNs } : { mode: step.mode, mtimeNs: step.mtimeNs });
+          return this.fs.setAttributes(step.path, { mtimeNs: step.mtimeNs });
         case 'setAside':
           return this.setAside(side, relPath, step.entry);
         case 'rename':
           return this.fs.rename(step.from, step.to);
         case 'unlink':
           return this.fs.unlink(step.path);
+        case 'mkdir':
+          return this.fs.mkdir(step.path, step.mode);
+        case 'rmdir':
+          return this.fs.rmdir(step.path);
         case 'confine':
           return checkAncestors(this.fs, step.ancestors, step.before, step.path);
       }
     };
+  }
+
+  /** The copy protocol's `copyToTemp` by path: the kernel copy (or the throttled stream), mode and mtime, a look at the origin. */
+  private async copyToTemp(step: Extract<CopyStep, { op: 'copyToTemp' }>, action: Action, bytesBefore: number): Promise<FilledTemp> {
+    await this.fs.copyFile(step.from, step.to, {
+      throttle: this.context.throttle,
+      signal: this.context.cutSignal,
+      onProgress: (n) => this.context.onProgress?.({ action, bytes: bytesBefore + n, done: false }),
+    });
+    await this.fs.setAttributes(step.to, { mode: step.planned.mode, mtimeNs: step.planned.mtimeNs });
+    // What the temporary holds is looked at after the rename (`written` null), as the destination.
+    return { origin: await this.lstatOrNull(step.from), written: null };
   }
 
   async setAside(side: Side, relPath: string, entry: FileEntry | SymlinkEntry): Promise<boolean> {
