@@ -271,12 +271,20 @@ async function writeBack(
     switch (step.op) {
       case 'lstat':
         return lstatOrNull(fs, step.path);
-      case 'copyFile':
-        return fs.copyFile(step.from, step.to);
+      case 'copyToTemp': {
+        // As the transfer's by-path copy (transfer/run.ts): the kernel copy, mode and mtime, a look at the origin.
+        await fs.copyFile(step.from, step.to);
+        await fs.setAttributes(step.to, { mode: step.planned.mode, mtimeNs: step.planned.mtimeNs });
+        return { origin: await lstatOrNull(fs, step.from), written: null };
+      }
       case 'symlink':
         return fs.symlink(step.linkTarget, step.path);
       case 'setAttributes':
-        return fs.setAttributes(step.path, step.mode === undefined ? { mtimeNs: step.mtimeNs } : { mode: step.mode, mtimeNs: step.mtimeNs });
+        return fs.setAttributes(step.path, { mtimeNs: step.mtimeNs });
+      case 'mkdir':
+        return fs.mkdir(step.path, step.mode);
+      case 'rmdir':
+        return fs.rmdir(step.path);
       case 'setAside': {
         replaced = await moveToVersions(fs, {
           root, relPath: version.path, entry: step.entry, dir: versioning.dir, stamp, randomSuffix: random, tempToken: token, originAncestors: ancestors,
