@@ -87,7 +87,9 @@ describe('conduit serve: schedules', () => {
     const starts = (conn.prepare(`SELECT started_at FROM sync_generation g JOIN sync_conduit c ON c.id = g.conduit_id WHERE c.name = 'every2s' ORDER BY generation`).all() as { started_at: string }[])
       .map((r) => Date.parse(r.started_at));
     conn.close();
-    for (let i = 1; i < 3; i++) expect(starts[i]! - starts[i - 1]!).toBeGreaterThanOrEqual(1_990);
+    // Spaced by the interval, not back to back: runs are planned on the schedule's clock, so a start delayed
+    // by a loaded machine makes the next gap look shorter by that delay (1980 ms was seen at load 20).
+    for (let i = 1; i < 3; i++) expect(starts[i]! - starts[i - 1]!).toBeGreaterThanOrEqual(1_500);
     expect(area.generations('byhand')).toEqual([]);
     expect(existsSync(area.path('byhand-target/y.txt'))).toBe(false);
   });
