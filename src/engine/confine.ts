@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Entry, Snapshot } from '../core/entry.js';
-import { FsError, isFsError, type FileSystem } from '../fs/file-system.js';
+import { FsError, isFsError, lstatOrNull, type FileSystem } from '../fs/file-system.js';
 
 /**
  * Every write stays inside its root (SPEC §3, issue 8 §2).
@@ -54,15 +54,6 @@ export function isConfinementError(err: unknown): err is FsError {
   return isFsError(err) && err.message.startsWith(CONFINEMENT_MESSAGE);
 }
 
-/** lstat, with nothing there (ENOENT, or a component that is no longer a directory) as null. */
-async function lstatOrNull(fs: Pick<FileSystem, 'lstat'>, path: string): Promise<Entry | null> {
-  try {
-    return await fs.lstat(path);
-  } catch (err) {
-    if (isFsError(err, 'ENOENT') || isFsError(err, 'ENOTDIR')) return null;
-    throw err;
-  }
-}
 
 /** Check every ancestor, top down, just before `op` on `path`; throws the confinement error of the first that is wrong. */
 export async function checkAncestors(fs: Pick<FileSystem, 'lstat'>, ancestors: readonly Ancestor[], op: string, path: string): Promise<void> {

@@ -1,6 +1,6 @@
 import { dirname, isAbsolute, join, posix } from 'node:path';
 import type { Entry, FileEntry, SymlinkEntry } from '../core/entry.js';
-import { FsError, isFsError, type FileSystem } from '../fs/file-system.js';
+import { FsError, isFsError, lstatOrNull, type FileSystem } from '../fs/file-system.js';
 import { ancestorsBelow, ancestorViolation, checkAncestors, confinementError, isConfinementError, type Ancestor } from './confine.js';
 import { tempNameFor } from './temp-name.js';
 
@@ -228,14 +228,6 @@ export async function ensureDirBelow(fs: FileSystem, anchor: string, dir: string
   }
 }
 
-async function lstatOrNull(fs: FileSystem, path: string): Promise<Entry | null> {
-  try {
-    return await fs.lstat(path);
-  } catch (err) {
-    if (isFsError(err, 'ENOENT') || isFsError(err, 'ENOTDIR')) return null;
-    throw err;
-  }
-}
 
 /** mkdir -p through the FileSystem seam: an existing directory is fine, missing parents are made first. */
 export async function ensureDir(fs: FileSystem, dir: string): Promise<void> {

@@ -64,6 +64,16 @@ export function isFsError(err: unknown, code?: FsErrorCode): err is FsError {
   return err instanceof FsError && (code === undefined || err.code === code);
 }
 
+/** lstat, with nothing there (ENOENT, or a component that is no longer a directory) as null; anything else throws. */
+export async function lstatOrNull(fs: Pick<FileSystem, 'lstat'>, path: string): Promise<Entry | null> {
+  try {
+    return await fs.lstat(path);
+  } catch (err) {
+    if (isFsError(err, 'ENOENT') || isFsError(err, 'ENOTDIR')) return null;
+    throw err;
+  }
+}
+
 /** A token-bucket throttle shared by every transfer of one generation (bandwidthLimitMbps). */
 export interface Throttle {
   /** Resolves once `bytes` may pass. */

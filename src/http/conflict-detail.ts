@@ -1,7 +1,7 @@
 import { dirname } from 'node:path';
 import type { Entry, Side } from '../core/entry.js';
 import type { ConduitRow, ConflictRecord, EntrySummary } from '../db/store.js';
-import { isFsError, type FileSystem } from '../fs/file-system.js';
+import { isFsError, lstatOrNull, type FileSystem } from '../fs/file-system.js';
 import { diffLines, type DiffLine } from './text-diff.js';
 
 /**
@@ -125,14 +125,6 @@ function joinUnder(root: string, segments: readonly string[]): string {
   return `${root.replace(/\/+$/, '')}/${segments.join('/')}`;
 }
 
-async function lstatOrNull(fs: Reader, path: string): Promise<Entry | null> {
-  try {
-    return await fs.lstat(path);
-  } catch (error) {
-    if (isFsError(error, 'ENOENT') || isFsError(error, 'ENOTDIR')) return null;
-    throw error;
-  }
-}
 
 function summaryOf(entry: Entry): EntrySummary {
   if (entry.kind === 'problem') return { kind: 'problem', size: 0, mtime: '' };

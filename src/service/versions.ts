@@ -4,7 +4,7 @@ import type { Entry, FileEntry, Side, SymlinkEntry } from '../core/entry.js';
 import type { Trigger } from '../core/vocabulary.js';
 import { holdLease, type HeldLease } from '../db/lease-keeper.js';
 import type { ConduitRow, GenerationRecord, Store } from '../db/store.js';
-import { isFsError, type FileSystem } from '../fs/file-system.js';
+import { isFsError, lstatOrNull, type FileSystem } from '../fs/file-system.js';
 import { rootPresent } from '../fs/root-present.js';
 import { ancestorsBelow, checkAncestors, RootDirectories, type Ancestor } from '../engine/confine.js';
 import { copyViaTemp, driveAsync, linkViaTemp, type CopyStep, type WriteResult } from '../engine/copy-protocol.js';
@@ -306,11 +306,3 @@ async function writeBack(
   return { landed, replaced };
 }
 
-async function lstatOrNull(fs: FileSystem, path: string): Promise<Entry | null> {
-  try {
-    return await fs.lstat(path);
-  } catch (err) {
-    if (isFsError(err, 'ENOENT') || isFsError(err, 'ENOTDIR')) return null;
-    throw err;
-  }
-}

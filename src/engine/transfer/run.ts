@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import type { Entry, FileEntry, Side, SymlinkEntry } from '../../core/entry.js';
 import type { Action, MkdirAction } from '../../core/plan.js';
-import { isFsError, type FileSystem, type FilledTemp } from '../../fs/file-system.js';
+import { isFsError, lstatOrNull, type FileSystem, type FilledTemp } from '../../fs/file-system.js';
 import { checkAncestors, RootDirectories } from '../confine.js';
 import { copyViaTemp, driveAsync, linkViaTemp, type CopyRequest, type CopyStep, type LinkRequest, type WriteResult } from '../copy-protocol.js';
 import { makeDirectory, type MkdirRequest } from '../mkdir-protocol.js';
@@ -157,12 +157,7 @@ export class TransferRun {
   }
 
   /** lstat, with "nothing there" (ENOENT, or a parent that is no longer a directory) as null. */
-  async lstatOrNull(path: string): Promise<Entry | null> {
-    try {
-      return await this.fs.lstat(path);
-    } catch (err) {
-      if (isFsError(err, 'ENOENT') || isFsError(err, 'ENOTDIR')) return null;
-      throw err;
-    }
+  lstatOrNull(path: string): Promise<Entry | null> {
+    return lstatOrNull(this.fs, path);
   }
 }
