@@ -1,17 +1,7 @@
 import type Database from 'better-sqlite3';
-import type { Side } from '../../core/entry.js';
-import type { EventAction } from '../../core/vocabulary.js';
 import type { EventSearch, EventSearchPage } from '../store.js';
+import { SELECT_EVENT, toEventRecord, type EventDbRow } from './history.js';
 
-interface EventDbRow {
-  id: number;
-  generation_id: number;
-  side: string | null;
-  path: string;
-  action: string;
-  bytes: number;
-  message: string | null;
-}
 
 /**
  * A page of one generation's events that match a path fragment and an
@@ -30,7 +20,7 @@ export class EventSearchRepository {
       AND (@action IS NULL OR action = @action)
       AND (@contains IS NULL OR instr(path, @contains) > 0)`;
     this.selectPage = db.prepare<[Record<string, string | number | null>], EventDbRow>(
-      `SELECT id, generation_id, side, path, action, bytes, message FROM generation_event ${where} ORDER BY id LIMIT @limit OFFSET @offset`,
+      `${SELECT_EVENT} ${where} ORDER BY id LIMIT @limit OFFSET @offset`,
     );
     this.selectCount = db.prepare<[Record<string, string | number | null>], number>(`SELECT COUNT(*) FROM generation_event ${where}`).pluck();
   }
@@ -45,10 +35,7 @@ export class EventSearchRepository {
     const rows = this.selectPage.all({ ...params, limit: search.limit, offset: search.offset });
     return {
       total,
-      events: rows.map((row) => ({
-        id: row.id, generationId: row.generation_id, side: row.side as Side | null, path: row.path,
-        action: row.action as EventAction, bytes: row.bytes, message: row.message,
-      })),
+      events: rows.map(toEventRecord),
     };
   }
 }

@@ -33,7 +33,8 @@ interface GenerationDbRow {
   last_repeated_at: string | null;
 }
 
-interface EventDbRow {
+/** One `generation_event` row as `SELECT_EVENT` reads it (also event-search.ts). */
+export interface EventDbRow {
   id: number;
   generation_id: number;
   side: string | null;
@@ -93,9 +94,9 @@ const SELECT_GENERATION = `
          g.repeat_count, g.last_repeated_at
   FROM sync_generation g JOIN sync_conduit c ON c.id = g.conduit_id`;
 
-const SELECT_EVENT = 'SELECT id, generation_id, side, path, action, bytes, message FROM generation_event';
+export const SELECT_EVENT = 'SELECT id, generation_id, side, path, action, bytes, message FROM generation_event';
 
-function toEventRecord(row: EventDbRow): GenerationEventRecord {
+export function toEventRecord(row: EventDbRow): GenerationEventRecord {
   return {
     id: row.id,
     generationId: row.generation_id,
