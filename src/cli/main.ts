@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import type { CommandContext } from './context.js';
 import { createContext } from './context.js';
@@ -8,6 +7,7 @@ import { EXIT } from '../core/vocabulary.js';
 import { configureLogger, getLogger, resolveLogLevel } from '../log.js';
 import type { LogLevel } from '../log.js';
 import { UsageError } from './usage-error.js';
+import { conduitVersion } from '../version.js';
 
 /**
  * A command's implementation, loaded only when that command runs (start-up
@@ -64,19 +64,6 @@ Exit codes:
   4         busy: another process runs the conduit; nothing was run
   130, 143  stopped by SIGINT, SIGTERM; what landed is recorded`;
 
-/** The version of the package conduit runs from (`--version`): one small file read. */
-function packageVersion(): string {
-  // dist/src/cli/main.js and src/cli/main.ts both sit below the package root: the first package.json up is conduit's.
-  for (const up of ['../../package.json', '../../../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { name?: string; version?: string };
-      if (typeof pkg.version === 'string' && pkg.name !== undefined) return pkg.version;
-    } catch {
-      // Not at this level.
-    }
-  }
-  return 'unknown';
-}
 
 function buildProgram(): Command {
   const program = new Command('conduit')
@@ -84,7 +71,7 @@ function buildProgram(): Command {
     .option('--db <file>', 'database file (default: $CONDUIT_DB, else the config\'s "database", else ./conduit.db)')
     .option('--json', 'machine-readable output on stdout (logs stay on stderr)')
     .option('--log-level <level>', 'fatal | error | warn | info | debug | trace | silent (default: $CONDUIT_LOG_LEVEL, else warn)')
-    .version(packageVersion(), '-V, --version', 'print conduit\'s version and exit')
+    .version(conduitVersion(), '-V, --version', 'print conduit\'s version and exit')
     .addHelpText('after', EXIT_CODES_HELP)
     .showHelpAfterError(false)
     .exitOverride()
@@ -109,6 +96,7 @@ function buildProgram(): Command {
   defineCommand(program, 'verify <name>', 'check a generation against the disk and the index now, and record verified or failed:<reason>', () => import('./commands/verify.js'), {
     flags: (c) => c.option('--generation <n>', 'which generation (default: the latest one that is not a dry run)'),
   });
+  defineCommand(program, 'agent', 'the far end of a remote root: speaks conduit\'s agent protocol on stdin/stdout (started over ssh by the host that syncs; not for people)', () => import('./commands/agent.js'));
   defineCommand(program, 'serve', 'run every conduit on its schedule, watch, verify, and serve the HTTP API until SIGINT/SIGTERM (SIGHUP re-reads the config)', () => import('./commands/serve.js'), {
     flags: (c) => c
       .option('--config <file>', 'config file to import (upsert by name) and re-read on SIGHUP')

@@ -64,6 +64,34 @@ export function isFsError(err: unknown, code?: FsErrorCode): err is FsError {
   return err instanceof FsError && (code === undefined || err.code === code);
 }
 
+/**
+ * A remote root's host cannot be reached (issue 10): the connection was
+ * refused or timed out, authentication or the host key failed, or the agent
+ * could not start or speaks no version in common. One line, naming the host
+ * and the cause (with the far side's stderr when it said something). A
+ * generation that meets it is refused before anything is written, with the
+ * conduit's state `unreachable`.
+ */
+export class UnreachableError extends Error {
+  constructor(readonly host: string, readonly reason: string) {
+    super(`cannot reach ${host}: ${reason}`);
+    this.name = 'UnreachableError';
+  }
+}
+
+/**
+ * The link to a remote root's host dropped while in use. Calls in flight and
+ * later calls on that link reject with it (wrapped as an FsError with code
+ * ABORTED where a per-path result is expected); a generation that meets it
+ * stops as `interrupted` with what landed (FileSystem.connect's signal).
+ */
+export class LinkLostError extends Error {
+  constructor(readonly host: string, readonly reason: string) {
+    super(`lost the connection to ${host}: ${reason}`);
+    this.name = 'LinkLostError';
+  }
+}
+
 /** lstat, with nothing there (ENOENT, or a component that is no longer a directory) as null; anything else throws. */
 export async function lstatOrNull(fs: Pick<FileSystem, 'lstat'>, path: string): Promise<Entry | null> {
   try {
@@ -255,4 +283,15 @@ export interface FileSystem {
    * memory: an in-process emitter fed by its own writes.
    */
   watch(roots: readonly string[], options: WatchOptions, onEvents: (events: readonly WatchEvent[]) => void): Watcher;
+
+  /**
+   * Optional, for a filesystem that reaches a disk over a link (remote roots,
+   * issue 10): make sure the link is up, connecting if needed. Resolves to a
+   * signal that aborts (reason: LinkLostError) when that link drops; rejects
+   * with UnreachableError when the host cannot be reached. A generation calls
+   * it first, so an unreachable host refuses it before anything is written,
+   * and stops as `interrupted` when the signal aborts. Without it, the disk
+   * is always there (local).
+   */
+  connect?(signal?: AbortSignal): Promise<AbortSignal>;
 }

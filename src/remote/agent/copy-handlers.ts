@@ -1,0 +1,3 @@
+import type { AgentHandlers } from './serve.js';
+
+export const copyHandlers: AgentHandlers = {};
