@@ -20,7 +20,7 @@ import { statTree, tempArea, type TempArea } from '../support/tree.js';
  * CONDUIT_REMOTE_E2E_LOCAL=1 gives the conduit both roots as local paths: a control run that checks a
  * test's own expectations against the local engine, so a failure over ssh is known to be about ssh.
  */
-const LOCAL_CONTROL = process.env['CONDUIT_REMOTE_E2E_LOCAL'] === '1';
+export const LOCAL_CONTROL = process.env['CONDUIT_REMOTE_E2E_LOCAL'] === '1';
 
 export interface GenerationJson {
   conduit: string; generation: number; status: string; dryRun: boolean; filesCopied: number; filesDeleted: number;
