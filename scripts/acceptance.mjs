@@ -4,16 +4,25 @@
 // there a missing runner fails. A user's clone has nothing beside it: there
 // the step says it was skipped and why, and `npm test` still passes on the
 // suites this repository holds.
-import { spawnSync } from 'node:child_process';
+//
+// --target-on-ssh runs them once more with every scenario's target on ssh
+// (issue 10): a real sshd on 127.0.0.1 (loopback-sshd.mjs), and the command
+// under test (acceptance-target-on-ssh.mjs) gives `add` the target as
+// ssh://127.0.0.1:<port><path>; the runner still checks the folder at <path>.
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sshdAvailable, startLoopbackSshd } from './loopback-sshd.mjs';
 
 const project = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const targetOnSsh = process.argv.includes('--target-on-ssh');
+const runnerArgs = process.argv.slice(2).filter((a) => a !== '--target-on-ssh');
 const explicit = process.env.CONDUIT_SCENARIOS_RUNNER;
 const runner = explicit ?? join(project, '..', 'shared', 'scenarios', 'run-scenarios.mjs');
+const inCi = process.env.CI === 'true';
 if (!existsSync(runner)) {
-  const required = explicit !== undefined || process.env.CI === 'true';
+  const required = explicit !== undefined || inCi;
   if (required) {
     console.error(`acceptance: scenario runner not found at ${runner} (CI needs ../shared beside the clone, or set CONDUIT_SCENARIOS_RUNNER)`);
     process.exit(1);
@@ -21,9 +30,28 @@ if (!existsSync(runner)) {
   console.log(`acceptance: skipped — no scenario runner at ${runner} (a clone on its own has no ../shared; CI runs them)`);
   process.exit(0);
 }
-const result = spawnSync(process.execPath, [runner, ...process.argv.slice(2)], {
-  cwd: project,
-  env: { ...process.env, CONDUIT_PROJECT: project },
-  stdio: 'inherit',
-});
-process.exit(result.status ?? 1);
+
+const env = { ...process.env, CONDUIT_PROJECT: project };
+let sshd = null;
+if (targetOnSsh) {
+  if (!sshdAvailable()) {
+    if (inCi) {
+      console.error('acceptance --target-on-ssh: sshd is not installed (.ci/run must apt-get install openssh-server openssh-client)');
+      process.exit(1);
+    }
+    console.log('acceptance --target-on-ssh: skipped — no sshd on this machine (apt-get install openssh-server); CI runs it');
+    process.exit(0);
+  }
+  sshd = await startLoopbackSshd(project);
+  Object.assign(env, sshd.env(), {
+    CONDUIT_ACCEPTANCE_TARGET_PREFIX: `ssh://127.0.0.1:${sshd.port}`,
+    CONDUIT_CMD: [process.execPath, join(project, 'scripts/acceptance-target-on-ssh.mjs')].map((p) => JSON.stringify(p)).join(' '),
+  });
+  console.log(`acceptance: the target of every scenario on ssh://127.0.0.1:${sshd.port}`);
+}
+
+const child = spawn(process.execPath, [runner, ...runnerArgs], { cwd: project, env, stdio: 'inherit' });
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+const code = await new Promise((done) => child.on('close', (status) => done(status ?? 1)));
+await sshd?.stop();
+process.exit(code);
