@@ -107,7 +107,8 @@ export async function serveAgent(input: Readable, output: Writable, handlers: Ag
       signal: controller.signal,
       emit: (value) => writer.send({ t: 'event', id, value }),
     };
-    handler(params, context).then(
+    // A handler that throws before returning its promise is that call's error, never the session's end.
+    Promise.resolve().then(() => handler(params, context)).then(
       (value) => writer.send({ t: 'result', id, value: value ?? null }),
       (err: unknown) => writer.send({ t: 'error', id, error: toWireError(err) }),
     ).catch(() => undefined).finally(() => running.delete(id));
