@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { requireSshdInCi, sshdAvailable } from '../support/sshd.js';
 import { put, readTree, writeTree } from '../support/tree.js';
-import { expectCompleted, remoteSuite, type Side } from './remote-e2e.js';
+import { expectCompleted, remoteSuite, snapshot, type Side } from './remote-e2e.js';
 
 /**
  * Issue 10 through the real CLI with one root on the far host (a real sshd on
@@ -94,6 +94,23 @@ describe.skipIf(!sshdAvailable())('bidirectional with a root on ssh', () => {
       expect(expectCompleted(s.run('n'))).toMatchObject({ filesCopied: 0, conflicts: 0 });
     }, 120_000);
   });
+
+  it('dry run with changes and a conflict on both hosts: planned, nothing changed on either side', () => {
+    s.remote = 'target';
+    const { source, target } = s.area;
+    bothEdited('keep-both', 100, 200);
+    put(source, 'new-here.txt', 'new on the source');
+    put(target, 'new-there.txt', 'new on the far host');
+    fs.rmSync(join(target, 'ballast.txt'));
+    const before = snapshot(source, target);
+    const dry = s.run('n', '--dry-run');
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.out).toMatchObject({ dryRun: true, errors: [] });
+    expect(snapshot(source, target)).toEqual(before);
+    expect(s.conflicts('n', '--all')).toEqual([]);
+    expect(expectCompleted(s.run('n'))).toMatchObject({ conflicts: 1 });
+    expect(readTree(source)).toEqual(readTree(target));
+  }, 120_000);
 
   it('keep-both: the newer (the target) stays at the path on both hosts, the source\'s version is a conflict copy on both', () => {
     s.remote = 'target';

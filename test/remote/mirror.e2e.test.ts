@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { requireSshdInCi, sshdAvailable } from '../support/sshd.js';
-import { put, readTree, statTree, writeTree } from '../support/tree.js';
+import { put, readTree, statTree, tempFilesUnder, writeTree } from '../support/tree.js';
 import { expectCompleted, remoteSuite, snapshot, type Side } from './remote-e2e.js';
 
 /**
@@ -58,6 +58,8 @@ describe.skipIf(!sshdAvailable())('mirror with a root on ssh', () => {
 
       const again = expectCompleted(s.run('m'));
       expect(again).toMatchObject({ filesCopied: 0, filesDeleted: 0, dirsCreated: 0, dirsDeleted: 0, bytesTransferred: 0 });
+      // Temp + rename on the host that holds the file: no temporary left behind on either host.
+      expect([...tempFilesUnder(source), ...tempFilesUnder(target)]).toEqual([]);
     }, 120_000);
 
     it('the target\'s own extras are removed (mirror), the source is never written', () => {

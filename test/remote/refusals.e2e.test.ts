@@ -97,6 +97,65 @@ describe.skipIf(!sshdAvailable())('refusals with the target on ssh', () => {
   }, 120_000);
 });
 
+describe.skipIf(!sshdAvailable())('the guards with a root on ssh', () => {
+  const s = remoteSuite('conduit-remote-guards-');
+
+  it('the source on ssh renamed away on the far host (unmounted): exit 3, refused, waiting_for_source, the local target untouched, the far source not recreated', () => {
+    s.remote = 'source';
+    const { source, target } = s.area;
+    writeTree(source, { 'a.txt': 'a', 'd/b.txt': 'b' });
+    s.add('m', '--mode', 'mirror');
+    expectCompleted(s.run('m'));
+    const before = snapshot(target);
+    fs.renameSync(source, `${source}.unmounted`);
+
+    const { code, out } = s.run('m');
+
+    expect(code).toBe(3);
+    expect(out.status).toBe('refused');
+    expect(out.errors[0]!.message).toMatch(/source root is missing/);
+    expect(s.state('m')).toBe('waiting_for_source');
+    expect(snapshot(target)).toEqual(before);
+    expect(fs.existsSync(source)).toBe(false);
+  }, 120_000);
+
+  it('the source on ssh emptied on the far host (an empty mount point): exit 3, refused, the local target untouched', () => {
+    s.remote = 'source';
+    const { source, target } = s.area;
+    writeTree(source, { 'a.txt': 'a', 'd/b.txt': 'b' });
+    s.add('m', '--mode', 'mirror', '--max-delete', '100');
+    expectCompleted(s.run('m'));
+    const before = snapshot(target);
+    fs.rmSync(source, { recursive: true });
+    fs.mkdirSync(source);
+
+    const { code, out } = s.run('m');
+
+    expect(code).toBe(3);
+    expect(out.status).toBe('refused');
+    expect(out.errors[0]!.message).toMatch(/source root is empty/);
+    expect(snapshot(target)).toEqual(before);
+  }, 120_000);
+
+  it('a run that would delete more than maxDeletePercent on the far target is refused (nothing deleted there) unless --force', () => {
+    s.remote = 'target';
+    const { source, target } = s.area;
+    for (let i = 0; i < 10; i++) put(source, `f${i}.txt`, `file ${i}`);
+    s.add('m', '--mode', 'mirror', '--max-delete', '50');
+    expectCompleted(s.run('m'));
+    for (let i = 0; i < 6; i++) fs.unlinkSync(join(source, `f${i}.txt`));
+    const before = snapshot(target);
+
+    const refused = s.run('m');
+    expect(refused.code).toBe(3);
+    expect(refused.out.errors[0]!.message).toMatch(/would delete 6 of 10 files on the target/);
+    expect(snapshot(target)).toEqual(before);
+
+    expect(expectCompleted(s.run('m', '--force'))).toMatchObject({ filesDeleted: 6 });
+    expect(readTree(target)).toEqual(readTree(source));
+  }, 120_000);
+});
+
 describe.skipIf(!sshdAvailable())('confinement on the far host', () => {
   const s = remoteSuite('conduit-remote-confine-');
 
