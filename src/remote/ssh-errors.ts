@@ -32,8 +32,14 @@ export function stderrLine(stderr: string, max = STDERR_SHOWN): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
-function withStderr(reason: string, stderr: string): string {
-  const line = stderrLine(stderr);
+/**
+ * The reason and the far side's stderr; with `relevant`, only the lines it
+ * matches (ssh's host-key warning is a dozen lines of banner around the two
+ * that matter), all of them when none does.
+ */
+function withStderr(reason: string, stderr: string, relevant?: RegExp): string {
+  const picked = relevant ? stderr.split(/\r?\n/).filter((line) => relevant.test(line)).join('\n') : '';
+  const line = stderrLine(picked !== '' ? picked : stderr);
   return line === '' ? reason : `${reason} (stderr: ${line})`;
 }
 
@@ -43,7 +49,8 @@ export function describeStartFailure(root: RemoteRoot, remoteCommand: string, fa
   const login = `${root.user !== undefined ? `${root.user}@` : ''}${root.host}`;
   // ssh's own failures first: their wording is stable across OpenSSH versions.
   if (/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|host key .* (is not known|has changed)|No \S+ host key is known/i.test(stderr)) {
-    return withStderr(`host key verification failed: the host's key is not in known_hosts or has changed; check its fingerprint (ssh-keyscan ${portArg}${root.host} | ssh-keygen -lf -, compared with the one the host's owner reads there) and add it by connecting once with ssh ${portArg}${login}`, stderr);
+    return withStderr(`host key verification failed: the host's key is not in known_hosts or has changed; check its fingerprint (ssh-keyscan ${portArg}${root.host} | ssh-keygen -lf -, compared with the one the host's owner reads there) and add it by connecting once with ssh ${portArg}${login}`, stderr,
+      /Host key for|host key is known|Offending|Host key verification failed|key for .* has changed|known_hosts/i);
   }
   if (/Permission denied|Too many authentication failures|no more authentication methods|Authentication failed/i.test(stderr)) {
     return withStderr(`authentication failed: the host did not accept any of your keys (conduit runs ssh with BatchMode=yes: no password or passphrase prompts; check that ssh ${portArg}${login} true works without one, e.g. with ssh-agent)`, stderr);
