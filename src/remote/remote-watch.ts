@@ -21,6 +21,9 @@ import type { LinkSource } from './link-source.js';
  *   have been missed, so the service's next generation scans everything.
  *   Reconnecting is not done here: the next generation (or anything else)
  *   that needs the link reconnects, and the subscription follows.
+ * - A subscription on a new link reports one more `error` once it is
+ *   ready: the gap between the reconnect and the far watcher's readiness
+ *   is covered by nobody else (see the RACE below).
  * - `ready` resolves once the first subscription watches its tree, or once
  *   it has failed (with the error event reported): a host that is down must
  *   not hold up the service's start.
@@ -40,11 +43,16 @@ export function watchRemote(
     onEvents([{ type: 'error', root: reportedRoot, message }]);
   };
 
-  const onValue = (value: unknown): void => {
+  let subscriptions = 0;
+  const onValue = (value: unknown, link: AgentLink, nth: number): void => {
     if (closed || typeof value !== 'object' || value === null) return;
     const streamed = value as WatchStreamValue;
     if (streamed.type === 'ready') {
       resolveReady();
+      // RACE: whatever reconnected (a generation) scans while the far watcher is still getting
+      // ready; a change made there in between is in neither. Say so once the watch is back, so
+      // the next generation scans everything again (one more full scan per reconnect).
+      if (nth > 1) reportError(`watching ${link.host} again after a reconnect: changes made while it was reconnecting may have been missed`);
       return;
     }
     if (streamed.type !== 'events' || !Array.isArray(streamed.events)) return;
@@ -64,7 +72,8 @@ export function watchRemote(
     if (closed || subscription?.link === link || link.lost.aborted) return;
     subscription?.controller.abort();
     const controller = new AbortController();
-    const done = link.call('watch', { root: remoteRoot }, { signal: controller.signal, onEvent: onValue }).then(
+    const nth = ++subscriptions;
+    const done = link.call('watch', { root: remoteRoot }, { signal: controller.signal, onEvent: (value) => onValue(value, link, nth) }).then(
       () => {
         // The agent ends a watch only when asked to, or with its session.
         if (!controller.signal.aborted) reportError(`the watcher on ${link.host} stopped: changes there may have been missed`);

@@ -47,27 +47,34 @@ export function describeStartFailure(root: RemoteRoot, remoteCommand: string, fa
   const { stderr } = failure;
   const portArg = root.port !== undefined ? `-p ${root.port} ` : '';
   const login = `${root.user !== undefined ? `${root.user}@` : ''}${root.host}`;
-  // ssh's own failures first: their wording is stable across OpenSSH versions.
-  if (/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|host key .* (is not known|has changed)|No \S+ host key is known/i.test(stderr)) {
-    return withStderr(`host key verification failed: the host's key is not in known_hosts or has changed; check its fingerprint (ssh-keyscan ${portArg}${root.host} | ssh-keygen -lf -, compared with the one the host's owner reads there) and add it by connecting once with ssh ${portArg}${login}`, stderr,
-      /Host key for|host key is known|Offending|Host key verification failed|key for .* has changed|known_hosts/i);
+  // ssh's own failures first (it exits 255, or we ended it): their wording is stable across OpenSSH
+  // versions. Only then: a remote command's own "Permission denied" (exit 126) is not a login failure.
+  const sshFailed = failure.exitCode === 255 || failure.exitCode === null;
+  if (sshFailed) {
+    if (/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|host key .* (is not known|has changed)|No \S+ host key is known/i.test(stderr)) {
+      return withStderr(`host key verification failed: the host's key is not in known_hosts or has changed; check its fingerprint (ssh-keyscan ${portArg}${root.host} | ssh-keygen -lf -, compared with the one the host's owner reads there) and add it by connecting once with ssh ${portArg}${login}`, stderr,
+        /Host key for|host key is known|Offending|Host key verification failed|key for .* has changed|known_hosts/i);
+    }
+    if (/Permission denied|Too many authentication failures|no more authentication methods|Authentication failed/i.test(stderr)) {
+      return withStderr(`authentication failed: the host did not accept any of your keys (conduit runs ssh with BatchMode=yes: no password or passphrase prompts; check that ssh ${portArg}${login} true works without one, e.g. with ssh-agent)`, stderr);
+    }
+    if (/Connection refused/i.test(stderr)) return withStderr('connection refused (is sshd running there, on that port?)', stderr);
+    if (/Could not resolve hostname|Name or service not known|nodename nor servname|Temporary failure in name resolution/i.test(stderr)) {
+      return withStderr(`could not resolve the host name ${JSON.stringify(root.host)}`, stderr);
+    }
+    if (/timed out|Connection timeout/i.test(stderr)) return withStderr('the connection timed out', stderr);
+    if (/No route to host|Network is unreachable|Host is down/i.test(stderr)) return withStderr('the network cannot reach the host', stderr);
   }
-  if (/Permission denied|Too many authentication failures|no more authentication methods|Authentication failed/i.test(stderr)) {
-    return withStderr(`authentication failed: the host did not accept any of your keys (conduit runs ssh with BatchMode=yes: no password or passphrase prompts; check that ssh ${portArg}${login} true works without one, e.g. with ssh-agent)`, stderr);
-  }
-  if (/Connection refused/i.test(stderr)) return withStderr('connection refused (is sshd running there, on that port?)', stderr);
-  if (/Could not resolve hostname|Name or service not known|nodename nor servname|Temporary failure in name resolution/i.test(stderr)) {
-    return withStderr(`could not resolve the host name ${JSON.stringify(root.host)}`, stderr);
-  }
-  if (/timed out|Connection timeout/i.test(stderr)) return withStderr('the connection timed out', stderr);
-  if (/No route to host|Network is unreachable|Host is down/i.test(stderr)) return withStderr('the network cannot reach the host', stderr);
   if (failure.timedOutAfterMs !== null) {
     return withStderr(`no greeting from the agent within ${Math.round(failure.timedOutAfterMs / 1000)} s (is '${remoteCommand}' waiting for input, or the network stalled?)`, stderr);
   }
   if (failure.handshake !== null && !/closed before the agent greeted/.test(failure.handshake)) return withStderr(failure.handshake, stderr);
   if (failure.exitCode === 255) return withStderr('ssh failed (exit code 255)', stderr);
-  if (failure.exitCode === 127 || /command not found|: not found|No such file or directory/i.test(stderr)) {
+  if (failure.exitCode === 127 || /command not found|: not found/i.test(stderr)) {
     return withStderr(`the remote command '${remoteCommand}' was not found there (exit code ${failure.exitCode ?? 'none'}): install conduit on that host or set remoteCommand (--remote-command)`, stderr);
+  }
+  if (failure.exitCode === 126) {
+    return withStderr(`the remote command '${remoteCommand}' could not be run there (exit code 126: not executable?)`, stderr);
   }
   if (failure.exitCode !== null) {
     return withStderr(`the remote command '${remoteCommand}' exited with code ${failure.exitCode} before the agent greeted`, stderr);

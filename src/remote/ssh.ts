@@ -10,7 +10,7 @@ import { describeStartFailure, stderrLine } from './ssh-errors.js';
  * The system OpenSSH client carrying the agent protocol (issue 10,
  * "Interface"). conduit runs
  *
- *   sh -c '<sshCommand> "$@"' ssh -o BatchMode=yes -o ConnectTimeout=<s>
+ *   sh -c '[exec] <sshCommand> "$@"' ssh -o BatchMode=yes -o ConnectTimeout=<s>
  *     -o ServerAliveInterval=10 -o ServerAliveCountMax=3 -T -x -a
  *     [-p port] [-l user] -- host <remoteCommand>
  *
@@ -53,7 +53,7 @@ const CLOSE_GRACE_MS = 5_000;
 /** The argv after `sh`, exported for tests of the command line. */
 export function sshArgv(root: RemoteRoot, settings: SshSettings): string[] {
   return [
-    '-c', `${settings.sshCommand} "$@"`, 'ssh',
+    '-c', shellScriptFor(settings.sshCommand), 'ssh',
     '-o', 'BatchMode=yes',
     '-o', `ConnectTimeout=${settings.connectTimeoutSeconds}`,
     '-o', 'ServerAliveInterval=10',
@@ -66,6 +66,18 @@ export function sshArgv(root: RemoteRoot, settings: SshSettings): string[] {
     // One argument: ssh hands it to the far side's login shell as the command line.
     settings.remoteCommand,
   ];
+}
+
+/**
+ * `<sshCommand> "$@"` for `sh -c`, with `exec` in front when the command is
+ * one simple command (no assignment first, no operators): then ssh *is* the
+ * child, so its exit is ours to see and reap, instead of a grandchild that a
+ * signal to the group can orphan (dash does not exec the last command
+ * itself). Anything more elaborate runs as written.
+ */
+export function shellScriptFor(sshCommand: string): string {
+  const simple = !/[;&|(){}<>`\n]|\$\(/.test(sshCommand) && !/^\s*[A-Za-z_][A-Za-z0-9_]*=/.test(sshCommand) && !/^\s*(exec|if|for|while|case|until|!)\b/.test(sshCommand);
+  return simple ? `exec ${sshCommand} "$@"` : `${sshCommand} "$@"`;
 }
 
 /** Connect to `root`'s host and open the agent link; rejects with UnreachableError(host, one-line reason), or the signal's reason. */

@@ -70,7 +70,8 @@ describe.skipIf(!sshdAvailable())('remote watching: the agent watches its root a
       writeFileSync(join(farRoot, '.conduit-tmp-1'), 'temp');
       writeFileSync(join(farRoot, '.versions', 'old.txt'), 'old');
       writeFileSync(join(farRoot, 'a.txt'), 'hello from the far host');
-      const change = await seen.next(changeOf('a.txt'));
+      // The watcher may also report the file mid-write (created, still empty): wait for what it holds now.
+      const change = await seen.next((e) => changeOf('a.txt')(e) && e.type === 'change' && e.state.kind === 'file' && e.state.size === 23);
       const stat = lstatSync(join(farRoot, 'a.txt'), { bigint: true });
       expect(change).toEqual({ type: 'change', root: mountPath, path: 'a.txt', state: { kind: 'file', size: 23, mtimeNs: stat.mtimeNs } });
       expect(seen.events.every((e) => e.root === mountPath)).toBe(true);
@@ -98,6 +99,11 @@ describe.skipIf(!sshdAvailable())('remote watching: the agent watches its root a
         await Promise.race([back, new Promise((r) => setTimeout(r, 200))]);
       }
       expect((await back).root).toBe(mountPath);
+      // Back, it asks for a full scan once more: changes made while reconnecting are in no hint.
+      expect(seen.events.filter((e) => e.type === 'error').map((e) => e.type === 'error' && e.message)).toEqual([
+        expect.stringMatching(/lost the connection/),
+        expect.stringMatching(/^watching 127\.0\.0\.1:\d+ again after a reconnect: changes made while it was reconnecting may have been missed$/),
+      ]);
     } finally {
       await watcher.close();
       await source.close();

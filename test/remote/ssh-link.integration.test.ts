@@ -1,4 +1,5 @@
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -10,7 +11,7 @@ import { parseRoot, type RemoteRoot } from '../../src/remote/root-url.js';
 import { connectOverSsh } from '../../src/remote/ssh.js';
 import { SshLinkSource } from '../../src/remote/ssh-link-source.js';
 import { repoRoot } from '../cli/cli-harness.js';
-import { requireSshdInCi, sshdAvailable, startSshd, type Sshd } from '../support/sshd.js';
+import { freePort, requireSshdInCi, sshdAvailable, startSshd, type Sshd } from '../support/sshd.js';
 
 requireSshdInCi();
 
@@ -109,6 +110,21 @@ describe.skipIf(!sshdAvailable())('reaching a remote root over the system ssh', 
     expect(err.reason).toContain(`ssh-keyscan -p ${sshd.port} 127.0.0.1`);
   });
 
+  it('a host that accepts the connection but never speaks ssh: "the connection timed out" after ConnectTimeout', async () => {
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => sockets.push(socket));
+    const port = await freePort();
+    await new Promise<void>((resolve) => silent.listen(port, '127.0.0.1', resolve));
+    try {
+      const mute = parseRoot(`ssh://127.0.0.1:${port}${farRoot}`) as RemoteRoot;
+      const err = expectOneLineUnreachable(await rejection(connectOverSsh(mute, { ...settings, connectTimeoutSeconds: 1 })), `127.0.0.1:${port}`);
+      expect(err.reason).toMatch(/^the connection timed out \(stderr: .*timed out/);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
   it('a host key not in known_hosts at all: refused (never accepted silently), and known_hosts stays as it was', async () => {
     const emptyKnownHosts = join(dir, 'known_hosts_empty');
     writeFileSync(emptyKnownHosts, '');
@@ -158,7 +174,7 @@ describe.skipIf(!sshdAvailable())('reaching a remote root over the system ssh', 
     writeFileSync(wrapper, `#!/bin/sh\necho $$ > '${pidFile}'\nexec ssh "$@"\n`);
     chmodSync(wrapper, 0o755);
     const sshCommand = `'${wrapper}' ${sshd.sshCommand.replace(/^ssh /, '')}`;
-    const err = expectOneLineUnreachable(await rejection(connectOverSsh(root, { ...settings, sshCommand, remoteCommand: 'sleep 300' }, { handshakeTimeoutMs: 1_000 })), host);
+    const err = expectOneLineUnreachable(await rejection(connectOverSsh(root, { ...settings, sshCommand, remoteCommand: 'read never_sent' }, { handshakeTimeoutMs: 1_000 })), host);
     expect(err.reason).toMatch(/^no greeting from the agent within 1 s/);
     const pid = Number(readFileSync(pidFile, 'utf8').trim());
     expect(pid).toBeGreaterThan(0);
