@@ -8,7 +8,7 @@ import { LinkLostError, UnreachableError } from '../../src/fs/file-system.js';
 import type { AgentLink } from '../../src/remote/link.js';
 import type { SshSettings } from '../../src/remote/link-source.js';
 import { parseRoot, type RemoteRoot } from '../../src/remote/root-url.js';
-import { connectOverSsh } from '../../src/remote/ssh.js';
+import { connectOverSsh, type SshLink } from '../../src/remote/ssh.js';
 import { SshLinkSource } from '../../src/remote/ssh-link-source.js';
 import { repoRoot } from '../cli/cli-harness.js';
 import { freePort, requireSshdInCi, sshdAvailable, startSshd, type Sshd } from '../support/sshd.js';
@@ -200,6 +200,10 @@ describe.skipIf(!sshdAvailable())('reaching a remote root over the system ssh', 
       expect((reason as LinkLostError).host).toBe(host);
       expect((reason as LinkLostError).message).toMatch(/ssh (exited with code \d+|was killed by SIG\w+)/);
       expect((reason as LinkLostError).message).not.toMatch(/[\r\n]/);
+      // ssh's own words about the drop are kept, and are in the reason.
+      const said = (first as SshLink).stderrText().trim();
+      expect(said).not.toBe('');
+      expect((reason as LinkLostError).message).toContain(said.split('\n')[0]!.trim());
       expect(source.current).toBeNull();
       expect(await rejection(first.call('ping', null))).toBeInstanceOf(LinkLostError);
 
