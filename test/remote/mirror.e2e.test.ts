@@ -196,7 +196,7 @@ describe.skipIf(!sshdAvailable())('mirror with a root on ssh', () => {
     expect(readTree(target)).toEqual({ 'a.txt': 'a', 'e/': true });
   }, 120_000);
 
-  it('a large file (3 MiB, not a multiple of any block size) arrives whole and byte-exact, and a small change in it converges', () => {
+  it('a large file (3 MiB, not a multiple of any block size) arrives whole and byte-exact, and a small change in it converges (copied against its old version on the far host as the basis: that basis was sent as the mount path, EACCES outside the agent\'s root)', () => {
     s.remote = 'target';
     const { source, target } = s.area;
     const big = Buffer.alloc(3 * 1024 * 1024 + 12_345);
