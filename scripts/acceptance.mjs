@@ -7,8 +7,9 @@
 //
 // --target-on-ssh runs them once more with every scenario's target on ssh
 // (issue 10): a real sshd on 127.0.0.1 (loopback-sshd.mjs), and the command
-// under test (acceptance-target-on-ssh.mjs) gives `add` the target as
+// under test (acceptance-root-on-ssh.mjs) gives `add` the target as
 // ssh://127.0.0.1:<port><path>; the runner still checks the folder at <path>.
+// --source-on-ssh does the same with the source.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -16,8 +17,13 @@ import { fileURLToPath } from 'node:url';
 import { sshdAvailable, startLoopbackSshd } from './loopback-sshd.mjs';
 
 const project = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const targetOnSsh = process.argv.includes('--target-on-ssh');
-const runnerArgs = process.argv.slice(2).filter((a) => a !== '--target-on-ssh');
+const SSH_FLAGS = { '--target-on-ssh': 'target', '--source-on-ssh': 'source' };
+const onSsh = [...new Set(process.argv.slice(2).filter((a) => a in SSH_FLAGS).map((a) => SSH_FLAGS[a]))];
+if (onSsh.length > 1) {
+  console.error('acceptance: --target-on-ssh or --source-on-ssh, not both (a conduit has at most one remote root)');
+  process.exit(2);
+}
+const runnerArgs = process.argv.slice(2).filter((a) => !(a in SSH_FLAGS));
 const explicit = process.env.CONDUIT_SCENARIOS_RUNNER;
 const runner = explicit ?? join(project, '..', 'shared', 'scenarios', 'run-scenarios.mjs');
 const inCi = process.env.CI === 'true';
@@ -33,21 +39,23 @@ if (!existsSync(runner)) {
 
 const env = { ...process.env, CONDUIT_PROJECT: project };
 let sshd = null;
-if (targetOnSsh) {
+if (onSsh.length === 1) {
+  const side = onSsh[0];
   if (!sshdAvailable()) {
     if (inCi) {
-      console.error('acceptance --target-on-ssh: sshd is not installed (.ci/run must apt-get install openssh-server openssh-client)');
+      console.error(`acceptance --${side}-on-ssh: sshd is not installed (.ci/run must apt-get install openssh-server openssh-client)`);
       process.exit(1);
     }
-    console.log('acceptance --target-on-ssh: skipped — no sshd on this machine (apt-get install openssh-server); CI runs it');
+    console.log(`acceptance --${side}-on-ssh: skipped — no sshd on this machine (apt-get install openssh-server); CI runs it`);
     process.exit(0);
   }
   sshd = await startLoopbackSshd(project);
   Object.assign(env, sshd.env(), {
-    CONDUIT_ACCEPTANCE_TARGET_PREFIX: `ssh://127.0.0.1:${sshd.port}`,
-    CONDUIT_CMD: [process.execPath, join(project, 'scripts/acceptance-target-on-ssh.mjs')].map((p) => JSON.stringify(p)).join(' '),
+    CONDUIT_ACCEPTANCE_SSH_PREFIX: `ssh://127.0.0.1:${sshd.port}`,
+    CONDUIT_ACCEPTANCE_ON_SSH: side,
+    CONDUIT_CMD: [process.execPath, join(project, 'scripts/acceptance-root-on-ssh.mjs')].map((p) => JSON.stringify(p)).join(' '),
   });
-  console.log(`acceptance: the target of every scenario on ssh://127.0.0.1:${sshd.port}`);
+  console.log(`acceptance: the ${side} of every scenario on ssh://127.0.0.1:${sshd.port}`);
 }
 
 const child = spawn(process.execPath, [runner, ...runnerArgs], { cwd: project, env, stdio: 'inherit' });
