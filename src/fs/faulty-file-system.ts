@@ -128,6 +128,9 @@ export class FaultyFileSystem implements FileSystem {
   lstatSync(path: string): Entry {
     return this.runSync('lstatSync', [path], () => this.inner.lstatSync(path));
   }
+  readdir(path: string): Promise<string[]> {
+    return this.run('readdir', [path], () => this.inner.readdir(path));
+  }
   lstat(path: string): Promise<Entry> {
     return this.run('lstat', [path], () => this.inner.lstat(path));
   }

@@ -224,10 +224,13 @@ export interface FileSystem {
    * versioning prune walk. Synchronous on purpose: the walk is the hot path,
    * and in a worker readdirSync + lstatSync are ~5x faster than promise-based
    * calls. `readdirSync` returns names (unsorted); both throw FsError.
-   * (Remote roots will need an async listing for the prune walk instead.)
+   * A remote filesystem has neither (the walk runs in its agent): code that
+   * lists outside a walk (versioning's prune walk and listing) uses `readdir`.
    */
   readdirSync(path: string): string[];
   lstatSync(path: string): Entry;
+  /** The names in a directory (unsorted, links included, never followed); throws FsError. Works on every root, remote ones included. */
+  readdir(path: string): Promise<string[]>;
   /** lstat one path; throws FsError (ENOENT when absent). Sockets, FIFOs, devices come back as a `problem` entry with code `unsupported`. */
   lstat(path: string): Promise<Entry>;
   /** Read a whole small file as UTF-8 (used for `.conduitignore`); throws FsError. */

@@ -97,6 +97,20 @@ export class NodeFileSystem implements FileSystem, SyncCopyOps, SyncHashOps {
     }
   }
 
+  async readdir(path: string): Promise<string[]> {
+    let decoded: string[];
+    try {
+      decoded = await viaCallback<string[]>((done) => fs.readdir(native(path), done));
+    } catch (err) {
+      throw toFsError(err, 'readdir', path);
+    }
+    try {
+      return namesOf(path, decoded);
+    } catch (err) {
+      throw toFsError(err, 'readdir', path);
+    }
+  }
+
   lstatSync(path: string): Entry {
     let st: BigIntStats;
     try {

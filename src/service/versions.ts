@@ -134,10 +134,11 @@ async function walkVersions(fs: FileSystem, dir: string, anchor: string): Promis
     await checkAncestors(fs, ancestorsBelow(anchor, dir), 'readdir', dir);
   }
   const out: { relName: string; entry: FileEntry | SymlinkEntry }[] = [];
-  const walk = (path: string, rel: string): void => {
+  // readdir/lstat, not their Sync forms: the versions folder may be on a remote root (issue 10).
+  const walk = async (path: string, rel: string): Promise<void> => {
     let names: string[];
     try {
-      names = fs.readdirSync(path);
+      names = await fs.readdir(path);
     } catch (err) {
       if (isFsError(err, 'ENOENT') || isFsError(err, 'ENOTDIR')) return;
       throw err;
@@ -145,12 +146,14 @@ async function walkVersions(fs: FileSystem, dir: string, anchor: string): Promis
     for (const name of names) {
       const child = join(path, name);
       const relName = rel === '' ? name : `${rel}/${name}`;
-      const entry = fs.lstatSync(child);
-      if (entry.kind === 'dir') walk(child, relName);
+      // RACE: a name listed a moment ago may be gone (pruned meanwhile): then it is not listed.
+      const entry = await lstatOrNull(fs, child);
+      if (entry === null) continue;
+      if (entry.kind === 'dir') await walk(child, relName);
       else if (entry.kind === 'file' || entry.kind === 'symlink') out.push({ relName, entry });
     }
   };
-  walk(dir, '');
+  await walk(dir, '');
   return out;
 }
 
