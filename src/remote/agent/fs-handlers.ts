@@ -1,3 +1,201 @@
-import type { AgentHandlers } from './serve.js';
+import { posix } from 'node:path';
+import type { CopyRequest } from '../../engine/copy-protocol.js';
+import type { MkdirRequest } from '../../engine/mkdir-protocol.js';
+import type { ScanOptions } from '../../engine/scan.js';
+import { packSnapshot } from '../../engine/snapshot-codec.js';
+import { FsError, type CopyBatches, type Throttle } from '../../fs/file-system.js';
+import { NodeFileSystem } from '../../fs/node-file-system.js';
+import type { AgentHandlers, AgentSession, HandlerContext } from './serve.js';
+import type { WireScanResult } from '../remote-file-system.js';
 
-export const fsHandlers: AgentHandlers = {};
+/**
+ * The agent side of RemoteFileSystem (remote-file-system.ts): the FileSystem
+ * seam's per-operation calls and its capabilities, answered on the far host
+ * by its own NodeFileSystem — the walk in the agent's scan workers, hash sets
+ * in its hash workers, copy batches in its copy workers — so only results
+ * cross the link. EVERY path a call names goes through `session.confined`
+ * before it reaches the disk: a client (or a bug) can never make the agent
+ * act outside its root. Links below the root are NodeFileSystem's concern,
+ * exactly as for local writes (never followed; the copy protocol confines
+ * parents, engine/confine.ts).
+ */
+
+const disk = new NodeFileSystem();
+
+/** What one session keeps between calls: open copy batches, and paced copies waiting for the client's grant. */
+interface SessionState {
+  readonly batches: Map<number, CopyBatches>;
+  nextBatchesId: number;
+  /** A paced copy's pending `take`, by the token the client chose for that copy. */
+  readonly grants: Map<string, () => void>;
+}
+
+const states = new WeakMap<AgentSession, SessionState>();
+
+function stateOf(session: AgentSession): SessionState {
+  let state = states.get(session);
+  if (state === undefined) {
+    const created: SessionState = { batches: new Map(), nextBatchesId: 1, grants: new Map() };
+    session.onClose(async () => {
+      const open = [...created.batches.values()];
+      created.batches.clear();
+      await Promise.all(open.map((b) => b.close()));
+    });
+    states.set(session, created);
+    state = created;
+  }
+  return state;
+}
+
+function str(value: unknown, what: string, op: string): string {
+  if (typeof value !== 'string') throw new FsError('EOTHER', op, String(value), `EOTHER: ${op}: ${what} is not a string`);
+  return value;
+}
+
+/** `session.confined` of a parameter that must be a path. */
+function confinedParam(session: AgentSession, value: unknown, op: string): string {
+  return session.confined(str(value, 'the path', op), op);
+}
+
+function confinedRequest(session: AgentSession, r: CopyRequest): CopyRequest {
+  const op = 'copyBatch';
+  confinedParam(session, r.origin, op);
+  confinedParam(session, r.dest, op);
+  confinedParam(session, r.temp, op);
+  for (const a of r.ancestors) confinedParam(session, a.path, op);
+  return r;
+}
+
+function confinedMkdir(session: AgentSession, r: MkdirRequest): MkdirRequest {
+  confinedParam(session, r.path, 'mkdirBatch');
+  for (const a of r.ancestors) confinedParam(session, a.path, 'mkdirBatch');
+  return r;
+}
+
+/** The relative paths of a hash set, each joined with the root and confined (a `..` cannot climb out). */
+function confinedRelPaths(session: AgentSession, root: string, relPaths: unknown): string[] {
+  if (!Array.isArray(relPaths)) throw new FsError('EOTHER', 'hashFiles', root, 'EOTHER: hashFiles: relPaths is not a list');
+  for (const rel of relPaths) {
+    const rp = str(rel, 'a relative path', 'hashFiles');
+    session.confined(posix.join(root, rp), 'hashFiles');
+  }
+  return relPaths as string[];
+}
+
+/**
+ * A bandwidth-limited copy within the far host (`copyFile` with a throttle):
+ * the client's throttle paces it. Before each chunk the agent asks (an event
+ * `{take}`) and waits for the client's `copyGrant` with the copy's token.
+ */
+function pacedThrottle(state: SessionState, token: string, context: HandlerContext): Throttle {
+  return {
+    take(bytes: number, signal?: AbortSignal): Promise<void> {
+      return new Promise<void>((resolve, reject) => {
+        const onAbort = (): void => {
+          state.grants.delete(token);
+          reject(new FsError('ABORTED', 'copyFile', '', 'ABORTED: operation aborted, copyFile'));
+        };
+        if (signal?.aborted) return onAbort();
+        signal?.addEventListener('abort', onAbort, { once: true });
+        state.grants.set(token, () => {
+          signal?.removeEventListener('abort', onAbort);
+          state.grants.delete(token);
+          resolve();
+        });
+        context.emit({ take: bytes }).catch(onAbort);
+      });
+    },
+  };
+}
+
+function batchesOf(state: SessionState, id: unknown, op: string): CopyBatches {
+  const batches = typeof id === 'number' ? state.batches.get(id) : undefined;
+  if (batches === undefined) throw new FsError('EOTHER', op, '', `EOTHER: ${op}: no open copy batches ${String(id)}`);
+  return batches;
+}
+
+export const fsHandlers: AgentHandlers = {
+  lstat: async (p: { path: unknown }, { session }) => disk.lstat(confinedParam(session, p.path, 'lstat')),
+  readdir: async (p: { path: unknown }, { session }) => disk.readdir(confinedParam(session, p.path, 'readdir')),
+  readText: async (p: { path: unknown }, { session }) => disk.readText(confinedParam(session, p.path, 'readText')),
+
+  /** Within the far host. Progress comes back as `{progress}` events; with `paced` (a token) the client's throttle paces it. */
+  copyFile: async (p: { from: unknown; to: unknown; paced?: unknown }, context) => {
+    const { session, signal } = context;
+    const from = confinedParam(session, p.from, 'copyFile');
+    const to = confinedParam(session, p.to, 'copyFile');
+    const onProgress = (bytes: number): void => {
+      void context.emit({ progress: bytes }).catch(() => undefined);
+    };
+    const throttle = typeof p.paced === 'string' ? pacedThrottle(stateOf(session), p.paced, context) : undefined;
+    return disk.copyFile(from, to, { signal, onProgress, ...(throttle ? { throttle } : {}) });
+  },
+  copyGrant: async (p: { token: unknown }, { session }) => {
+    const grant = stateOf(session).grants.get(str(p.token, 'the token', 'copyGrant'));
+    grant?.();
+    return grant !== undefined;
+  },
+
+  setAttributes: async (p: { path: unknown; mode?: unknown; mtimeNs?: unknown }, { session }) => {
+    const path = confinedParam(session, p.path, 'setAttributes');
+    const attributes: { mode?: number; mtimeNs?: bigint } = {};
+    if (typeof p.mode === 'number') attributes.mode = p.mode;
+    if (typeof p.mtimeNs === 'bigint') attributes.mtimeNs = p.mtimeNs;
+    else if (typeof p.mtimeNs === 'number') attributes.mtimeNs = BigInt(p.mtimeNs);
+    await disk.setAttributes(path, attributes);
+  },
+  rename: async (p: { from: unknown; to: unknown }, { session }) => {
+    await disk.rename(confinedParam(session, p.from, 'rename'), confinedParam(session, p.to, 'rename'));
+  },
+  unlink: async (p: { path: unknown }, { session }) => {
+    await disk.unlink(confinedParam(session, p.path, 'unlink'));
+  },
+  mkdir: async (p: { path: unknown; mode?: unknown }, { session }) => {
+    await disk.mkdir(confinedParam(session, p.path, 'mkdir'), typeof p.mode === 'number' ? p.mode : undefined);
+  },
+  rmdir: async (p: { path: unknown }, { session }) => {
+    await disk.rmdir(confinedParam(session, p.path, 'rmdir'));
+  },
+  /** The link's text is written verbatim and never followed; only where the link is made is a path. */
+  symlink: async (p: { linkTarget: unknown; path: unknown }, { session }) => {
+    await disk.symlink(str(p.linkTarget, 'the link text', 'symlink'), confinedParam(session, p.path, 'symlink'));
+  },
+  hash: async (p: { path: unknown }, { session, signal }) => disk.hash(confinedParam(session, p.path, 'hash'), signal),
+
+  /** The walk, in the agent's scan workers (`against` the baseline columns sent as plain typed arrays); the entries travel packed. */
+  walkTree: async (p: { root: unknown; options: ScanOptions }, { session }): Promise<WireScanResult> => {
+    const root = confinedParam(session, p.root, 'walkTree');
+    const result = await disk.walkTree(root, p.options);
+    return {
+      root: result.root, rootMessage: result.rootMessage, staleTemps: result.staleTemps, visited: result.visited,
+      packed: packSnapshot(result.entries), changes: result.changes,
+    };
+  },
+  hashFiles: async (p: { root: unknown; relPaths: unknown }, { session, signal }) => {
+    const root = confinedParam(session, p.root, 'hashFiles');
+    return disk.hashFiles(root, confinedRelPaths(session, root, p.relPaths), signal);
+  },
+
+  /** Copy batches within the far host, in the agent's copy workers; closed by the client, or with the session. */
+  copyBatchesOpen: async (p: { workers: unknown }, { session }) => {
+    const state = stateOf(session);
+    const id = state.nextBatchesId++;
+    state.batches.set(id, disk.openCopyBatches(typeof p.workers === 'number' ? p.workers : 1));
+    return id;
+  },
+  copyBatch: async (p: { id: unknown; requests: readonly CopyRequest[] }, { session }) => {
+    const batches = batchesOf(stateOf(session), p.id, 'copyBatch');
+    return batches.copy(p.requests.map((r) => confinedRequest(session, r)));
+  },
+  mkdirBatch: async (p: { id: unknown; requests: readonly MkdirRequest[] }, { session }) => {
+    const batches = batchesOf(stateOf(session), p.id, 'mkdirBatch');
+    return batches.makeDirectories!(p.requests.map((r) => confinedMkdir(session, r)));
+  },
+  copyBatchesClose: async (p: { id: unknown }, { session }) => {
+    const state = stateOf(session);
+    const batches = typeof p.id === 'number' ? state.batches.get(p.id) : undefined;
+    if (batches === undefined) return;
+    state.batches.delete(p.id as number);
+    await batches.close();
+  },
+};
