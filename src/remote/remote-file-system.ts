@@ -91,28 +91,33 @@ export class RemoteFileSystem implements FileSystem {
     if (options.signal?.aborted) throw abortedError('copyFile', to);
     const throttle = options.throttle;
     const token = throttle ? randomUUID() : undefined;
+    // The call's own signal: the caller's abort, or a throttle that failed, cancels it in the agent.
+    const controller = new AbortController();
+    const onAbort = (): void => controller.abort(options.signal?.reason);
+    options.signal?.addEventListener('abort', onAbort, { once: true });
     let failed: unknown;
     const onEvent = (value: unknown): void => {
       const event = value as { progress?: number; take?: number };
       if (typeof event.progress === 'number') options.onProgress?.(event.progress);
       if (typeof event.take === 'number' && throttle && token !== undefined) {
-        // Granted once the throttle lets the chunk pass; an abort reaches the agent as the call's cancel.
-        throttle.take(event.take, options.signal).then(
+        // Granted once the throttle lets the chunk pass.
+        throttle.take(event.take, controller.signal).then(
           () => this.source.current?.call('copyGrant', { token }),
         ).catch((err: unknown) => {
           failed ??= err;
+          controller.abort(err);
         });
       }
     };
     try {
-      const bytes = await this.call<number>('copyFile', token ? { from, to, paced: token } : { from, to }, 'copyFile', from, {
-        onEvent, ...(options.signal ? { signal: options.signal } : {}),
-      });
+      const bytes = await this.call<number>('copyFile', token ? { from, to, paced: token } : { from, to }, 'copyFile', from, { onEvent, signal: controller.signal });
       options.onProgress?.(bytes);
       return bytes;
     } catch (err) {
       if (options.signal?.aborted) throw abortedError('copyFile', to);
-      throw failed !== undefined && !(err instanceof FsError) ? asFsError(failed, 'copyFile', to) : err;
+      throw failed !== undefined ? asFsError(failed, 'copyFile', to) : err;
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort);
     }
   }
 

@@ -84,24 +84,32 @@ export class SplitFileSystem implements FileSystem {
     if (!(err instanceof FsError)) return err;
     const mounted = this.toMount(err.path);
     if (mounted === err.path) return err;
-    return Object.assign(new FsError(err.code, err.op, mounted, err.message.split(err.path).join(mounted)), { cause: err });
+    return Object.assign(new FsError(err.code, err.op, mounted, renamed(err.message, err.path, mounted)), { cause: err });
   }
 
   private mountedFailure(e: CopyFailure): CopyFailure {
     const mounted = this.toMount(e.path);
-    return mounted === e.path ? e : { ...e, path: mounted, message: e.message.split(e.path).join(mounted) };
+    return mounted === e.path ? e : { ...e, path: mounted, message: renamed(e.message, e.path, mounted) };
   }
 
   // ---- the walk's synchronous calls (remote: refused by RemoteFileSystem) ----
 
   readdirSync(path: string): string[] {
     if (this.hostOf(path, 'readdirSync') === 'local') return this.local.readdirSync(path);
-    return this.remote.readdirSync(this.toRemote(path));
+    try {
+      return this.remote.readdirSync(this.toRemote(path));
+    } catch (err) {
+      throw this.mountedError(err);
+    }
   }
 
   lstatSync(path: string): Entry {
     if (this.hostOf(path, 'lstatSync') === 'local') return this.local.lstatSync(path);
-    return this.remote.lstatSync(this.toRemote(path));
+    try {
+      return this.remote.lstatSync(this.toRemote(path));
+    } catch (err) {
+      throw this.mountedError(err);
+    }
   }
 
   // ---- per-operation calls ----
@@ -179,7 +187,7 @@ export class SplitFileSystem implements FileSystem {
     const outcomes = await this.remote.hashFiles(real, relPaths, signal);
     if (real === root) return outcomes;
     // Each failure's message names the file on the far host: name it as the engine knows it.
-    return outcomes.map((o) => ('error' in o ? { error: { ...o.error, message: o.error.message.split(real).join(root) } } : o));
+    return outcomes.map((o) => ('error' in o ? { error: { ...o.error, message: renamed(o.error.message, real, root) } } : o));
   }
 
   /**
@@ -295,4 +303,9 @@ export class SplitFileSystem implements FileSystem {
   connect(signal?: AbortSignal): Promise<AbortSignal> {
     return this.remote.connect(signal);
   }
+}
+
+/** `text` with the far host's path `real` named as `mounted`; a root of `/` is left alone (every slash would match). */
+function renamed(text: string, real: string, mounted: string): string {
+  return real.length > 1 ? text.split(real).join(mounted) : text;
 }

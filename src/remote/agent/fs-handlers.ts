@@ -165,6 +165,8 @@ export const fsHandlers: AgentHandlers = {
   /** The walk, in the agent's scan workers (`against` the baseline columns sent as plain typed arrays); the entries travel packed. */
   walkTree: async (p: { root: unknown; options: ScanOptions }, { session }): Promise<WireScanResult> => {
     const root = confinedParam(session, p.root, 'walkTree');
+    // The walk refuses unclean relative paths itself (scan/covering-paths.ts); confined here as well.
+    for (const rel of p.options.onlyPaths ?? []) session.confined(posix.join(root, str(rel, 'a relative path', 'walkTree')), 'walkTree');
     const result = await disk.walkTree(root, p.options);
     return {
       root: result.root, rootMessage: result.rootMessage, staleTemps: result.staleTemps, visited: result.visited,
