@@ -89,11 +89,15 @@ export class FaultyFileSystem implements FileSystem {
 
   private readonly inlineWalks: boolean;
 
+  /** The wrapped filesystem's link (a remote root), forwarded when it has one: a decorator never hides it. */
+  readonly connect?: (signal?: AbortSignal) => Promise<AbortSignal>;
+
   constructor(
     readonly inner: FileSystem,
     options: FaultyFileSystemOptions = {},
   ) {
     this.inlineWalks = options.inlineWalks === true;
+    if (inner.connect) this.connect = (signal) => inner.connect!(signal);
   }
 
   /** Make `op` throw `FsError(code)` on a matching path, `times` times (default: every time). Before the inner call: nothing happens on disk. */
