@@ -239,11 +239,11 @@ class RemoteCopyBatches implements CopyBatches {
   constructor(private readonly source: LinkSource, readonly concurrency: number) {}
 
   private session(): Promise<{ link: AgentLink; id: number }> {
+    if (this.opened === null) return this.reopen();
     const current = this.opened;
-    if (current !== null) {
-      return current.then((s) => (s.link.lost.aborted ? this.reopen() : s), () => this.reopen());
-    }
-    return this.reopen();
+    // Batches that find the session gone at once open one new session between them, not one each.
+    const again = (): Promise<{ link: AgentLink; id: number }> => (this.opened !== current && this.opened !== null ? this.opened : this.reopen());
+    return current.then((s) => (s.link.lost.aborted ? again() : s), again);
   }
 
   private reopen(): Promise<{ link: AgentLink; id: number }> {

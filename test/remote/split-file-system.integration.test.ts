@@ -344,6 +344,27 @@ describe('a link that drops', () => {
     expect(source.current).not.toBe(link);
   });
 
+  it('copy batches open a new session of the agent\'s copy workers after a reconnect', async () => {
+    writeTree(far, { 'from/a': 'a', 'from/b': 'b', 'to/.keep': '' });
+    const disk = new NodeFileSystem();
+    const request = async (name: string): Promise<CopyRequest> => ({
+      origin: f(`from/${name}`), originEntry: (await disk.lstat(f(`from/${name}`))) as CopyRequest['originEntry'], dest: f(`to/${name}`),
+      expected: null, temp: f(`to/.${name}.conduit-tmp-t`), versioned: false, ancestors: [],
+    });
+    const batches = remote.openCopyBatches(1);
+    try {
+      expect(await batches.copy([await request('a')])).toMatchObject([{ ok: true, result: { status: 'landed' } }]);
+      const before = source.current!;
+      source.kill();
+      await new Promise<void>((resolve) => before.lost.addEventListener('abort', () => resolve(), { once: true }));
+      expect(await batches.copy([await request('b')])).toMatchObject([{ ok: true, result: { status: 'landed' } }]);
+      expect(source.current).not.toBe(before);
+    } finally {
+      await batches.close();
+    }
+    expect(nodeFs.readdirSync(f('to')).sort()).toEqual(['.keep', 'a', 'b']);
+  });
+
   it('fails a call in flight when the agent dies under it: ABORTED, naming the lost link', async () => {
     writeTree(far, { 'big': Buffer.alloc(8 * 1024 * 1024, 7) });
     await split.connect();
