@@ -86,36 +86,49 @@ export class RemoteFileSystem implements FileSystem {
    * Within the far host (both paths there): the agent copies, nothing
    * crosses but progress. With a throttle, the agent asks before each chunk
    * and this side answers once the throttle let it pass (`copyGrant`).
+   * An abort is sent as `copyCancel`, not as the call's cancel: the agent
+   * answers the copy only once it has removed the partial destination, so
+   * when this rejects, nothing of it is left.
    */
   async copyFile(from: string, to: string, options: CopyOptions = {}): Promise<number> {
     if (options.signal?.aborted) throw abortedError('copyFile', to);
+    let link: AgentLink;
+    try {
+      link = await this.source.link(options.signal);
+    } catch (err) {
+      throw options.signal?.aborted ? abortedError('copyFile', to) : asFsError(err, 'copyFile', from);
+    }
     const throttle = options.throttle;
-    const token = throttle ? randomUUID() : undefined;
-    // The call's own signal: the caller's abort, or a throttle that failed, cancels it in the agent.
-    const controller = new AbortController();
-    const onAbort = (): void => controller.abort(options.signal?.reason);
-    options.signal?.addEventListener('abort', onAbort, { once: true });
+    const token = randomUUID();
+    // Stops this side's waits on the throttle; the agent stops on `copyCancel`.
+    const stop = new AbortController();
     let failed: unknown;
+    const cancel = (reason: unknown): void => {
+      if (stop.signal.aborted) return;
+      stop.abort(reason);
+      void link.call('copyCancel', { token }).catch(() => undefined);
+    };
+    const onAbort = (): void => cancel(options.signal?.reason);
+    options.signal?.addEventListener('abort', onAbort, { once: true });
     const onEvent = (value: unknown): void => {
       const event = value as { progress?: number; take?: number };
       if (typeof event.progress === 'number') options.onProgress?.(event.progress);
-      if (typeof event.take === 'number' && throttle && token !== undefined) {
-        // Granted once the throttle lets the chunk pass.
-        throttle.take(event.take, controller.signal).then(
-          () => this.source.current?.call('copyGrant', { token }),
-        ).catch((err: unknown) => {
+      if (typeof event.take === 'number' && throttle) {
+        throttle.take(event.take, stop.signal).then(() => link.call('copyGrant', { token })).catch((err: unknown) => {
+          if (stop.signal.aborted) return;
           failed ??= err;
-          controller.abort(err);
+          cancel(err);
         });
       }
     };
     try {
-      const bytes = await this.call<number>('copyFile', token ? { from, to, paced: token } : { from, to }, 'copyFile', from, { onEvent, signal: controller.signal });
+      const bytes = await link.call<number>('copyFile', { from, to, token, paced: throttle !== undefined }, { onEvent });
       options.onProgress?.(bytes);
       return bytes;
     } catch (err) {
       if (options.signal?.aborted) throw abortedError('copyFile', to);
-      throw failed !== undefined ? asFsError(failed, 'copyFile', to) : err;
+      if (failed !== undefined) throw asFsError(failed, 'copyFile', to);
+      throw asFsError(err, 'copyFile', from);
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
     }

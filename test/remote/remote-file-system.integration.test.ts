@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { NodeFileSystem } from '../../src/fs/node-file-system.js';
 import { RemoteFileSystem } from '../../src/remote/remote-file-system.js';
+import { parseRoot, type RemoteRoot } from '../../src/remote/root-url.js';
+import { SshLinkSource } from '../../src/remote/ssh-link-source.js';
 import { fileSystemContract } from '../fs/file-system.contract.js';
 import { agentProcessLinkSource } from '../support/agent-process.js';
-import { sshProcessLinkSource } from '../support/ssh-process-link-source.js';
 import { requireSshdInCi, sshdAvailable, startSshd, type Sshd } from '../support/sshd.js';
 
 requireSshdInCi();
@@ -15,9 +16,9 @@ requireSshdInCi();
 // goes to a real `conduit agent` (this checkout's build) confined to the fixture's root, which
 // answers with its own NodeFileSystem. The "far host" is this machine, so the fixture writes and
 // reads its files with node:fs directly, and the walk comparisons walk the same disk locally.
-// Not here yet: watch (remote-watch.ts is r-ssh's; a stub on this branch) and the synchronous
-// walk calls (refused on a remote root by design).
-const traits = { syncOps: false, syncListing: false, watch: false } as const;
+// Not here: the synchronous walk calls (refused on a remote root by design) and the sync steps
+// (they run inside the agent's workers, covered by the node suite).
+const traits = { syncOps: false, syncListing: false } as const;
 
 fileSystemContract('RemoteFileSystem over a local agent process', async () => {
   const root = await mkdtemp(join(tmpdir(), 'conduit-remote-fs-'));
@@ -50,7 +51,7 @@ describe.skipIf(!sshdAvailable())('over the real sshd', () => {
 
   fileSystemContract('RemoteFileSystem over ssh', async () => {
     const root = await mkdtemp(join(tmpdir(), 'conduit-remote-fs-'));
-    const source = sshProcessLinkSource(sshd, root);
+    const source = new SshLinkSource(parseRoot(sshd.url(root)) as RemoteRoot, { sshCommand: sshd.sshCommand, remoteCommand: sshd.remoteCommand, connectTimeoutSeconds: 5 });
     return {
       fs: new RemoteFileSystem(source),
       root,

@@ -13,7 +13,6 @@ import { NodeFileSystem } from '../../src/fs/node-file-system.js';
 import type { LinkSource } from '../../src/remote/link-source.js';
 import { RemoteFileSystem } from '../../src/remote/remote-file-system.js';
 import { SplitFileSystem } from '../../src/remote/split-file-system.js';
-import { watchRemote } from '../../src/remote/remote-watch.js';
 import { listVersions } from '../../src/service/versions.js';
 import type { WatchEvent } from '../../src/watch/watcher.js';
 import { conduitSpec } from '../db/fixtures.js';
@@ -153,9 +152,6 @@ describe('SplitFileSystem routing', () => {
   });
 });
 
-/** Until r-ssh's remote-watch.ts replaces this branch's stub, only the local half of a watch can be checked. */
-const remoteWatchIsStub = watchRemote.toString().includes('is a stub');
-
 async function until(what: string, check: () => boolean): Promise<void> {
   const deadline = Date.now() + 20_000;
   while (!check()) {
@@ -165,28 +161,19 @@ async function until(what: string, check: () => boolean): Promise<void> {
 }
 
 describe('SplitFileSystem watch', () => {
-  it('watches local roots on the local disk, and only those; their events name the roots as given', async () => {
+  it('watches local roots on the local disk and remote ones in the agent; every event names its root as given', async () => {
     nodeFs.mkdirSync(n('w'));
     nodeFs.mkdirSync(f('w'));
     const events: WatchEvent[] = [];
     const watcher = split.watch([n('w'), m('w')], {}, (batch) => events.push(...batch));
     try {
       expect(local.calls).toEqual([{ op: 'watch', paths: [n('w')] }]);
-      if (remoteWatchIsStub) {
-        await expect(watcher.ready).rejects.toThrow(/stub/);
-      } else {
-        await watcher.ready;
-      }
-      // With the stub, `ready` fails before the local half is up: write again until the local watcher reports it.
-      let writes = 0;
-      await until('the local event', () => {
-        nodeFs.writeFileSync(n('w/near.txt'), `near ${writes++}`);
-        return events.some((e) => e.type === 'change' && e.root === n('w') && e.path === 'near.txt');
-      });
-      if (!remoteWatchIsStub) {
-        nodeFs.writeFileSync(f('w/far.txt'), 'far');
-        await until('the remote event, named by its mount path', () => events.some((e) => e.type === 'change' && e.root === m('w') && e.path === 'far.txt'));
-      }
+      await watcher.ready;
+      nodeFs.writeFileSync(n('w/near.txt'), 'near');
+      nodeFs.writeFileSync(f('w/far.txt'), 'far');
+      await until('the local event', () => events.some((e) => e.type === 'change' && e.root === n('w') && e.path === 'near.txt'));
+      await until('the remote event, named by its mount path', () => events.some((e) => e.type === 'change' && e.root === m('w') && e.path === 'far.txt'));
+      expect(events.some((e) => e.type === 'change' && e.path === 'near.txt' && e.root !== n('w'))).toBe(false);
       expect(events.every((e) => e.root === n('w') || e.root === m('w'))).toBe(true);
     } finally {
       await watcher.close();

@@ -28,6 +28,9 @@ interface SessionState {
   nextBatchesId: number;
   /** A paced copy's pending `take`, by the token the client chose for that copy. */
   readonly grants: Map<string, () => void>;
+  /** Copies running, by their token, for `copyCancel`; tokens cancelled before their copy started. */
+  readonly copies: Map<string, AbortController>;
+  readonly cancelledEarly: Set<string>;
 }
 
 const states = new WeakMap<AgentSession, SessionState>();
@@ -35,7 +38,7 @@ const states = new WeakMap<AgentSession, SessionState>();
 function stateOf(session: AgentSession): SessionState {
   let state = states.get(session);
   if (state === undefined) {
-    const created: SessionState = { batches: new Map(), nextBatchesId: 1, grants: new Map() };
+    const created: SessionState = { batches: new Map(), nextBatchesId: 1, grants: new Map(), copies: new Map(), cancelledEarly: new Set() };
     session.onClose(async () => {
       const open = [...created.batches.values()];
       created.batches.clear();
@@ -119,16 +122,40 @@ export const fsHandlers: AgentHandlers = {
   readdir: async (p: { path: unknown }, { session }) => disk.readdir(confinedParam(session, p.path, 'readdir')),
   readText: async (p: { path: unknown }, { session }) => disk.readText(confinedParam(session, p.path, 'readText')),
 
-  /** Within the far host. Progress comes back as `{progress}` events; with `paced` (a token) the client's throttle paces it. */
-  copyFile: async (p: { from: unknown; to: unknown; paced?: unknown }, context) => {
-    const { session, signal } = context;
+  /**
+   * Within the far host. Progress comes back as `{progress}` events; with
+   * `paced` the client's throttle paces it (`copyGrant`). `copyCancel` with
+   * the copy's token stops it; it is then answered ABORTED once the partial
+   * destination is removed (the call's own cancel would be answered at once).
+   */
+  copyFile: async (p: { from: unknown; to: unknown; token: unknown; paced?: unknown }, context) => {
+    const { session } = context;
     const from = confinedParam(session, p.from, 'copyFile');
     const to = confinedParam(session, p.to, 'copyFile');
+    const token = str(p.token, 'the token', 'copyFile');
+    const state = stateOf(session);
+    const controller = new AbortController();
+    const aborted = (): void => controller.abort(new FsError('ABORTED', 'copyFile', to, `ABORTED: operation aborted, copyFile '${to}'`));
+    if (state.cancelledEarly.delete(token)) aborted();
+    context.signal.addEventListener('abort', aborted, { once: true });
+    state.copies.set(token, controller);
     const onProgress = (bytes: number): void => {
       void context.emit({ progress: bytes }).catch(() => undefined);
     };
-    const throttle = typeof p.paced === 'string' ? pacedThrottle(stateOf(session), p.paced, context) : undefined;
-    return disk.copyFile(from, to, { signal, onProgress, ...(throttle ? { throttle } : {}) });
+    try {
+      const throttle = p.paced === true ? pacedThrottle(state, token, context) : undefined;
+      return await disk.copyFile(from, to, { signal: controller.signal, onProgress, ...(throttle ? { throttle } : {}) });
+    } finally {
+      state.copies.delete(token);
+      context.signal.removeEventListener('abort', aborted);
+    }
+  },
+  copyCancel: async (p: { token: unknown }, { session }) => {
+    const token = str(p.token, 'the token', 'copyCancel');
+    const state = stateOf(session);
+    const running = state.copies.get(token);
+    if (running) running.abort(new FsError('ABORTED', 'copyFile', '', 'ABORTED: operation aborted, copyFile'));
+    else state.cancelledEarly.add(token);
   },
   copyGrant: async (p: { token: unknown }, { session }) => {
     const grant = stateOf(session).grants.get(str(p.token, 'the token', 'copyGrant'));
