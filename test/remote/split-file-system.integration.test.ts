@@ -299,6 +299,53 @@ function noReconnect(inner: LinkSource): LinkSource {
   };
 }
 
+describe('the agent never passes through a symbolic link below its root', () => {
+  it('refuses a path whose parent is a link to outside the root, per call and per batch item, and nothing outside changes', async () => {
+    const outside = join(base, 'outside');
+    writeTree(outside, { 'secret.txt': 'secret', 'sub/x': 'x' });
+    writeTree(far, { 'a.txt': 'far a', 'real/b.txt': 'b', 'escape': { symlink: outside } });
+    const link = await source.link();
+    const confined = async (method: string, params: unknown): Promise<void> => {
+      const err = await errorOf(link.call(method, params));
+      expect(err, method).toBeInstanceOf(FsError);
+      expect((err as FsError).message, method).toMatch(/parent is not the directory scanned: '.*\/escape' is now a symbolic link/);
+    };
+    const through = (rel: string): string => f(`escape/${rel}`);
+    await confined('lstat', { path: through('secret.txt') });
+    await confined('readdir', { path: through('sub') });
+    await confined('readText', { path: through('secret.txt') });
+    await confined('hash', { path: through('secret.txt') });
+    await confined('unlink', { path: through('secret.txt') });
+    await confined('setAttributes', { path: through('secret.txt'), mode: 0o777 });
+    await confined('mkdir', { path: through('made') });
+    await confined('rmdir', { path: through('sub') });
+    await confined('symlink', { linkTarget: '/', path: through('l') });
+    await confined('rename', { from: f('a.txt'), to: through('moved') });
+    await confined('copyFile', { from: f('a.txt'), to: through('planted'), token: 't1' });
+    await confined('copyFile', { from: through('secret.txt'), to: f('stolen'), token: 't2' });
+    await confined('walkTree', { root: through('sub'), options: { rules: RULES } });
+    // The link itself is below the root: looking at it (not through it) is allowed.
+    expect(await link.call('lstat', { path: f('escape') })).toMatchObject({ kind: 'symlink', linkTarget: outside });
+    // A hash set and a batch answer the refused items as theirs and do the rest.
+    const hashed = await link.call<unknown[]>('hashFiles', { root: far, relPaths: ['a.txt', 'escape/secret.txt'] });
+    expect(hashed).toMatchObject([{ hash: await new NodeFileSystem().hash(f('a.txt')) }, { error: { code: 'EOTHER', message: expect.stringContaining('is now a symbolic link') } }]);
+    const id = await link.call<number>('copyBatchesOpen', { workers: 1 });
+    const originEntry = await new NodeFileSystem().lstat(f('a.txt'));
+    const good: CopyRequest = { origin: f('a.txt'), originEntry: originEntry as never, dest: f('real/c.txt'), expected: null, temp: f('real/.c.conduit-tmp-t'), versioned: false, ancestors: [] };
+    const results = await link.call('copyBatch', { id, requests: [good, { ...good, dest: through('c.txt'), temp: through('.c.conduit-tmp-t') }] });
+    expect(results).toMatchObject([{ ok: true, result: { status: 'landed' } }, { ok: false, error: { code: 'EOTHER', message: expect.stringContaining('is now a symbolic link') } }]);
+    expect(await link.call('mkdirBatch', { id, requests: [{ path: through('made'), ancestors: [] }] })).toMatchObject([{ ok: false, error: { code: 'EOTHER' } }]);
+    expect(readTreeOf(outside)).toEqual(['secret.txt', 'sub', 'sub/x']);
+    expect(nodeFs.readFileSync(join(outside, 'secret.txt'), 'utf8')).toBe('secret');
+    expect(nodeFs.statSync(join(outside, 'secret.txt')).mode & 0o777).not.toBe(0o777);
+    expect(nodeFs.readFileSync(f('real/c.txt'), 'utf8')).toBe('far a');
+  });
+});
+
+function readTreeOf(dir: string): string[] {
+  return (nodeFs.readdirSync(dir, { recursive: true }) as string[]).sort();
+}
+
 describe('a link that drops', () => {
   it('aborts the signal connect gave, fails per-path calls as ABORTED with the lost link named, the walk with the LinkLostError, and reconnects on the next call', async () => {
     writeTree(far, { 'a.txt': 'far a' });
