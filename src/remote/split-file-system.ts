@@ -129,15 +129,27 @@ export class SplitFileSystem implements FileSystem {
   async copyFile(from: string, to: string, options?: CopyOptions): Promise<number> {
     const fromHost = this.hostOf(from, 'copyFile');
     const toHost = this.hostOf(to, 'copyFile');
-    if (fromHost === toHost) return this.on(from, 'copyFile', (fs, at) => fs.copyFile(at, fromHost === 'local' ? to : this.toRemote(to), options));
+    const opts = this.optionsOn(toHost, options);
+    if (fromHost === toHost) return this.on(from, 'copyFile', (fs, at) => fs.copyFile(at, fromHost === 'local' ? to : this.toRemote(to), opts));
     const hosts = { local: this.local, link: this.remote.source };
     try {
       return fromHost === 'local'
-        ? await copyFileAcross(hosts, 'push', from, this.toRemote(to), options)
-        : await copyFileAcross(hosts, 'pull', this.toRemote(from), to, options);
+        ? await copyFileAcross(hosts, 'push', from, this.toRemote(to), opts)
+        : await copyFileAcross(hosts, 'pull', this.toRemote(from), to, opts);
     } catch (err) {
       throw this.mountedError(err);
     }
+  }
+
+  /**
+   * A copy's options as the destination's host knows them: a `basis` (a file
+   * there that shares blocks with the origin, cross-copy.ts) named by its
+   * mount path becomes its real path there.
+   */
+  private optionsOn(host: Host, options: CopyOptions | undefined): CopyOptions | undefined {
+    const basis = (options as { readonly basis?: unknown } | undefined)?.basis;
+    if (host !== 'remote' || typeof basis !== 'string' || this.hostOf(basis, 'copyFile') !== 'remote') return options;
+    return { ...options, basis: this.toRemote(basis) } as CopyOptions;
   }
 
   setAttributes(path: string, attributes: { readonly mode?: number; readonly mtimeNs?: bigint }): Promise<void> {
