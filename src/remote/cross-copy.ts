@@ -203,7 +203,8 @@ async function pullOnce(local: DescriptorOps, link: AgentLink, from: string, to:
         continue;
       }
       await options.throttle?.take(wireBytesOf(chunk), options.signal);
-      options.onProgress?.(await writer.apply(chunk));
+      const written = await writer.apply(chunk);
+      options.onProgress?.(written);
       if (!ended) inFlight.push(ask());
     }
     const read = await link.call<{ sha256: string; entry: Entry; size: number }>('copy.close', { handle: opened.handle }, callOptions(options));
