@@ -213,6 +213,15 @@ describe('copies across the link (agent process)', () => {
     expect(readdirSync(here).sort()).toEqual(['big', 'pulled']);
   });
 
+  it('the client ends the session mid-push: the agent removes its unfinished temporary', async () => {
+    writeFileSync(join(here, 'big'), pseudoRandom(16 * MiB, 12));
+    const link = await source.link();
+    await expect(copyFileAcross(hosts(), 'push', join(here, 'big'), join(far, '.big.tmp-1'), { onProgress: () => link.close() }))
+      .rejects.toMatchObject({ code: 'ABORTED' });
+    await source.close(); // waits for the agent to exit, after its session's cleanup
+    expect(readdirSync(far)).toEqual([]);
+  });
+
   describe('batches of small files: the copy protocol on the host that holds the destination', () => {
     const request = (originRoot: string, destRoot: string, name: string, expected: FileEntry | null = null): CopyRequest => ({
       origin: join(originRoot, name), originEntry: fileEntry(join(originRoot, name)), dest: join(destRoot, name), expected,

@@ -232,7 +232,8 @@ function batchInItem(session: AgentSession, item: BatchInItem): CopyItemResult {
       throw new FsError('EACCES', 'create', temp, `EACCES: the temporary ${temp} is not beside ${dest}`);
     }
     const ancestors = request.ancestors.map((a) => ({ path: session.confined(a.path, 'copyFile'), ino: a.ino }));
-    confined = { ...request, dest, temp, ancestors, versioned: false };
+    // A versioned request keeps its flag: the protocol's setAside step then fails loudly (copy-sync.ts), never a copy without the version.
+    confined = { ...request, dest, temp, ancestors, versioned: request.versioned === true };
   } catch (err) {
     const e = err instanceof FsError ? err : new FsError('EOTHER', 'copyFile', String(request?.dest), String(err));
     return { ok: false, error: { code: e.code, op: e.op, path: e.path, message: e.message } };
