@@ -130,7 +130,16 @@ export class BlockWriter {
       throw new FsError('EOTHER', 'copyFile', this.path, `EOTHER: ${(err as Error).message}, copyFile '${this.path}'`);
     }
     // Whatever the basis holds there now: a basis changed since its signature shows in the final hash.
-    return basis.handle.readAt(range.position, range.length);
+    const first = await basis.handle.readAt(range.position, range.length);
+    if (first.length === range.length || first.length === 0) return first;
+    const parts = [first];
+    for (let got = first.length; got < range.length; ) {
+      const more = await basis.handle.readAt(range.position + got, range.length - got);
+      if (more.length === 0) break;
+      parts.push(more);
+      got += more.length;
+    }
+    return Buffer.concat(parts);
   }
 
   /**
