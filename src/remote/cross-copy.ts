@@ -66,8 +66,7 @@ export async function copyFileAcross(hosts: CrossHosts, direction: CrossDirectio
  */
 export async function copyBatchAcross(hosts: CrossHosts, direction: CrossDirection, requests: readonly CopyRequest[], signal?: AbortSignal): Promise<CopyItemResult[]> {
   const local = descriptorOpsOf(hosts.local, 'copy', requests[0]?.dest ?? '');
-  if (!isSyncCopyOps(hosts.local)) throw new Error('copyBatchAcross: the local filesystem has no synchronous copy steps (SyncCopyOps)');
-  const disk = hosts.local as FileSystem & SyncCopyOps & DescriptorOps;
+  if (!isSyncCopyOps(local)) throw new Error('copyBatchAcross: this host\'s filesystem has no synchronous copy steps (SyncCopyOps)');
   const link = await hosts.link.link(signal);
   const results: CopyItemResult[] = [];
   for (const group of groupsOf(requests)) {
@@ -75,7 +74,7 @@ export async function copyBatchAcross(hosts: CrossHosts, direction: CrossDirecti
       for (const r of group) results.push(abortedItem(r));
       continue;
     }
-    results.push(...(direction === 'push' ? await pushGroup(local, link, group, signal) : await pullGroup(disk, link, group, signal)));
+    results.push(...(direction === 'push' ? await pushGroup(local, link, group, signal) : await pullGroup(local, link, group, signal)));
   }
   return results;
 }
@@ -306,7 +305,7 @@ function descriptorOpsOf(fs: FileSystem, op: string, path: string): DescriptorOp
   return fs;
 }
 
-function isSyncCopyOps(fs: object): fs is SyncCopyOps {
+function isSyncCopyOps<T extends object>(fs: T): fs is T & SyncCopyOps {
   const s = fs as Partial<SyncCopyOps>;
   return typeof s.lstatOrNullSync === 'function' && typeof s.renameSync === 'function' && typeof s.unlinkSync === 'function' && typeof s.setCreatedFileAttributesSync === 'function';
 }
