@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { FileEntry } from '../../src/core/entry.js';
-import { SKIP_REASON, type CopyRequest } from '../../src/engine/copy-protocol.js';
+import { checkAncestors } from '../../src/engine/confine.js';
+import { copyViaTemp, driveAsync, SKIP_REASON, type CopyRequest, type CopyStep } from '../../src/engine/copy-protocol.js';
 import type { CopyItemResult } from '../../src/engine/copy-sync.js';
-import { FsError, type ReadHandle } from '../../src/fs/file-system.js';
+import { FsError, lstatOrNull, type CopyOptions, type ReadHandle } from '../../src/fs/file-system.js';
 import { NodeFileSystem } from '../../src/fs/node-file-system.js';
 import { copyBatchAcross, copyFileAcross } from '../../src/remote/cross-copy.js';
 import { agentProcessLinkSource } from '../support/agent-process.js';
@@ -220,6 +221,81 @@ describe('copies across the link (agent process)', () => {
       .rejects.toMatchObject({ code: 'ABORTED' });
     await source.close(); // waits for the agent to exit, after its session's cleanup
     expect(readdirSync(far)).toEqual([]);
+  });
+
+  describe('a large file through the copy protocol, its bytes across the link', () => {
+    // The protocol's steps as the engine performs them (transfer/run.ts): the copy across the link with the
+    // destination as basis; the other steps on the disk of the host they concern (here both are this machine).
+    const write = (request: CopyRequest, direction: 'push' | 'pull', options: CopyOptions = {}) =>
+      driveAsync(copyViaTemp(request), async (step: CopyStep) => {
+        switch (step.op) {
+          case 'copyToTemp': {
+            await copyFileAcross(hosts(), direction, step.from, step.to, { ...options, ...(step.basis ? { basis: step.basis } : {}) });
+            await disk.setAttributes(step.to, { mode: step.planned.mode, mtimeNs: step.planned.mtimeNs });
+            return { origin: await lstatOrNull(disk, step.from), written: null };
+          }
+          case 'lstat':
+            return lstatOrNull(disk, step.path);
+          case 'rename':
+            return disk.rename(step.from, step.to);
+          case 'unlink':
+            return disk.unlink(step.path);
+          case 'confine':
+            return checkAncestors(disk, step.ancestors, step.before, step.path);
+          default:
+            throw new Error(`unexpected step ${step.op}`);
+        }
+      });
+    const replacing = (originRoot: string, destRoot: string): CopyRequest => ({
+      origin: join(originRoot, 'big'), originEntry: fileEntry(join(originRoot, 'big')), dest: join(destRoot, 'big'), expected: fileEntry(join(destRoot, 'big')),
+      temp: join(destRoot, '.big.tmp-1'), versioned: false, ancestors: [],
+    });
+
+    for (const direction of ['push', 'pull'] as const) {
+      it(`${direction}: replaces the destination with only the changed blocks crossing, atomically`, async () => {
+        const [originRoot, destRoot] = direction === 'push' ? [here, far] : [far, here];
+        const old = pseudoRandom(8 * MiB, 21);
+        writeFileSync(join(destRoot, 'big'), old);
+        writeFileSync(join(originRoot, 'big'), scatteredEdit(old, 22));
+        const link = await source.link();
+        const before = link.stats.bytesSent + link.stats.bytesReceived;
+        const result = await write(replacing(originRoot, destRoot), direction);
+        expect(result).toMatchObject({ status: 'landed', bytes: 8 * MiB });
+        expect(readFileSync(join(destRoot, 'big')).equals(scatteredEdit(old, 22))).toBe(true);
+        // 16 edited runs dirty at most 32 of the 64 blocks: well under the whole 8 MiB.
+        expect(link.stats.bytesSent + link.stats.bytesReceived - before).toBeLessThan(4 * MiB + 64 * 1024);
+        expect(temps(destRoot)).toEqual([]);
+      });
+
+      it(`${direction}: the destination changed while the copy crossed: skipped (modified since scan), the change kept`, async () => {
+        const [originRoot, destRoot] = direction === 'push' ? [here, far] : [far, here];
+        writeFileSync(join(destRoot, 'big'), pseudoRandom(6 * MiB, 23));
+        writeFileSync(join(originRoot, 'big'), pseudoRandom(6 * MiB, 24));
+        const request = replacing(originRoot, destRoot);
+        let edited = false;
+        const result = await write(request, direction, { onProgress: () => {
+          if (!edited) writeFileSync(join(destRoot, 'big'), 'edited on its host during the copy');
+          edited = true;
+        } });
+        expect(result).toEqual({ status: 'skipped', reason: SKIP_REASON.modifiedSinceScan });
+        expect(readFileSync(join(destRoot, 'big'), 'utf8')).toBe('edited on its host during the copy');
+        expect(temps(destRoot)).toEqual([]);
+      });
+
+      it(`${direction}: the origin changed while read: skipped (changed_during_transfer), the destination untouched`, async () => {
+        const [originRoot, destRoot] = direction === 'push' ? [here, far] : [far, here];
+        writeFileSync(join(destRoot, 'big'), 'the old version');
+        writeFileSync(join(originRoot, 'big'), pseudoRandom(6 * MiB, 25));
+        let edited = false;
+        const result = await write(replacing(originRoot, destRoot), direction, { onProgress: () => {
+          if (!edited) writeFileSync(join(originRoot, 'big'), 'rewritten while being read');
+          edited = true;
+        } });
+        expect(result).toEqual({ status: 'skipped', reason: SKIP_REASON.changedDuringTransfer });
+        expect(readFileSync(join(destRoot, 'big'), 'utf8')).toBe('the old version');
+        expect(temps(destRoot)).toEqual([]);
+      });
+    }
   });
 
   describe('batches of small files: the copy protocol on the host that holds the destination', () => {
