@@ -1,7 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { Entry } from '../core/entry.js';
 import { FsError, type ReadHandle, type WriteHandle } from '../fs/file-system.js';
-import { DeltaEncoder, type DeltaOp } from './delta/delta.js';
+import { DeltaEncoder, opsLength, type DeltaOp } from './delta/delta.js';
 import { basisBlockRange } from './delta/patch.js';
 import { BLOCK_SIZE, SignatureBuilder, type Signature } from './delta/signature.js';
 
@@ -11,8 +11,9 @@ import { BLOCK_SIZE, SignatureBuilder, type Signature } from './delta/signature.
  * (cross-copy.ts) and the agent (agent/copy-handlers.ts), whichever holds
  * the origin:
  * - `BlockReader` reads the origin block by block through one O_NOFOLLOW
- *   descriptor, encodes each block against the basis's signature (a basis
- *   block index, or the bytes) and hashes the whole file as read;
+ *   descriptor, encodes it against the basis's signature (delta/delta.ts:
+ *   basis block indices found at any offset, and literal bytes) and hashes
+ *   the whole file as read;
  * - `BlockWriter` writes those ops into a temporary created exclusively,
  *   copying matched blocks from the basis, hashes what it wrote, and keeps
  *   the result only when that hash is the origin's (a basis that changed
@@ -50,23 +51,29 @@ export class BlockReader {
   private position = 0;
   private ended = false;
 
-  constructor(private readonly handle: ReadHandle, signature: Signature | null, readonly blockSize: number = signature?.blockSize ?? BLOCK_SIZE) {
-    this.encoder = new DeltaEncoder(signature);
+  constructor(private readonly handle: ReadHandle, private readonly signature: Signature | null, readonly blockSize: number = signature?.blockSize ?? BLOCK_SIZE) {
+    this.encoder = new DeltaEncoder(signature, blockSize);
   }
 
-  /** The next `count` blocks (fewer at the end; none after it). */
+  /** The ops for about the next `count` blocks of the origin (fewer at the end; none after it). */
   next(count: number): Promise<OpChunk> {
     return this.order.run(async () => {
       const offset = this.position;
       const ops: DeltaOp[] = [];
-      while (!this.ended && ops.length < count) {
+      let bytes = 0;
+      while (!this.ended && bytes < count * this.blockSize) {
         const block = await readBlock(this.handle, this.blockSize);
-        if (block.length === 0) break;
         this.whole.update(block);
-        this.position += block.length;
-        ops.push(this.encoder.encode(block));
-        if (block.length < this.blockSize) this.ended = true;
+        const produced = this.encoder.push(block);
+        // A short block is the end of the file (readBlock gathers short reads).
+        if (block.length < this.blockSize) {
+          this.ended = true;
+          produced.push(...this.encoder.end());
+        }
+        for (const op of produced) ops.push(op);
+        bytes += opsLength(produced, this.signature);
       }
+      this.position = offset + bytes;
       return { offset, ops };
     });
   }

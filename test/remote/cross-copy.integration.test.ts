@@ -137,6 +137,18 @@ describe('copies across the link (agent process)', () => {
       expect(received).toBeLessThan(size * 0.1);
     });
 
+    it('bytes inserted near the start (everything after shifts): the shifted blocks are still found, < 10 % crosses', async () => {
+      const basis = pseudoRandom(16 * MiB, 31);
+      const origin = Buffer.concat([basis.subarray(0, 1000), Buffer.from('a few inserted bytes'), basis.subarray(1000)]);
+      writeFileSync(join(here, 'shifted'), origin);
+      writeFileSync(join(far, 'shifted'), basis);
+      const link = await source.link();
+      const before = link.stats.bytesSent;
+      expect(await copyFileAcross(hosts(), 'push', join(here, 'shifted'), join(far, '.shifted.tmp-1'), { basis: join(far, 'shifted') })).toBe(origin.length);
+      expect(readFileSync(join(far, '.shifted.tmp-1')).equals(origin)).toBe(true);
+      expect(link.stats.bytesSent - before).toBeLessThan(origin.length * 0.1);
+    });
+
     it('a basis that is unrelated, shorter or not a file still lands the origin exactly', async () => {
       const origin = pseudoRandom(3 * MiB + 17, 5);
       writeFileSync(join(here, 'o'), origin);

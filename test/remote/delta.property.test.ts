@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { deltaOf, literalBytes } from '../../src/remote/delta/delta.js';
 import { patch } from '../../src/remote/delta/patch.js';
 import { blockCount, checkedSignature, signatureOf } from '../../src/remote/delta/signature.js';
+import { weakChecksum, weakParts } from '../../src/remote/delta/weak.js';
+import { DeltaEncoder } from '../../src/remote/delta/delta.js';
 
 // The block delta on its own (pure): patch(basis, delta(origin, signature(basis))) is the origin, whatever the two hold.
 
@@ -32,7 +34,9 @@ describe('block delta (signature, delta, patch)', () => {
     { name: 'one byte changed in block 3', origin: Buffer.from(base).fill(0xaa, 3 * B + 2, 3 * B + 3), basis: base, literalAtMost: B, literalAtLeast: B },
     { name: 'origin shorter (truncated mid-block)', origin: base.subarray(0, 4 * B + 3), basis: base, literalAtMost: 3, literalAtLeast: 3 },
     { name: 'origin longer (appended)', origin: Buffer.concat([base.subarray(0, 10 * B), bytes(3 * B, 9)]), basis: base, literalAtMost: 3 * B, literalAtLeast: 3 * B },
-    { name: 'shifted by one byte (no rolling checksum: all literal)', origin: Buffer.concat([Buffer.from([1]), base]), basis: base, literalAtMost: base.length + 1, literalAtLeast: 0 },
+    { name: 'shifted by one byte (found by the rolling checksum)', origin: Buffer.concat([Buffer.from([1]), base]), basis: base, literalAtMost: 1, literalAtLeast: 1 },
+    { name: 'bytes inserted mid-block', origin: Buffer.concat([base.subarray(0, 3 * B + 7), Buffer.from('inserted'), base.subarray(3 * B + 7)]), basis: base, literalAtMost: B + 8, literalAtLeast: 8 },
+    { name: 'bytes deleted mid-block', origin: Buffer.concat([base.subarray(0, 3 * B + 7), base.subarray(3 * B + 12)]), basis: base, literalAtMost: B, literalAtLeast: 1 },
     { name: 'blocks reordered', origin: Buffer.concat([base.subarray(2 * B, 3 * B), base.subarray(0, 2 * B)]), basis: base, literalAtMost: 0, literalAtLeast: 0 },
     { name: 'unrelated', origin: bytes(7 * B, 99), basis: base, literalAtMost: 7 * B, literalAtLeast: 7 * B },
   ];
@@ -67,6 +71,36 @@ describe('block delta (signature, delta, patch)', () => {
     });
     fc.assert(fc.property(edited, fc.integer({ min: 1, max: 64 }), ({ basis, origin }, blockSize) => {
       expect(roundTrip(origin, basis, blockSize).equals(origin)).toBe(true);
+    }));
+  });
+
+  it('fed in pieces of any size, the encoder gives the same ops as over the whole buffer', () => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 400 }), fc.uint8Array({ maxLength: 400 }), fc.integer({ min: 1, max: 32 }), fc.array(fc.integer({ min: 1, max: 50 })), (origin, basis, blockSize, cuts) => {
+      const signature = signatureOf(basis, blockSize);
+      const encoder = new DeltaEncoder(signature);
+      const ops = [];
+      let at = 0;
+      for (const cut of cuts) {
+        ops.push(...encoder.push(origin.subarray(at, at + cut)));
+        at = Math.min(origin.length, at + cut);
+      }
+      ops.push(...encoder.push(origin.subarray(at)), ...encoder.end());
+      expect(patch(basis, ops, signature).equals(Buffer.from(origin))).toBe(true);
+      const whole = deltaOf(origin, signature);
+      expect(Buffer.concat(ops.map((op) => (typeof op === 'number' ? Buffer.from(`#${op};`) : op)))).toEqual(Buffer.concat(whole.map((op) => (typeof op === 'number' ? Buffer.from(`#${op};`) : op))));
+    }));
+  });
+
+  it('the weak checksum rolls: sliding by one byte gives the checksum of the new window', () => {
+    fc.assert(fc.property(fc.uint8Array({ minLength: 2, maxLength: 300 }), fc.integer({ min: 1, max: 64 }), (data, length) => {
+      const B = Math.min(length, data.length - 1);
+      let { a, b } = weakParts(data, 0, B);
+      for (let at = 0; at + B < data.length; at++) {
+        const out = data[at]!;
+        a = (a - out + data[at + B]!) & 0xffff;
+        b = (b - B * out + a) & 0xffff;
+        expect(((a | (b << 16)) >>> 0)).toBe(weakChecksum(data.subarray(at + 1, at + 1 + B)));
+      }
     }));
   });
 
