@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { Store } from '../db/store.js';
 import type { Logger } from '../log.js';
+import type { ConduitRoots } from '../remote/conduit-roots.js';
 
 /** What every command gets: global options, output, the logger and the store (opened on demand). */
 export interface CommandContext {
@@ -22,6 +23,12 @@ export interface CommandContext {
   openStore(configDatabase?: string | null): Promise<Store>;
   /** The database file `openStore(configDatabase)` would open, without opening (or creating) it. */
   databasePath(configDatabase?: string | null): string;
+  /**
+   * The command's ConduitRoots (issue 10): what turns a stored conduit into
+   * the filesystem and paths a generation or a look at its roots uses (a
+   * remote root's link included). One per command, closed when it returns.
+   */
+  roots(): Promise<ConduitRoots>;
 }
 
 /** The database file a command uses (SPEC §11). */
@@ -40,8 +47,9 @@ export interface ContextOptions {
 }
 
 /** A context plus the means to close what the command opened. */
-export function createContext(options: ContextOptions): { context: CommandContext; close(): void } {
+export function createContext(options: ContextOptions): { context: CommandContext; close(): Promise<void> } {
   const opened: Store[] = [];
+  let roots: Promise<ConduitRoots> | undefined;
   const cwd = process.cwd();
   const context: CommandContext = {
     json: options.json,
@@ -60,11 +68,19 @@ export function createContext(options: ContextOptions): { context: CommandContex
       return store;
     },
     databasePath: (configDatabase) => resolveDatabasePath(options.db, process.env, cwd, configDatabase),
+    roots() {
+      // Loaded on demand: a command that looks at no root (list, add) does not load the remote modules.
+      roots ??= Promise.all([import('../remote/conduit-roots.js'), import('../fs/node-file-system.js')])
+        .then(([{ ConduitRoots }, { NodeFileSystem }]) => new ConduitRoots(new NodeFileSystem(), process.env));
+      return roots;
+    },
   };
   return {
     context,
-    close() {
+    async close() {
       for (const store of opened.splice(0)) store.close();
+      // Ends each remote root's ssh process and agent.
+      if (roots) await (await roots).close();
     },
   };
 }

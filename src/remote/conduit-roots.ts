@@ -48,7 +48,8 @@ export class ConduitRoots {
   private closed = false;
 
   constructor(
-    private readonly local: FileSystem,
+    /** The local disk: a local conduit's filesystem, and the local half of a remote one's. */
+    readonly local: FileSystem,
     private readonly env: NodeJS.ProcessEnv,
     private readonly connect: (root: RemoteRoot, settings: SshSettings) => LinkSource = (root, settings) => sshLinkSource(root, settings, env),
   ) {}
