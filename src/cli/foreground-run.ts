@@ -69,7 +69,7 @@ export async function runInForeground(
       let last: GenerationProgress | undefined;
       // Per-run settings (`--max-delete 50%`, `--bwlimit`) replace the conduit's for this generation only.
       // A remote root becomes its mount path, reached through the split filesystem (remote/conduit-roots.ts).
-      const { fs, conduit } = (await context.roots()).open<ConduitRow>({
+      const { fs, conduit } = await context.openRoots<ConduitRow>({
         ...row,
         ...(options.maxDeletePercent !== undefined ? { maxDeletePercent: options.maxDeletePercent } : {}),
         ...(options.bandwidthLimitMbps !== undefined ? { bandwidthLimitMbps: options.bandwidthLimitMbps } : {}),

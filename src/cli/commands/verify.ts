@@ -22,7 +22,7 @@ export async function run(context: CommandContext, [name = '']: string[], flags:
       ? `conduit "${name}" has no finished generation to verify`
       : `--generation: conduit "${name}" has no generation ${wanted}`);
   }
-  const opened = (await context.roots()).open(conduit);
+  const opened = await context.openRoots(conduit);
   const status = await verifyOnDemand(store, opened.fs, opened.conduit, record);
   if (context.json) context.printJson({ conduit: conduit.name, generation: record.generation, verificationStatus: status });
   else context.print(`${conduit.name} generation ${record.generation}: ${status}`);

@@ -7,7 +7,7 @@ import { bytes, table, when } from '../format.js';
 export async function run(context: CommandContext, [name = '', path]: string[]): Promise<void> {
   const store = await context.openStore();
   const conduit = requireConduit(store, name);
-  const opened = (await context.roots()).open(conduit);
+  const opened = await context.openRoots(conduit);
   const versions = await listVersions(opened.fs, opened.conduit, path);
   if (context.json) return context.printJson(versions);
   if (conduit.versioning === null) return context.print(`${name} keeps no versions (versioning is off; set it in a config file and import it).`);
