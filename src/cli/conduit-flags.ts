@@ -52,8 +52,8 @@ export function addConduitFlags(command: Command, purpose: 'add' | 'edit'): Comm
     .option('--remote-command <command>', `remote root: the command run on the far host${byDefault('conduit agent, or $CONDUIT_REMOTE_COMMAND')}`);
   if (forEdit) {
     command
-      .option('--no-ssh-command', 'use the default ssh command again (ssh, or $CONDUIT_SSH_COMMAND)')
-      .option('--no-remote-command', 'use the default remote command again (conduit agent, or $CONDUIT_REMOTE_COMMAND)')
+      .option('--no-ssh-command', 'reach the remote root with ssh again (or $CONDUIT_SSH_COMMAND when set)')
+      .option('--no-remote-command', 'run conduit agent on the far host again (or $CONDUIT_REMOTE_COMMAND when set)')
       .option('--no-exclude', 'clear the exclude list')
       .option('--no-bandwidth-limit', 'remove the bandwidth limit')
       .option('--no-checksum', 'compare size and mtime again')
