@@ -1,4 +1,7 @@
 import type { ConduitRow, GenerationRecord, PendingPathRecord } from '../db/store.js';
+import { remoteRootOf } from '../config/roots.js';
+import { DEFAULT_REMOTE_COMMAND, DEFAULT_SSH_COMMAND } from '../remote/link-source.js';
+import { authorityOf } from '../remote/root-url.js';
 import { describeMbps } from './rate-argument.js';
 
 /** Text output a person reads at a glance. (`--json` output comes from src/service/views.ts.) */
@@ -72,6 +75,7 @@ export function conduitDetails(row: ConduitRow, lastGeneration?: GenerationRecor
     ['checksum', row.checksum ? 'yes' : 'no'],
     ['versioning', row.versioning === null ? 'off' : `${row.versioning.dir} (keep ${row.versioning.keepDays} days)`],
     ['verify timeout', `${row.verifyTimeoutSeconds}s`],
+    ...remoteLines(row),
     ['last sync', when(row.lastSyncCompletedAt)],
     ['generations', String(row.syncGeneration)],
   );
@@ -93,6 +97,17 @@ export function conduitDetails(row: ConduitRow, lastGeneration?: GenerationRecor
   );
   const width = Math.max(...lines.map(([label]) => label.length));
   return lines.map(([label, value]) => `${label.padEnd(width)}  ${value}`).join('\n');
+}
+
+/** A conduit with a remote root (issue 10): the far host and how it is reached; nothing for a local conduit. */
+function remoteLines(row: ConduitRow): [string, string][] {
+  const remote = remoteRootOf(row.source) ?? remoteRootOf(row.target);
+  if (remote === null) return [];
+  return [
+    ['remote host', `${authorityOf(remote)} (the ${remoteRootOf(row.source) ? 'source' : 'target'})`],
+    ['ssh command', row.sshCommand ?? `default (${DEFAULT_SSH_COMMAND}, or $CONDUIT_SSH_COMMAND)`],
+    ['remote command', row.remoteCommand ?? `default (${DEFAULT_REMOTE_COMMAND}, or $CONDUIT_REMOTE_COMMAND)`],
+  ];
 }
 
 function generationSummary(record: GenerationRecord): string {

@@ -49,7 +49,7 @@ function defineCommand(
       const code = await module.run(context, self.args.slice(0, self.registeredArguments.length), explicitOptions(self));
       if (typeof code === 'number') process.exitCode = code;
     } finally {
-      close();
+      await close();
     }
   });
 }

@@ -97,6 +97,8 @@ export function registerPageRoutes(app: FastifyInstance, service: ConduitService
     const conflict = store.getConflict(id);
     if (!conflict) throw notFound(`no conflict with id ${id} (see GET /api/conflicts)`);
     const conduit = requireConduit(store, conflict.conduit);
-    return conflictDetail(fs, conduit, conflict);
+    // A remote root is looked at through the service's kept link (issue 10).
+    const opened = service.openRoots?.(conduit);
+    return opened ? conflictDetail(opened.fs, opened.conduit, conflict) : conflictDetail(fs, conduit, conflict);
   });
 }

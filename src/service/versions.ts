@@ -166,6 +166,8 @@ export interface RestoreRequest {
   /** The conduit's generation lease when the caller took it; else taken here (busy: ConduitBusyError). */
   readonly lease?: HeldLease;
   readonly now?: () => Date;
+  /** The conduit's filesystem and engine paths (remote/conduit-roots.ts `open`); without it, `fs` and the stored roots. */
+  readonly openRoots?: (conduit: ConduitRow) => { readonly fs: FileSystem; readonly conduit: ConduitRow };
 }
 
 export interface RestoreResult {
@@ -176,8 +178,9 @@ export interface RestoreResult {
 }
 
 /** Puts one kept version back at its path (see the top of this file). */
-export async function restoreVersion(store: Store, fs: FileSystem, conduitName: string, request: RestoreRequest): Promise<RestoreResult> {
-  const conduit = requireConduit(store, conduitName);
+export async function restoreVersion(store: Store, localFs: FileSystem, conduitName: string, request: RestoreRequest): Promise<RestoreResult> {
+  const stored = requireConduit(store, conduitName);
+  const { fs, conduit } = request.openRoots ? request.openRoots(stored) : { fs: localFs, conduit: stored };
   if (conduit.versioning === null) throw new VersionRequestError(`conduit "${conduit.name}" keeps no versions (its versioning is off)`);
   if (!conduit.enabled) throw new VersionRequestError(`conduit "${conduit.name}" is disabled; enable it first (conduit enable ${conduit.name})`);
   const path = normalizePrefix(request.path);

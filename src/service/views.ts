@@ -26,6 +26,9 @@ export interface ConduitView {
   checksum: boolean;
   versioning: VersioningSpec | null;
   verifyTimeoutSeconds: number;
+  /** How a remote root is reached (issue 10): the ssh command line and the far side's command; null = the default. */
+  sshCommand: string | null;
+  remoteCommand: string | null;
   state: ConduitState;
   lastSyncCompletedAt: string | null;
   syncGeneration: number;
@@ -60,6 +63,8 @@ export function conduitView(row: ConduitRow): ConduitView {
     checksum: row.checksum,
     versioning: row.versioning === null ? null : { dir: row.versioning.dir, keepDays: row.versioning.keepDays },
     verifyTimeoutSeconds: row.verifyTimeoutSeconds,
+    sshCommand: row.sshCommand,
+    remoteCommand: row.remoteCommand,
     state: row.state,
     lastSyncCompletedAt: row.lastSyncCompletedAt,
     syncGeneration: row.syncGeneration,

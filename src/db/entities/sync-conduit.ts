@@ -109,4 +109,12 @@ export class SyncConduit {
   /** The `enabled` the managing file said at its last import (a CLI/API pause holds until the file changes it), or null. */
   @Column({ name: 'managed_enabled', type: 'boolean', nullable: true })
   managedEnabled!: boolean | null;
+
+  /** The ssh command line for a remote root (issue 10), or null for the default. */
+  @Column({ name: 'ssh_command', type: 'text', nullable: true })
+  sshCommand!: string | null;
+
+  /** The command run on the far host, or null for the default. */
+  @Column({ name: 'remote_command', type: 'text', nullable: true })
+  remoteCommand!: string | null;
 }

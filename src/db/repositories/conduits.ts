@@ -23,6 +23,8 @@ interface SpecParams {
   checksum: number;
   versioning: string | null;
   verify_timeout_seconds: number;
+  ssh_command: string | null;
+  remote_command: string | null;
 }
 
 /** A `sync_conduit` row as better-sqlite3 returns it: the spec columns plus identity, state and totals. */
@@ -50,7 +52,7 @@ const SELECT_CONDUIT = `SELECT c.*, (SELECT COUNT(*) FROM pending_path p WHERE p
 const SPEC_COLUMNS = [
   'name', 'source_path', 'target_path', 'mode', 'enabled', 'schedule', 'include', 'exclude', 'use_index_rules',
   'conflict_policy', 'parallel_transfers', 'bandwidth_limit_mbps', 'max_delete_percent', 'checksum', 'versioning',
-  'verify_timeout_seconds',
+  'verify_timeout_seconds', 'ssh_command', 'remote_command',
 ] as const;
 
 function specParams(spec: ConduitSpec): SpecParams {
@@ -71,6 +73,8 @@ function specParams(spec: ConduitSpec): SpecParams {
     checksum: spec.checksum ? 1 : 0,
     versioning: spec.versioning === null ? null : JSON.stringify(spec.versioning),
     verify_timeout_seconds: spec.verifyTimeoutSeconds,
+    ssh_command: spec.sshCommand,
+    remote_command: spec.remoteCommand,
   };
 }
 
@@ -94,6 +98,8 @@ function toConduitRow(row: ConduitDbRow): ConduitRow {
     checksum: row.checksum !== 0,
     versioning: row.versioning === null ? null : (JSON.parse(row.versioning) as VersioningSpec),
     verifyTimeoutSeconds: row.verify_timeout_seconds,
+    sshCommand: row.ssh_command,
+    remoteCommand: row.remote_command,
     state: row.state as ConduitState,
     lastSyncCompletedAt: row.last_sync_completed_at,
     syncGeneration: row.sync_generation,
