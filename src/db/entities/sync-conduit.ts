@@ -109,4 +109,12 @@ export class SyncConduit {
   /** The `enabled` the managing file said at its last import (a CLI/API pause holds until the file changes it), or null. */
   @Column({ name: 'managed_enabled', type: 'boolean', nullable: true })
   managedEnabled!: boolean | null;
+
+  /** Generations refused in a row because a remote root's host could not be reached (0: it answered last). */
+  @Column({ name: 'attempt_count', type: 'integer', default: 0 })
+  attemptCount!: number;
+
+  /** When automatic triggers may try an unreachable host again (ISO-8601 UTC), or null. */
+  @Column({ name: 'next_attempt_at', type: 'text', nullable: true })
+  nextAttemptAt!: string | null;
 }
