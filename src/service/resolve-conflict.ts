@@ -70,6 +70,8 @@ export async function resolveConflict(
     store.resolveConflict(id, 'dismissed', now.toISOString());
     return store.getConflict(id)!;
   }
+  // A remote root's host first (issue 10): unreachable, UnreachableError before anything is changed.
+  await fs.connect?.();
   const lease = options.lease ?? holdLease(store, conduit.id, 'generation', options.timing ? { timing: options.timing } : {});
   try {
     // Asked again under the lease: a generation that ran meanwhile (`--wait`) may have settled the conflict or changed the conduit.
