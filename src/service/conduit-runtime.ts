@@ -474,6 +474,7 @@ export class ConduitRuntime implements ConduitService {
     const w = this.watches.get(name);
     if (!w) return;
     const now = Date.now();
+    const seen: string[] = [];
     for (const event of events) {
       const side: Side = event.root === w.source ? 'source' : 'target';
       if (event.type === 'error') {
@@ -497,6 +498,12 @@ export class ConduitRuntime implements ConduitService {
         this.checkVerification(v);
       }
       w.aggregator.observe(observation, now);
+      seen.push(event.path);
+    }
+    // Unreachable: what the watcher saw waits for the host in the database (a restart keeps it; issue 10).
+    if (seen.length > 0) {
+      const row = this.store.getConduit(name);
+      if (row?.state === 'unreachable') this.keepOfflineHints(row.id, seen);
     }
     this.armBatchTimer(name, w);
   }
@@ -521,9 +528,6 @@ export class ConduitRuntime implements ConduitService {
       }
       // The fast path handles deletions too: the engine's delete guard judges them against the whole index.
       const paths = batch.full ? null : batch.paths;
-      const row = this.store.getConduit(name);
-      // Unreachable: the batch waits for the next attempt (the scheduler), its paths in the database meanwhile (issue 10).
-      if (row?.state === 'unreachable' && paths !== null) this.keepOfflineHints(row.id, paths);
       this.log.debug({ conduit: name, full: paths === null, reason: batch.reason, deletions: batch.deletions, paths: batch.paths.slice(0, 5) }, 'watcher batch');
       this.scheduler.request(name, { trigger: 'watch', dryRun: false, force: false, paths }).catch((error: unknown) => {
         if (this.stopped) return;
