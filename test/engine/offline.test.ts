@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ConduitSpec } from '../../src/config/conduit-spec.js';
 import { FaultyFileSystem, type FsOp } from '../../src/fs/faulty-file-system.js';
-import { LinkLostError, UnreachableError } from '../../src/fs/file-system.js';
+import { LinkLostError, UnreachableError, type FileSystem } from '../../src/fs/file-system.js';
 import { MemoryFileSystem } from '../../src/fs/memory-file-system.js';
 import { exitCodeOf } from '../../src/service/exit-code.js';
 import { engineHarness, type EngineHarness } from '../support/engine.js';
@@ -19,50 +19,66 @@ const SRC = '/data/src';
 const DST = '/data/dst';
 const HOST = 'backup.example';
 
-/** The in-memory disk behind a "link": `connect` answers like a remote filesystem's, and once dropped every call on the target fails. */
-class LinkedFileSystem extends FaultyFileSystem {
+/** The link to the target's host, as a remote filesystem's `connect` answers: unreachable for a reason, or up until dropped. */
+class Link {
   /** Non-null: the host cannot be reached, for this reason. */
   unreachable: string | null = null;
   connects = 0;
-  private link = new AbortController();
-
-  constructor(inner: MemoryFileSystem) {
-    super(inner);
-    const ops: FsOp[] = ['lstat', 'readText', 'copyFile', 'setAttributes', 'rename', 'unlink', 'mkdir', 'rmdir', 'symlink', 'hash', 'walkTree', 'hashFiles'];
-    // A dropped link fails every call that reaches the target's host, as the remote filesystem's calls do.
-    for (const op of ops) this.failOn(op, (path) => this.dropped && (path === DST || path.startsWith(`${DST}/`)), 'ABORTED');
-  }
+  private controller = new AbortController();
 
   connect(): Promise<AbortSignal> {
     this.connects++;
     if (this.unreachable !== null) return Promise.reject(new UnreachableError(HOST, this.unreachable));
-    if (this.link.signal.aborted) this.link = new AbortController();
-    return Promise.resolve(this.link.signal);
+    if (this.controller.signal.aborted) this.controller = new AbortController();
+    return Promise.resolve(this.controller.signal);
   }
 
   drop(): void {
-    this.link.abort(new LinkLostError(HOST, 'ssh exited with status 255'));
+    this.controller.abort(new LinkLostError(HOST, 'ssh exited with status 255'));
   }
 
   get dropped(): boolean {
-    return this.link.signal.aborted;
+    return this.controller.signal.aborted;
   }
+}
+
+/**
+ * The fault injector over the in-memory disk, with the link's `connect`
+ * (a decorator over it, so the injector's own rules are untouched); once the
+ * link dropped, every call that reaches the target's host fails ABORTED, as
+ * the remote filesystem's calls do.
+ */
+function linkedFileSystem(inner: MemoryFileSystem, link: Link): { fs: FileSystem; faulty: FaultyFileSystem } {
+  const faulty = new FaultyFileSystem(inner);
+  const ops: FsOp[] = ['lstat', 'readText', 'copyFile', 'setAttributes', 'rename', 'unlink', 'mkdir', 'rmdir', 'symlink', 'hash', 'walkTree', 'hashFiles'];
+  for (const op of ops) faulty.failOn(op, (path) => link.dropped && (path === DST || path.startsWith(`${DST}/`)), 'ABORTED');
+  const fs = new Proxy(faulty, {
+    get(target, key) {
+      if (key === 'connect') return () => link.connect();
+      const value = Reflect.get(target, key, target) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  }) as FileSystem;
+  return { fs, faulty };
 }
 
 let area: TempArea | undefined;
 let h: EngineHarness | undefined;
 let mem: MemoryFileSystem;
-let linked: LinkedFileSystem;
+let link: Link;
+let faulty: FaultyFileSystem;
+let linkedFs: FileSystem;
 
 async function setup(overrides: Partial<ConduitSpec> = {}): Promise<EngineHarness> {
   area = tempArea('conduit-offline-');
   mem = new MemoryFileSystem();
   mem.mkdirp(SRC);
-  linked = new LinkedFileSystem(mem);
+  link = new Link();
+  ({ fs: linkedFs, faulty } = linkedFileSystem(mem, link));
   h = await engineHarness(area.db, { source: SRC, target: DST, maxDeletePercent: 100, parallelTransfers: 1, ...overrides });
   return h;
 }
-const run = (request: Parameters<EngineHarness['run']>[0] = {}) => h!.run({ fs: linked, ...request });
+const run = (request: Parameters<EngineHarness['run']>[0] = {}) => h!.run({ fs: linkedFs, ...request });
 
 afterEach(() => {
   h?.close();
@@ -87,7 +103,7 @@ describe('an unreachable host refuses the generation before anything is read or 
     await setup({ mode: 'bidirectional' });
     writeTree(5, 'v1');
     const before = mem.snapshot('/');
-    linked.unreachable = 'ssh: connect to host backup.example port 22: Connection refused';
+    link.unreachable = 'ssh: connect to host backup.example port 22: Connection refused';
 
     const { record } = await run();
 
@@ -100,14 +116,14 @@ describe('an unreachable host refuses the generation before anything is read or 
     expect(conduit.lastSyncError).toBe(record.errorMessage);
     // Not even the target root was made, and no call reached the disk: the refusal came first.
     expect(mem.snapshot('/')).toEqual(before);
-    expect(linked.calls).toEqual([]);
+    expect(faulty.calls).toEqual([]);
     expect(h!.store.listEvents(record.id).map((e) => [e.action, e.message])).toEqual([['error', expect.stringContaining('cannot reach')]]);
   });
 
   it('counts attempts with a backoff that grows (2 s, then 4 s, ±20 %), and a generation that reaches the host resets them', async () => {
     await setup({ mode: 'mirror' });
     writeTree(3, 'v1');
-    linked.unreachable = 'Connection timed out during banner exchange';
+    link.unreachable = 'Connection timed out during banner exchange';
     const t1 = new Date('2026-12-01T10:00:00.000Z');
 
     await run({ now: () => t1 });
@@ -126,7 +142,7 @@ describe('an unreachable host refuses the generation before anything is read or 
     expect(wait2).toBeLessThanOrEqual(4_800);
     expect(mem.exists(DST)).toBe(false);
 
-    linked.unreachable = null;
+    link.unreachable = null;
     const { record } = await run();
     expect(record.status).toBe('completed');
     const back = h!.store.getConduit('c')!;
@@ -137,7 +153,7 @@ describe('an unreachable host refuses the generation before anything is read or 
   it('a dry run against an unreachable host is refused too, and leaves the state and the attempts as they were', async () => {
     await setup({ mode: 'mirror' });
     writeTree(2, 'v1');
-    linked.unreachable = 'Permission denied (publickey)';
+    link.unreachable = 'Permission denied (publickey)';
     const { record } = await run({ dryRun: true });
     expect(record.status).toBe('refused');
     expect(h!.store.getConduit('c')!).toMatchObject({ state: 'never_synced', attemptCount: 0, nextAttemptAt: null });
@@ -152,9 +168,9 @@ describe('a link lost mid-transfer (regression: the generation would go on as a 
     // Every source file changes; the link drops after the third lands on the target.
     writeTree(12, 'v2 changed');
     let landed = 0;
-    linked.afterOp('rename', (p) => p.startsWith(`${DST}/`), () => {
+    faulty.afterOp('rename', (p) => p.startsWith(`${DST}/`), () => {
       landed++;
-      if (landed === 3) linked.drop();
+      if (landed === 3) link.drop();
     });
 
     const { record } = await run();
@@ -180,7 +196,7 @@ describe('a link lost mid-transfer (regression: the generation would go on as a 
     expect(h!.store.listEvents(record.id).filter((e) => e.action === 'copy')).toHaveLength(record.filesCopied);
 
     // The link is back: the rest lands, nothing is a conflict (the three that landed are in the baseline).
-    linked.reset();
+    faulty.reset();
     const next = await run();
     expect(next.record).toMatchObject({ status: 'completed', conflicts: 0, errorsEncountered: 0 });
     expect(next.record.filesCopied).toBeLessThanOrEqual(12 - record.filesCopied);
@@ -192,7 +208,7 @@ describe('a link lost mid-transfer (regression: the generation would go on as a 
   it('a link lost while scanning: interrupted, nothing written, the next generation converges', async () => {
     await setup({ mode: 'mirror' });
     writeTree(4, 'v1');
-    linked.beforeOp('walkTree', DST, () => linked.drop(), { times: 1 });
+    faulty.beforeOp('walkTree', DST, () => link.drop(), { times: 1 });
     // The first generation creates the target root: make it exist so the scan of it is what the drop meets.
     mem.mkdirp(DST);
 
@@ -203,7 +219,7 @@ describe('a link lost mid-transfer (regression: the generation would go on as a 
     expect(record.filesCopied).toBe(0);
     expect(mem.snapshot(DST)).toEqual({});
 
-    linked.reset();
+    faulty.reset();
     const next = await run();
     expect(next.record.status).toBe('completed');
     expect(mem.snapshot(DST)).toEqual(mem.snapshot(SRC));
@@ -214,7 +230,7 @@ describe('offline hints', () => {
   it('are kept through refusals and cleared by the first full generation that reaches the host', async () => {
     await setup({ mode: 'mirror' });
     writeTree(2, 'v1');
-    linked.unreachable = 'Connection refused';
+    link.unreachable = 'Connection refused';
     await run();
     const id = h!.store.getConduit('c')!.id;
     h!.store.addOfflineHints(id, ['d0/f0.txt', 'd1/f1.txt'], '2026-12-01T10:00:00.000Z');
@@ -226,7 +242,7 @@ describe('offline hints', () => {
     ]);
     expect(h!.store.getConduit('c')!.offlineHints).toBe(2);
 
-    linked.unreachable = null;
+    link.unreachable = null;
     // A fast-path generation (only some paths) does not clear them: it did not look at everything they name.
     await run({ onlyPaths: ['d0/f0.txt'] });
     expect(h!.store.listOfflineHints(id)).toHaveLength(2);
