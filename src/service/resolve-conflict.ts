@@ -70,8 +70,6 @@ export async function resolveConflict(
     store.resolveConflict(id, 'dismissed', now.toISOString());
     return store.getConflict(id)!;
   }
-  // A remote root's host first (issue 10): unreachable, UnreachableError before anything is changed.
-  await fs.connect?.();
   const lease = options.lease ?? holdLease(store, conduit.id, 'generation', options.timing ? { timing: options.timing } : {});
   try {
     // Asked again under the lease: a generation that ran meanwhile (`--wait`) may have settled the conflict or changed the conduit.
@@ -99,6 +97,8 @@ export function openConflict(store: Store, id: number, choice: ResolveChoice): {
 async function resolveUnderLease(
   store: Store, fs: FileSystem, conflict: ConflictRecord, conduit: ConduitRow, choice: Exclude<ResolveChoice, 'dismiss'>, now: Date, lease: HeldLease,
 ): Promise<ConflictRecord> {
+  // A remote root's host first (issue 10), on the filesystem the resolution uses: unreachable, UnreachableError before anything is changed.
+  await fs.connect?.();
   const lost = lease.lost;
   const id = conflict.id;
   const oneWay = conduit.mode !== 'bidirectional';
