@@ -45,6 +45,16 @@ describe('the attempt columns', () => {
     expect(store.getConduitById(conduit.id)).toMatchObject({ state: 'current', attemptCount: 0, nextAttemptAt: null });
   });
 
+  it('moving a root forgets the old host\'s backoff and the changes kept for it; an edit that keeps the roots does not', () => {
+    const conduit = store.createConduit(conduitSpec());
+    refuseUnreachable(conduit.id, 'cannot reach h: refused', []);
+    store.addOfflineHints(conduit.id, ['a'], '2026-01-01T00:00:00.000Z');
+    store.updateConduit(conduit.name, { ...conduitSpec(), maxDeletePercent: 20 });
+    expect(store.getConduitById(conduit.id)).toMatchObject({ attemptCount: 1, offlineHints: 1 });
+    store.updateConduit(conduit.name, { ...conduitSpec(), target: '/elsewhere/photos' });
+    expect(store.getConduitById(conduit.id)).toMatchObject({ attemptCount: 0, nextAttemptAt: null, offlineHints: 0 });
+  });
+
   it('a commit without `reach` (a dry run) leaves them as they are', () => {
     const conduit = store.createConduit(conduitSpec());
     refuseUnreachable(conduit.id, 'cannot reach h: refused', []);

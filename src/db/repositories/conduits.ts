@@ -154,6 +154,7 @@ export class ConduitRepository {
   private readonly updateRepeated;
   private readonly selectAttempts;
   private readonly updateAttempts;
+  private readonly deleteOfflineHints;
 
   constructor(private readonly db: Database.Database, private readonly now: () => string) {
     this.selectAll = db.prepare<[], ConduitDbRow>(`${SELECT_CONDUIT} ORDER BY c.name`);
@@ -175,6 +176,7 @@ export class ConduitRepository {
       'UPDATE sync_conduit SET state = ?, last_sync_error = ?, sync_generation = ?, updated_at = ? WHERE id = ?',
     );
     this.selectAttempts = db.prepare<[number], number>('SELECT attempt_count FROM sync_conduit WHERE id = ?').pluck();
+    this.deleteOfflineHints = db.prepare<[number]>('DELETE FROM offline_hint WHERE conduit_id = ?');
     this.updateAttempts = db.prepare<[number, string | null, number]>('UPDATE sync_conduit SET attempt_count = ?, next_attempt_at = ? WHERE id = ?');
     this.updateState = db.prepare<[string, string, number]>('UPDATE sync_conduit SET state = ?, updated_at = ? WHERE id = ?');
     this.updateStateAndError = db.prepare<[string, string | null, string, number]>(
@@ -242,6 +244,11 @@ export class ConduitRepository {
     // Paths pending between the old folders mean nothing between new ones (the baseline goes too: conduit-admin.ts).
     const moved = spec.source !== previous.source_path || spec.target !== previous.target_path;
     if (moved) this.deletePending.run(previous.id);
+    // So do an old host's backoff and the changes kept for it (issue 10).
+    if (moved) {
+      this.deleteOfflineHints.run(previous.id);
+      this.updateAttempts.run(0, null, previous.id);
+    }
     try {
       this.updateRow.run({ ...specParams(spec), id: previous.id, state: stateForEnabled(moved ? { ...previous, pending_paths: 0 } : previous, spec.enabled), now: this.now() });
     } catch (error) {
