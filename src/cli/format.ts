@@ -21,6 +21,16 @@ export function when(timestamp: string | null): string {
   return Number.isNaN(date.getTime()) ? timestamp : `${date.toISOString().slice(0, 19).replace('T', ' ')}Z`;
 }
 
+/** Local date and time with the zone's offset, `2026-12-01 16:09:16 +05:30` (a time a person acts on: when conduit tries again). */
+export function localTime(timestamp: string): string {
+  const date = new Date(timestamp);
+  if (Number.isNaN(date.getTime())) return timestamp;
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const minutes = -date.getTimezoneOffset();
+  const offset = `${minutes < 0 ? '-' : '+'}${pad(Math.floor(Math.abs(minutes) / 60))}:${pad(Math.abs(minutes) % 60)}`;
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())} ${offset}`;
+}
+
 export function bytes(count: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let value = count;
@@ -39,8 +49,9 @@ export function conduitTable(rows: readonly ConduitRow[]): string {
   );
 }
 
-/** `pending (3 paths)`: the state, with how many paths did not land when any did not. */
+/** `pending (3 paths)`: the state, with how many paths did not land when any did not; `unreachable: <reason>` with its reason. */
 function stateText(row: ConduitRow): string {
+  if (row.state === 'unreachable') return `unreachable: ${row.lastSyncError ?? 'the remote root\'s host could not be reached'}`;
   return row.pendingPaths > 0 ? `${row.state} (${row.pendingPaths} path${row.pendingPaths === 1 ? '' : 's'} pending)` : row.state;
 }
 
@@ -81,6 +92,14 @@ export function conduitDetails(row: ConduitRow, lastGeneration?: GenerationRecor
   );
   if (lastGeneration) lines.push(['last generation', generationSummary(lastGeneration)]);
   if (row.lastSyncError !== null) lines.push(['last error', row.lastSyncError]);
+  if (row.attemptCount > 0) {
+    // Issue 10: the backoff of an unreachable host; a person's `conduit run` does not wait for it.
+    const next = row.nextAttemptAt === null ? '' : `, next attempt at ${localTime(row.nextAttemptAt)}`;
+    lines.push(['attempts', `attempt ${row.attemptCount}${next} (automatic runs wait; conduit run ${row.name} tries now)`]);
+  }
+  if (row.offlineHints > 0) {
+    lines.push(['offline changes', `${row.offlineHints} path${row.offlineHints === 1 ? '' : 's'} changed here while the host was unreachable (synced when it answers)`]);
+  }
   if (row.managedBy !== null) lines.push(['managed by', `${row.managedBy} (edit it there, then SIGHUP the serve)`]);
   if (row.pendingPaths > 0) {
     lines.push(['pending', `${row.pendingPaths} path${row.pendingPaths === 1 ? '' : 's'} pending (did not land; the next generation retries them)`]);

@@ -161,6 +161,11 @@ function report(error: unknown): number {
     writeError(error.message);
     return EXIT.refused;
   }
+  // A remote root's host cannot be reached (issue 10), outside a generation (resolve, restore, verify): nothing was changed.
+  if (error instanceof Error && error.name === 'UnreachableError') {
+    writeError(error.message);
+    return EXIT.refused;
+  }
   if (error instanceof ConfigError || error instanceof UsageError || isUserError(error)) {
     writeError((error as Error).message);
     return EXIT.badInput;

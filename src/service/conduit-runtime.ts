@@ -298,6 +298,9 @@ export class ConduitRuntime implements ConduitService {
       schedule: parseSchedule(this.serviceLeases.holds(name) ? row.schedule : 'manual'),
       lastStartedAt: last ? Date.parse(last.startedAt) : null,
       lastUnfinished: last?.status === 'interrupted' || last?.status === 'running',
+      // Issue 10: an unreachable host's next attempt and the changes kept meanwhile, from the database (they survive a restart).
+      nextAttemptAt: row.state === 'unreachable' && row.nextAttemptAt !== null ? Date.parse(row.nextAttemptAt) : null,
+      offlineHints: row.offlineHints > 0,
     };
   }
 
@@ -329,7 +332,9 @@ export class ConduitRuntime implements ConduitService {
   private async runLeased(name: string, request: SchedulerRequest, conduit: ConduitRow, lease: HeldLease): Promise<RunReport> {
     const w = this.watches.get(name);
     // The fast path needs a full generation of this process behind it, not too long ago.
-    const fast = request.paths !== null && w !== undefined && w.fullDoneAt !== null && Date.now() - w.fullDoneAt < this.fullScanEveryMs;
+    const fast = request.paths !== null && w !== undefined && w.fullDoneAt !== null && Date.now() - w.fullDoneAt < this.fullScanEveryMs
+      // Changes kept while the host was unreachable (issue 10): the first generation that reaches it scans everything and clears them.
+      && conduit.offlineHints === 0 && conduit.state !== 'unreachable';
     const onlyPaths = fast ? request.paths ?? undefined : undefined;
     if (w) {
       w.aggregator.runStarted(!fast);
@@ -384,6 +389,9 @@ export class ConduitRuntime implements ConduitService {
     }
     const after = this.store.getConduitById(conduit.id);
     const waitingForSource = record.status === 'refused' && after?.state === 'waiting_for_source';
+    const unreachable = record.status === 'refused' && !request.dryRun && after?.state === 'unreachable';
+    // The watcher's paths of a run the host refused are kept until a generation reaches it (issue 10).
+    if (unreachable && request.paths !== null) this.keepOfflineHints(conduit.id, request.paths);
     log.info({
       generation: record.generation, status: record.status, scanned: result.scanned, fastPath: fast,
       filesCopied: record.filesCopied, filesDeleted: record.filesDeleted, errors: record.errorsEncountered, message: record.errorMessage ?? undefined,
@@ -396,7 +404,18 @@ export class ConduitRuntime implements ConduitService {
       this.startVerification(conduit, record, result.written, held);
     }
     if (w) this.armBatchTimer(name, w);
-    return { record, waitingForSource };
+    const unreachableUntil = unreachable && after.nextAttemptAt !== null ? Date.parse(after.nextAttemptAt) : null;
+    return { record, waitingForSource, unreachableUntil };
+  }
+
+  /** Changes the local watcher saw while the conduit's host is unreachable, kept in the database (a restart keeps them). */
+  private keepOfflineHints(conduitId: number, paths: readonly string[]): void {
+    try {
+      this.store.addOfflineHints(conduitId, paths, new Date().toISOString());
+    } catch (error) {
+      // The hints only hurry things up: the first full generation that reaches the host scans everything anyway.
+      this.log.warn({ err: error, paths: paths.length }, 'could not keep the changes seen while the host is unreachable');
+    }
   }
 
   /** Paths that did not land for several generations in a row deserve a person's look (a file written all the time, a permission). */
@@ -472,6 +491,7 @@ export class ConduitRuntime implements ConduitService {
     const w = this.watches.get(name);
     if (!w) return;
     const now = Date.now();
+    const seen: string[] = [];
     for (const event of events) {
       const side: Side = event.root === w.source ? 'source' : 'target';
       if (event.type === 'error') {
@@ -495,6 +515,12 @@ export class ConduitRuntime implements ConduitService {
         this.checkVerification(v);
       }
       w.aggregator.observe(observation, now);
+      seen.push(event.path);
+    }
+    // Unreachable: what the watcher saw waits for the host in the database (a restart keeps it; issue 10).
+    if (seen.length > 0) {
+      const row = this.store.getConduit(name);
+      if (row?.state === 'unreachable') this.keepOfflineHints(row.id, seen);
     }
     this.armBatchTimer(name, w);
   }

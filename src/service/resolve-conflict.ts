@@ -100,6 +100,8 @@ export function openConflict(store: Store, id: number, choice: ResolveChoice): {
 async function resolveUnderLease(
   store: Store, fs: FileSystem, conflict: ConflictRecord, conduit: ConduitRow, choice: Exclude<ResolveChoice, 'dismiss'>, now: Date, lease: HeldLease,
 ): Promise<ConflictRecord> {
+  // A remote root's host first (issue 10), on the filesystem the resolution uses: unreachable, UnreachableError before anything is changed.
+  await fs.connect?.();
   const lost = lease.lost;
   const id = conflict.id;
   const oneWay = conduit.mode !== 'bidirectional';

@@ -82,6 +82,8 @@ export async function listVersions(fs: FileSystem, conduit: ConduitRow, prefix?:
 }
 
 async function keptVersions(fs: FileSystem, conduit: ConduitRow, prefix?: string): Promise<KeptVersion[]> {
+  // A remote root's host first (issue 10): unreachable, UnreachableError before anything is read or changed.
+  await fs.connect?.();
   const versioning = conduit.versioning;
   if (versioning === null) return [];
   const under = prefix === undefined ? '' : normalizePrefix(prefix);

@@ -42,7 +42,7 @@ describe('managing conduits end to end', () => {
       conflict: 'newer', parallelTransfers: 8, bandwidthLimitMbps: 12.5, maxDeletePercent: 20, checksum: true, versioning: null,
       verifyTimeoutSeconds: 30, sshCommand: null, remoteCommand: null, state: 'never_synced', lastSyncCompletedAt: null, syncGeneration: 0, lastSyncError: null,
       totalSyncs: 0, filesSynced: 0, bytesTransferred: 0, createdAt: expect.any(String), updatedAt: expect.any(String),
-      managedBy: null, pendingPaths: 0,
+      managedBy: null, pendingPaths: 0, attemptCount: 0, nextAttemptAt: null, offlineHints: 0,
     });
   });
 
