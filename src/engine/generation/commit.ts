@@ -1,7 +1,7 @@
 import type { ConduitState, VerificationStatus } from '../../core/vocabulary.js';
 import type { LeaseFence } from '../../db/lease.js';
 import type { HostReach, Store } from '../../db/store.js';
-import { unreachableBackoffMs } from '../../service/schedule-timing.js';
+import { unreachableBackoffMs } from '../../core/unreachable-backoff.js';
 import { pendingOf } from './pending.js';
 import type { Finished } from './record.js';
 import type { GenerationRequest, GenerationResult } from './request.js';

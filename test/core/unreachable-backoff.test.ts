@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UNREACHABLE_BACKOFF_MAX_MS, unreachableBackoffMs } from '../../src/service/schedule-timing.js';
+import { UNREACHABLE_BACKOFF_MAX_MS, unreachableBackoffMs } from '../../src/core/unreachable-backoff.js';
 
 /** Issue 10: how long an unreachable host waits before the next automatic attempt. */
 describe('unreachableBackoffMs', () => {
