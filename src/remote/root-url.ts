@@ -44,9 +44,9 @@ export class RootUrlError extends Error {
   }
 }
 
-const SSH_URL = /^ssh:\/\/(?:([^@/\s]+)@)?(\[[0-9A-Fa-f:.]+\]|[^:/\s[\]@]+)(?::(\d*))?(\/.*)?$/;
+const SSH_URL = /^ssh:\/\/(?:([^@/\s]+)@)?(\[[0-9A-Fa-f:.]+\]|[^:/\s[\]@]+)(?::(\d*))?(\/[\s\S]*)?$/;
 // user@host:/path or host:/path — only with an absolute path after the colon, so `C:\x` or `a:b` stay local.
-const SCP_STYLE = /^(?:([^@/\s:]+)@)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][A-Za-z0-9._-]*):(\/.*)$/;
+const SCP_STYLE = /^(?:([^@/\s:]+)@)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][A-Za-z0-9._-]*):(\/[\s\S]*)$/;
 
 /** Looks like a remote root (then parseRoot either parses it or says why not). */
 export function isRemoteRootText(text: string): boolean {

@@ -90,7 +90,14 @@ export async function serveAgent(input: Readable, output: Writable, handlers: Ag
       return;
     }
     if (frame.t === 'cancel') {
-      running.get(frame.id)?.abort(new FsError('ABORTED', 'call', '', 'ABORTED: cancelled by the client'));
+      // Answered at once: the client stops waiting whether or not the handler looks at its signal in time
+      // (it may not have started yet). What the handler answers later is dropped.
+      const controller = running.get(frame.id);
+      if (!controller) return;
+      running.delete(frame.id);
+      const reason = new FsError('ABORTED', 'call', '', 'ABORTED: cancelled by the client');
+      controller.abort(reason);
+      void writer.send({ t: 'error', id: frame.id, error: toWireError(reason) }).catch(() => undefined);
       return;
     }
     if (frame.t !== 'call') return;
@@ -107,10 +114,14 @@ export async function serveAgent(input: Readable, output: Writable, handlers: Ag
       signal: controller.signal,
       emit: (value) => writer.send({ t: 'event', id, value }),
     };
-    handler(params, context).then(
-      (value) => writer.send({ t: 'result', id, value: value ?? null }),
-      (err: unknown) => writer.send({ t: 'error', id, error: toWireError(err) }),
-    ).catch(() => undefined).finally(() => running.delete(id));
+    // A handler that throws before returning its promise is that call's error, never the session's end.
+    const answered = (): boolean => running.get(id) !== controller;
+    Promise.resolve().then(() => handler(params, context)).then(
+      (value) => (answered() ? undefined : writer.send({ t: 'result', id, value: value ?? null })),
+      (err: unknown) => (answered() ? undefined : writer.send({ t: 'error', id, error: toWireError(err) })),
+    ).catch(() => undefined).finally(() => {
+      if (!answered()) running.delete(id);
+    });
   };
 
   const reader = new FrameReader(CLIENT_MAGIC, onFrame, () => {
