@@ -184,8 +184,11 @@ export function cpa(from, to) {
   sh('cp', ['-a', from, to]);
 }
 
-/** Run one command, measuring wall (spawn to exit) and peak RSS (KiB, GNU time %M); `env` replaces the environment. */
-export function measure(cmd, args, { env } = {}) {
+/**
+ * Run one command, measuring wall (spawn to exit) and peak RSS (KiB, GNU time %M); `env` replaces the
+ * environment; a non-zero exit throws, unless `allowFail` (then `status` says it).
+ */
+export function measure(cmd, args, { env, allowFail = false } = {}) {
   const rssFile = path.join(os.tmpdir(), `bench-rss-${process.pid}`);
   // %M: peak RSS (KiB); %O: file system outputs in 512-byte blocks (the bytes the command caused to be written).
   const full = haveGnuTime ? ['/usr/bin/time', ['-f', '%M %O', '-o', rssFile, cmd, ...args]] : [cmd, args];
@@ -202,8 +205,8 @@ export function measure(cmd, args, { env } = {}) {
     writtenBytes = outputs * 512;
     fs.rmSync(rssFile, { force: true });
   }
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}:\n${r.stderr}\n${r.stdout}`);
-  return { wallMs, rssKiB, writtenBytes, stdout: r.stdout };
+  if (r.status !== 0 && !allowFail) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}:\n${r.stderr}\n${r.stdout}`);
+  return { wallMs, rssKiB, writtenBytes, stdout: r.stdout, stderr: r.stderr, status: r.status };
 }
 
 export function syncDisk() {

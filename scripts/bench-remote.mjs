@@ -148,7 +148,8 @@ function conduitAdd(db, name, source, target, env) {
 
 function conduitRun(db, name, { counted, expect }) {
   if (counted) resetCounts();
-  const m = measure('node', [conduitBin, '--db', db, 'run', name, '--json'], { env: conduitEnv(counted) });
+  const m = measure('node', [conduitBin, '--db', db, 'run', name, '--json'], { env: conduitEnv(counted), allowFail: true });
+  if (m.status !== 0) throw new Error(`conduit run exited ${m.status}: ${whyRunFailed(m)}`);
   const out = JSON.parse(m.stdout);
   const genMs = Date.parse(out.completedAt) - Date.parse(out.startedAt);
   if (out.status !== 'completed') log(`  WARNING: conduit generation ended ${out.status}: ${JSON.stringify(out.errors).slice(0, 500)}`);
@@ -156,6 +157,22 @@ function conduitRun(db, name, { counted, expect }) {
     if (out[k] !== v) log(`  WARNING: conduit ${k} = ${out[k]}, expected ${v}`);
   }
   return { wallMs: m.wallMs, genMs, rssKiB: m.rssKiB, link: counted ? readCounts() : null };
+}
+
+/** A failed `conduit run --json` in one line: the generation's status and first error, else what it printed on stderr. */
+function whyRunFailed(m) {
+  let out = null;
+  try {
+    out = JSON.parse(m.stdout);
+  } catch {
+    // No generation object: the CLI failed before or without one.
+  }
+  if (out && typeof out.status === 'string') {
+    const errors = Array.isArray(out.errors) ? out.errors : [];
+    const first = errors[0] ? `${errors[0].path}: ${errors[0].message}` : out.errorMessage ?? '';
+    return `generation ${out.status}${first ? `: ${first}` : ''}${errors.length > 1 ? ` (+${errors.length - 1} more)` : ''}`;
+  }
+  return m.stderr.split('\n').map((l) => l.trim()).find((l) => l !== '') ?? '(nothing on stderr)';
 }
 
 /** rsync's --stats figures: "Total bytes sent: 1,234" and friends (thousands separators in 3.x). */
