@@ -6,7 +6,7 @@
 // checkout's `bin/conduit.js agent`.
 //
 //   node scripts/bench-remote.mjs [--quick] [--case NAME[,NAME]] [--runs N] [--json] [--dir DIR]
-//                                 [--no-warmup] [--skip-large] [--count-all] [--changes N] [--idle S]
+//                                 [--no-warmup] [--skip-large] [--count-all] [--changes N] [--idle S] [--skip-if-no-sshd]
 //
 // Environment: BENCH_REMOTE_LARGE_MIB, the size of each of the 4 large files
 // in MiB (default 256; --quick 16).
@@ -69,7 +69,7 @@ const QUIET_MS = 500;
 function parseArgs(argv) {
   const o = {
     quick: false, cases: null, runs: null, json: false, dir: path.join(repo, 'bench-data'), warmup: true,
-    skipLarge: false, countAll: false, changes: 10, idleSeconds: 10,
+    skipLarge: false, countAll: false, changes: 10, idleSeconds: 10, skipIfNoSshd: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -83,6 +83,7 @@ function parseArgs(argv) {
     else if (a === '--no-warmup') o.warmup = false;
     else if (a === '--skip-large') o.skipLarge = true;
     else if (a === '--count-all') o.countAll = true;
+    else if (a === '--skip-if-no-sshd') o.skipIfNoSshd = true;
     else if (a === '--case') o.cases = value().split(',');
     else if (a === '--runs') o.runs = Number(value());
     else if (a === '--changes') o.changes = Number(value());
@@ -94,6 +95,7 @@ function parseArgs(argv) {
         '(npm run bench runs this after scripts/bench.mjs and scripts/bench-latency.mjs; npm run bench:remote alone).\n' +
         '  --skip-large: leave out remote-changed-large (4 x BENCH_REMOTE_LARGE_MIB MiB, default 256; ~4 GiB on disk under --dir)\n' +
         '  --count-all: count link bytes in the timed small-file cases too (the counting relay costs CPU)\n' +
+        '  --skip-if-no-sshd: without sshd/ssh installed, say so and exit 0 (npm run bench), instead of failing\n' +
         '  --changes N: changes per root in remote-serve-latency (default 10); --idle S: its idle window (default 10 s)\n' +
         `${CASES.map((c) => `  ${c.name}: ${c.title}`).join('\n')}\n`);
       process.exit(0);
@@ -650,7 +652,12 @@ let options = {};
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   options = opts;
-  if (!sshdAvailable()) throw new Error('sshd or ssh is missing (apt-get install openssh-server openssh-client)');
+  if (!sshdAvailable()) {
+    const missing = 'sshd or ssh is missing (apt-get install openssh-server openssh-client)';
+    if (!opts.skipIfNoSshd) throw new Error(missing);
+    log(`bench-remote: SKIPPED, ${missing}`);
+    return;
+  }
   if (spawnSync('rsync', ['--version']).status !== 0) throw new Error('rsync is missing (apt-get install -y rsync)');
   if (!fs.existsSync(path.join(repo, 'dist', 'src', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` (or `npm run bench:remote`)');
   // The ssh command lines are split on blanks by rsync -e and sh -c: keep every path blank-free.
