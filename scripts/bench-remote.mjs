@@ -370,8 +370,7 @@ async function serveLatencyCase(tree, work) {
   const finished = [];
   const verified = [];
   const lines = [];
-  let upResolve;
-  const up = new Promise((r) => (upResolve = r));
+  let up = false;
   const child = spawn(process.execPath, [conduitBin, 'serve', '--config', 'conduits.json', '--port', '0'], {
     cwd: work,
     env: { ...conduitEnv(true), CONDUIT_LOG_LEVEL: 'info', CONDUIT_API_TOKEN: 'bench-token-0123456789' },
@@ -386,7 +385,7 @@ async function serveLatencyCase(tree, work) {
     for (const line of parts) {
       lines.push(line);
       if (lines.length > 200) lines.shift();
-      if (line.includes('"conduit serve is up"')) upResolve();
+      if (line.includes('"conduit serve is up"')) up = true;
       if (line.includes('"generation finished"')) finished.push({ at: Date.now(), ...JSON.parse(line) });
       if (line.includes('"generation verified"') || line.includes('"generation verification failed"')) verified.push({ at: Date.now(), ...JSON.parse(line) });
     }
@@ -402,7 +401,7 @@ async function serveLatencyCase(tree, work) {
   };
   try {
     const t0 = Date.now();
-    await Promise.race([up, until(() => !alive(), 60_000, 'serve to be up')]);
+    await until(() => alive() && up, 60_000, 'serve to be up');
     await until(() => alive() && finishedOf('remote').length >= 1 && finishedOf('local').length >= 1, 600_000, 'both first generations');
     const first = Object.fromEntries(['remote', 'local'].map((n) => [n, { ms: finishedOf(n)[0].at - t0, status: finishedOf(n)[0].status }]));
     log(`  first generations: remote ${first.remote.status} after ${(first.remote.ms / 1000).toFixed(1)} s, local ${first.local.status} after ${(first.local.ms / 1000).toFixed(1)} s`);
