@@ -19,11 +19,11 @@
  */
 
 /** @typedef {{ dir: string, keepDays: number }} Versioning */
-/** @typedef {{ name: string, mode: string, schedule: string, enabled: boolean, state: string, lastSyncCompletedAt: string | null, syncGeneration: number, lastSyncError: string | null, totalSyncs: number, filesSynced: number, bytesTransferred: number, source: string, target: string, include: string[], exclude: string[], conflict: string, maxDeletePercent: number, versioning: Versioning | null, pendingPaths?: number, managedBy?: string | null }} Conduit */
+/** @typedef {{ name: string, mode: string, schedule: string, enabled: boolean, state: string, lastSyncCompletedAt: string | null, syncGeneration: number, lastSyncError: string | null, totalSyncs: number, filesSynced: number, bytesTransferred: number, source: string, target: string, include: string[], exclude: string[], conflict: string, maxDeletePercent: number, versioning: Versioning | null, pendingPaths?: number, managedBy?: string | null, attemptCount?: number, nextAttemptAt?: string | null, offlineHints?: number }} Conduit */
 /** @typedef {{ at: string, why: string }} PlannedRun */
 /** @typedef {{ generation: number, status: string, verificationStatus: string, startedAt: string, completedAt: string | null, errorMessage: string | null }} LastGeneration */
 /** @typedef {{ conduit: string, generation: number, trigger: string, startedAt: string, actionsDone: number, actionsTotal: number, bytesDone: number, bytesTotal: number, rate: number, percent?: number | null, currentRate?: number, etaSeconds?: number | null }} Running */
-/** @typedef {{ name: string, nextRun: PlannedRun | null, heldElsewhere: string | null, openConflicts: number, lastGeneration: LastGeneration | null, running: Running | null }} Overview */
+/** @typedef {{ name: string, nextRun: PlannedRun | null, heldElsewhere: string | null, openConflicts: number, lastGeneration: LastGeneration | null, running: Running | null, unreachable?: { reason: string, attemptCount: number, nextAttemptAt: string | null } | null }} Overview */
 /** @typedef {{ path: string, op: string, message: string }} GenerationError */
 /** @typedef {{ conduit: string, generation: number, status: string, trigger: string, dryRun: boolean, startedAt: string, completedAt: string | null, filesCopied: number, filesDeleted: number, dirsCreated: number, dirsDeleted: number, conflicts: number, conflictsResolved: number, bytesTransferred: number, errors: GenerationError[], verificationStatus: string, repeatCount?: number, lastRepeatedAt?: string | null }} Generation */
 /** @typedef {{ side: string | null, path: string, action: string, bytes: number, message: string | null }} GenerationEvent */
@@ -342,6 +342,14 @@ function conduitState(conduit) {
   const conflicts = overview?.openConflicts ?? 0;
   if (running) return { label: 'syncing', tone: 'info', reason: progressText(running) };
   if (!conduit.enabled || conduit.state === 'disabled') return { label: 'paused', tone: '', reason: 'disabled: no schedule, no watcher; Resume to sync again' };
+  if (conduit.state === 'unreachable') {
+    // Issue 10: a remote root's host did not answer; conduit tries again by itself with a growing wait.
+    const attempts = conduit.attemptCount ?? overview?.unreachable?.attemptCount ?? 0;
+    const next = conduit.nextAttemptAt ?? overview?.unreachable?.nextAttemptAt ?? null;
+    const retry = attempts > 0 ? ` — attempt ${formatCount(attempts)}${next ? `, next at ${formatTime(next)}` : ''}` : '';
+    const kept = (conduit.offlineHints ?? 0) > 0 ? `; ${plural(conduit.offlineHints ?? 0, 'change')} kept for when it answers` : '';
+    return { label: 'unreachable', tone: 'bad', reason: `${conduit.lastSyncError ?? 'the host could not be reached'}${retry}${kept}` };
+  }
   if (conduit.state === 'waiting_for_source') return { label: 'unreachable', tone: 'bad', reason: conduit.lastSyncError ?? 'a root is missing; it syncs by itself when the root is back' };
   // Another process (a `conduit run`, another serve) holds its generation lease: syncing there, or about to.
   if (overview?.heldElsewhere) {

@@ -28,6 +28,8 @@ const FLAG_OF_FIELD: Record<string, string> = {
   checksum: '--checksum',
   useIndexRules: '--no-index-rules',
   enabled: '--disabled',
+  sshCommand: '--ssh-command',
+  remoteCommand: '--remote-command',
 };
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
@@ -38,16 +40,20 @@ export function addConduitFlags(command: Command, purpose: 'add' | 'edit'): Comm
   const byDefault = (value: string) => (forEdit ? '' : ` (default: ${value})`);
   command
     .option('--name <name>', forEdit ? 'rename the conduit' : 'unique name: letters, digits, ".", "_", "-"')
-    .option('--source <dir>', 'source directory (must exist)')
-    .option('--target <dir>', 'target directory (created at the first run; its parent must exist)')
+    .option('--source <dir>', 'source directory (must exist), or ssh://[user@]host[:port]/path, or user@host:/path')
+    .option('--target <dir>', 'target directory (created at the first run; its parent must exist), or a remote root as for --source')
     .option('--mode <mode>', MODES.join(' | '))
     .option('--schedule <schedule>', `manual | instant | interval:<n><s|m|h> | cron:<5-field expression>${byDefault('manual')}`);
   addSharedFlags(command, forEdit, byDefault);
   command
     .option('--max-delete <pct>', `refuse a run that deletes more than this share of a side's files: 0-100, "%" optional${byDefault('50%')}`)
-    .option('--verify-timeout <seconds>', `how long verification waits for the watcher, 1-3600${byDefault('30')}`);
+    .option('--verify-timeout <seconds>', `how long verification waits for the watcher, 1-3600${byDefault('30')}`)
+    .option('--ssh-command <command>', `remote root: the ssh command line, run by sh like GIT_SSH_COMMAND${byDefault('ssh, or $CONDUIT_SSH_COMMAND')}`)
+    .option('--remote-command <command>', `remote root: the command run on the far host${byDefault('conduit agent, or $CONDUIT_REMOTE_COMMAND')}`);
   if (forEdit) {
     command
+      .option('--no-ssh-command', 'reach the remote root with ssh again (or $CONDUIT_SSH_COMMAND when set)')
+      .option('--no-remote-command', 'run conduit agent on the far host again (or $CONDUIT_REMOTE_COMMAND when set)')
       .option('--no-exclude', 'clear the exclude list')
       .option('--no-bandwidth-limit', 'remove the bandwidth limit')
       .option('--no-checksum', 'compare size and mtime again')
@@ -131,6 +137,9 @@ export function flagsToInput(flags: Record<string, unknown>): Record<string, unk
   copy('checksum', 'checksum');
   copy('indexRules', 'useIndexRules');
   if (flags['disabled'] === true) input['enabled'] = false;
+  // `edit --no-ssh-command`: back to the default (null); an empty text is refused by validation, not taken as a reset.
+  copy('sshCommand', 'sshCommand', (value) => (value === false ? null : value));
+  copy('remoteCommand', 'remoteCommand', (value) => (value === false ? null : value));
   return input;
 }
 

@@ -1,6 +1,8 @@
 import { resolve } from 'node:path';
 import type { Store } from '../db/store.js';
 import type { Logger } from '../log.js';
+import type { ConduitRoots, OpenedConduit, RootsConduit } from '../remote/conduit-roots.js';
+import { parseRoot } from '../remote/root-url.js';
 
 /** What every command gets: global options, output, the logger and the store (opened on demand). */
 export interface CommandContext {
@@ -22,6 +24,22 @@ export interface CommandContext {
   openStore(configDatabase?: string | null): Promise<Store>;
   /** The database file `openStore(configDatabase)` would open, without opening (or creating) it. */
   databasePath(configDatabase?: string | null): string;
+  /**
+   * The command's ConduitRoots (issue 10): what turns a stored conduit into
+   * the filesystem and paths a generation or a look at its roots uses (a
+   * remote root's link included). One per command, closed when it returns.
+   */
+  roots(): Promise<ConduitRoots>;
+  /**
+   * `roots().open(conduit)`, except that a conduit with two local roots does
+   * not load the remote modules (ssh, the protocol, msgpackr): a local `run`
+   * starts as fast as before issue 10.
+   */
+  openRoots<C extends RootsConduit>(conduit: C): Promise<OpenedConduit<C>>;
+}
+
+function hasRemoteRoot(conduit: RootsConduit): boolean {
+  return parseRoot(conduit.source).kind === 'ssh' || parseRoot(conduit.target).kind === 'ssh';
 }
 
 /** The database file a command uses (SPEC §11). */
@@ -40,8 +58,9 @@ export interface ContextOptions {
 }
 
 /** A context plus the means to close what the command opened. */
-export function createContext(options: ContextOptions): { context: CommandContext; close(): void } {
+export function createContext(options: ContextOptions): { context: CommandContext; close(): Promise<void> } {
   const opened: Store[] = [];
+  let roots: Promise<ConduitRoots> | undefined;
   const cwd = process.cwd();
   const context: CommandContext = {
     json: options.json,
@@ -60,11 +79,26 @@ export function createContext(options: ContextOptions): { context: CommandContex
       return store;
     },
     databasePath: (configDatabase) => resolveDatabasePath(options.db, process.env, cwd, configDatabase),
+    roots() {
+      // Loaded on demand: a command that looks at no root (list, add) does not load the remote modules.
+      roots ??= Promise.all([import('../remote/conduit-roots.js'), import('../fs/node-file-system.js')])
+        .then(([{ ConduitRoots }, { NodeFileSystem }]) => new ConduitRoots(new NodeFileSystem(), process.env));
+      return roots;
+    },
+    async openRoots(conduit) {
+      if (roots === undefined && !hasRemoteRoot(conduit)) {
+        const { NodeFileSystem } = await import('../fs/node-file-system.js');
+        return { fs: new NodeFileSystem(), conduit, remote: null };
+      }
+      return (await context.roots()).open(conduit);
+    },
   };
   return {
     context,
-    close() {
+    async close() {
       for (const store of opened.splice(0)) store.close();
+      // Ends each remote root's ssh process and agent.
+      if (roots) await (await roots).close();
     },
   };
 }

@@ -3,7 +3,6 @@ import { holdLease, waitForLease } from '../db/lease-keeper.js';
 import type { ConduitRow, GenerationRecord, Store } from '../db/store.js';
 import { runGeneration, type GenerationProgress, type GenerationRequest } from '../engine/generation.js';
 import { eventOfOutcome } from '../engine/generation/events.js';
-import { NodeFileSystem } from '../fs/node-file-system.js';
 import { exitCodeOf, interruptedExitCode } from '../service/exit-code.js';
 import { runAndVerify } from '../service/foreground-verify.js';
 import { generationView } from '../service/views.js';
@@ -69,11 +68,12 @@ export async function runInForeground(
       };
       let last: GenerationProgress | undefined;
       // Per-run settings (`--max-delete 50%`, `--bwlimit`) replace the conduit's for this generation only.
-      const conduit: ConduitRow = {
+      // A remote root becomes its mount path, reached through the split filesystem (remote/conduit-roots.ts).
+      const { fs, conduit } = await context.openRoots<ConduitRow>({
         ...row,
         ...(options.maxDeletePercent !== undefined ? { maxDeletePercent: options.maxDeletePercent } : {}),
         ...(options.bandwidthLimitMbps !== undefined ? { bandwidthLimitMbps: options.bandwidthLimitMbps } : {}),
-      };
+      });
       const request: Omit<GenerationRequest, 'verification'> = {
         conduit, trigger: 'manual', dryRun: options.dryRun, force: options.force,
         signal: stop.signal, cutSignal: cut.signal, lease,
@@ -86,7 +86,7 @@ export async function runInForeground(
         },
       };
       // --verify: wait for the watcher's confirmation in the foreground.
-      const result = options.verify ? await runAndVerify(store, new NodeFileSystem(), request) : await runGeneration(store, new NodeFileSystem(), request);
+      const result = options.verify ? await runAndVerify(store, fs, request) : await runGeneration(store, fs, request);
       bar.done();
       const record = result.record;
       // A dry run transfers nothing: -v lists what it would do, from its recorded events.

@@ -1,4 +1,7 @@
 import type { ConduitRow, GenerationRecord, PendingPathRecord } from '../db/store.js';
+import { remoteRootOf } from '../config/roots.js';
+import { DEFAULT_REMOTE_COMMAND, DEFAULT_SSH_COMMAND } from '../remote/link-source.js';
+import { authorityOf } from '../remote/root-url.js';
 import { describeMbps } from './rate-argument.js';
 
 /** Text output a person reads at a glance. (`--json` output comes from src/service/views.ts.) */
@@ -16,6 +19,16 @@ export function when(timestamp: string | null): string {
   if (timestamp === null) return 'never';
   const date = new Date(timestamp);
   return Number.isNaN(date.getTime()) ? timestamp : `${date.toISOString().slice(0, 19).replace('T', ' ')}Z`;
+}
+
+/** Local date and time with the zone's offset, `2026-12-01 16:09:16 +05:30` (a time a person acts on: when conduit tries again). */
+export function localTime(timestamp: string): string {
+  const date = new Date(timestamp);
+  if (Number.isNaN(date.getTime())) return timestamp;
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const minutes = -date.getTimezoneOffset();
+  const offset = `${minutes < 0 ? '-' : '+'}${pad(Math.floor(Math.abs(minutes) / 60))}:${pad(Math.abs(minutes) % 60)}`;
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())} ${offset}`;
 }
 
 export function bytes(count: number): string {
@@ -36,8 +49,9 @@ export function conduitTable(rows: readonly ConduitRow[]): string {
   );
 }
 
-/** `pending (3 paths)`: the state, with how many paths did not land when any did not. */
+/** `pending (3 paths)`: the state, with how many paths did not land when any did not; `unreachable: <reason>` with its reason. */
 function stateText(row: ConduitRow): string {
+  if (row.state === 'unreachable') return `unreachable: ${row.lastSyncError ?? 'the remote root\'s host could not be reached'}`;
   return row.pendingPaths > 0 ? `${row.state} (${row.pendingPaths} path${row.pendingPaths === 1 ? '' : 's'} pending)` : row.state;
 }
 
@@ -72,11 +86,20 @@ export function conduitDetails(row: ConduitRow, lastGeneration?: GenerationRecor
     ['checksum', row.checksum ? 'yes' : 'no'],
     ['versioning', row.versioning === null ? 'off' : `${row.versioning.dir} (keep ${row.versioning.keepDays} days)`],
     ['verify timeout', `${row.verifyTimeoutSeconds}s`],
+    ...remoteLines(row),
     ['last sync', when(row.lastSyncCompletedAt)],
     ['generations', String(row.syncGeneration)],
   );
   if (lastGeneration) lines.push(['last generation', generationSummary(lastGeneration)]);
   if (row.lastSyncError !== null) lines.push(['last error', row.lastSyncError]);
+  if (row.attemptCount > 0) {
+    // Issue 10: the backoff of an unreachable host; a person's `conduit run` does not wait for it.
+    const next = row.nextAttemptAt === null ? '' : `, next attempt at ${localTime(row.nextAttemptAt)}`;
+    lines.push(['attempts', `attempt ${row.attemptCount}${next} (automatic runs wait; conduit run ${row.name} tries now)`]);
+  }
+  if (row.offlineHints > 0) {
+    lines.push(['offline changes', `${row.offlineHints} path${row.offlineHints === 1 ? '' : 's'} changed here while the host was unreachable (synced when it answers)`]);
+  }
   if (row.managedBy !== null) lines.push(['managed by', `${row.managedBy} (edit it there, then SIGHUP the serve)`]);
   if (row.pendingPaths > 0) {
     lines.push(['pending', `${row.pendingPaths} path${row.pendingPaths === 1 ? '' : 's'} pending (did not land; the next generation retries them)`]);
@@ -93,6 +116,17 @@ export function conduitDetails(row: ConduitRow, lastGeneration?: GenerationRecor
   );
   const width = Math.max(...lines.map(([label]) => label.length));
   return lines.map(([label, value]) => `${label.padEnd(width)}  ${value}`).join('\n');
+}
+
+/** A conduit with a remote root (issue 10): the far host and how it is reached; nothing for a local conduit. */
+function remoteLines(row: ConduitRow): [string, string][] {
+  const remote = remoteRootOf(row.source) ?? remoteRootOf(row.target);
+  if (remote === null) return [];
+  return [
+    ['remote host', `${authorityOf(remote)} (the ${remoteRootOf(row.source) ? 'source' : 'target'})`],
+    ['ssh command', row.sshCommand ?? `default (${DEFAULT_SSH_COMMAND}, or $CONDUIT_SSH_COMMAND)`],
+    ['remote command', row.remoteCommand ?? `default (${DEFAULT_REMOTE_COMMAND}, or $CONDUIT_REMOTE_COMMAND)`],
+  ];
 }
 
 function generationSummary(record: GenerationRecord): string {

@@ -49,7 +49,7 @@ function defineCommand(
       const code = await module.run(context, self.args.slice(0, self.registeredArguments.length), explicitOptions(self));
       if (typeof code === 'number') process.exitCode = code;
     } finally {
-      close();
+      await close();
     }
   });
 }
@@ -158,6 +158,11 @@ function report(error: unknown): number {
   }
   // A restore refused on the disk (a root missing, a directory in the way): nothing was changed.
   if (error instanceof Error && error.name === 'RestoreRefusedError') {
+    writeError(error.message);
+    return EXIT.refused;
+  }
+  // A remote root's host cannot be reached (issue 10), outside a generation (resolve, restore, verify): nothing was changed.
+  if (error instanceof Error && error.name === 'UnreachableError') {
     writeError(error.message);
     return EXIT.refused;
   }

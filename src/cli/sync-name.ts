@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { isRemoteRootText, parseRoot, rootText } from '../remote/root-url.js';
 
 /**
  * The automatic name of the conduit `conduit sync SRC DST` runs:
@@ -12,10 +13,22 @@ import { basename, dirname, join, resolve } from 'node:path';
  * baseline; another pair never does.
  */
 export function syncConduitName(source: string, target: string, cwd: string): string {
-  const from = realOrResolved(resolve(cwd, source));
-  const to = realOrResolved(resolve(cwd, target));
+  const from = rootKey(source, cwd);
+  const to = rootKey(target, cwd);
   const digest = createHash('sha256').update(`${from}\0${to}`).digest('hex').slice(0, 8);
   return `sync-${slug(from)}-${slug(to)}-${digest}`;
+}
+
+/** A remote root by its canonical text (issue 10: `me@nas:/x` and `ssh://me@nas/x` are one pair); a local one by its real path. */
+function rootKey(text: string, cwd: string): string {
+  if (isRemoteRootText(text)) {
+    try {
+      return rootText(parseRoot(text));
+    } catch {
+      return text; // validation refuses it with the reason
+    }
+  }
+  return realOrResolved(resolve(cwd, text));
 }
 
 /** The real path; for a folder that does not exist yet (a first target), its parent's real path and its name. */

@@ -21,6 +21,9 @@ export const CONDUIT_DEFAULTS = {
   checksum: false,
   versioning: null,
   verifyTimeoutSeconds: 30,
+  // null: the default of remote/link-source.ts (`ssh`, `conduit agent`), which the environment may override.
+  sshCommand: null as string | null,
+  remoteCommand: null as string | null,
 } as const;
 
 export const VERSIONING_DEFAULT_KEEP_DAYS = 30;
@@ -29,6 +32,7 @@ export const VERSIONING_DEFAULT_KEEP_DAYS = 30;
 export const CONDUIT_FIELDS = [
   'name', 'source', 'target', 'mode', 'schedule', 'enabled', 'include', 'exclude', 'useIndexRules', 'conflict',
   'parallelTransfers', 'bandwidthLimitMbps', 'maxDeletePercent', 'checksum', 'versioning', 'verifyTimeoutSeconds',
+  'sshCommand', 'remoteCommand',
 ] as const;
 
 /**
@@ -51,6 +55,12 @@ function integerBetween(min: number, max: number) {
 
 const pathString = (what: string) =>
   z.string({ error: `expected a ${what} path (a string)` }).min(1, { error: `expected a ${what} path (a string)` });
+
+/** A command line run by `sh -c` (remote/link-source.ts): one line, not blank. */
+const commandLine = (what: string) =>
+  z.string({ error: `expected null or ${what}` })
+    .refine((text) => text.trim() !== '', { error: `expected null or ${what}, not a blank one` })
+    .refine((text) => !/[\0\n\r]/.test(text), { error: `expected ${what} on one line` });
 
 const patternList = z.array(
   z.string({ error: 'expected a pattern (a string)' }).min(1, { error: 'expected a non-empty pattern' }),
@@ -102,6 +112,8 @@ export const conduitInputSchema = z.strictObject({
   checksum: z.boolean({ error: 'expected true or false' }).optional(),
   versioning: versioningSchema.nullable().optional(),
   verifyTimeoutSeconds: integerBetween(1, 3_600).optional(),
+  sshCommand: commandLine('an ssh command line (e.g. "ssh -F ~/.ssh/other_config")').nullable().optional(),
+  remoteCommand: commandLine('a command to run on the far host (e.g. "conduit agent")').nullable().optional(),
 }, { error: 'expected an object describing a conduit' });
 
 export type ConduitInput = z.infer<typeof conduitInputSchema>;

@@ -25,6 +25,10 @@ export interface ConduitSpec {
   readonly checksum: boolean;
   readonly versioning: VersioningSpec | null;
   readonly verifyTimeoutSeconds: number;
+  /** The ssh command line for a remote root (issue 10); null: the default (`ssh`, or CONDUIT_SSH_COMMAND). */
+  readonly sshCommand: string | null;
+  /** The command run on the far host; null: the default (`conduit agent`, or CONDUIT_REMOTE_COMMAND). */
+  readonly remoteCommand: string | null;
 }
 
 export interface VersioningSpec {

@@ -6,6 +6,7 @@ import type { ConduitInput } from './conduit-schema.js';
 import { checkRootHoldsNoOwnFile, type OwnFile } from './own-files.js';
 import { PathTree } from './path-tree.js';
 import { containsPath, pathKind, realPathOfExistingPart, resolvePath } from './paths.js';
+import { checkAtMostOneRemote, overlapKeyOf, remoteRootOf, storedRootOf } from './roots.js';
 import { issueToConfigError } from './zod-issues.js';
 
 export interface ValidateConduitOptions {
@@ -65,6 +66,8 @@ export function specToInput(spec: ConduitSpec): ConduitInput {
   const input: Record<string, unknown> = {};
   for (const field of CONDUIT_FIELDS) {
     if (field === 'conflict' && spec.mode !== 'bidirectional') continue;
+    // The ssh settings are written only when set: a local conduit's export stays as it was before issue 10.
+    if ((field === 'sshCommand' || field === 'remoteCommand') && spec[field] === null) continue;
     const value = spec[field];
     input[field] = Array.isArray(value) ? [...value] : value;
   }
@@ -83,9 +86,9 @@ export function checkTargetsApart(
   label: (index: number) => string,
 ): void {
   const seen = new PathTree<{ spec: ConduitSpec; where: string }>();
-  for (const spec of others) seen.add(realPathOfExistingPart(spec.target), { spec, where: `conduit "${spec.name}"` });
+  for (const spec of others) seen.add(overlapKeyOf(spec.target, realPathOfExistingPart), { spec, where: `conduit "${spec.name}"` });
   candidates.forEach((spec, index) => {
-    const real = realPathOfExistingPart(spec.target);
+    const real = overlapKeyOf(spec.target, realPathOfExistingPart);
     const where = label(index);
     const clash = seen.firstOverlapping(real);
     if (clash) {
@@ -104,8 +107,8 @@ function withDefaults(input: ConduitInput, baseDir: string): ConduitSpec {
     : CONDUIT_DEFAULTS.versioning;
   return {
     name: input.name,
-    source: resolvePath(input.source, baseDir),
-    target: resolvePath(input.target, baseDir),
+    source: storedRootOf('source', input.source, baseDir),
+    target: storedRootOf('target', input.target, baseDir),
     mode: input.mode,
     schedule: input.schedule ?? CONDUIT_DEFAULTS.schedule,
     enabled: input.enabled ?? CONDUIT_DEFAULTS.enabled,
@@ -119,6 +122,8 @@ function withDefaults(input: ConduitInput, baseDir: string): ConduitSpec {
     checksum: input.checksum ?? CONDUIT_DEFAULTS.checksum,
     versioning,
     verifyTimeoutSeconds: input.verifyTimeoutSeconds ?? CONDUIT_DEFAULTS.verifyTimeoutSeconds,
+    sshCommand: input.sshCommand ?? CONDUIT_DEFAULTS.sshCommand,
+    remoteCommand: input.remoteCommand ?? CONDUIT_DEFAULTS.remoteCommand,
   };
 }
 
@@ -135,6 +140,11 @@ function checkModeRules(input: ConduitInput, spec: ConduitSpec): void {
 }
 
 function checkRoots(spec: ConduitSpec, previous: ConduitSpec | undefined, ownFiles: readonly OwnFile[] | undefined): void {
+  checkAtMostOneRemote(spec.source, spec.target);
+  if (remoteRootOf(spec.source) !== null || remoteRootOf(spec.target) !== null) {
+    checkLocalRootOfRemoteConduit(spec, previous, ownFiles);
+    return;
+  }
   if (spec.source !== previous?.source) {
     const kind = pathKind(spec.source);
     if (kind === 'missing') throw new ConfigError('source', `expected an existing directory, got ${describeValue(spec.source)} (it does not exist)`);
@@ -178,6 +188,46 @@ function checkRoots(spec: ConduitSpec, previous: ConduitSpec | undefined, ownFil
     checkRootHoldsNoOwnFile('target', spec.target, ownFiles, target);
   }
   if (spec.versioning && isAbsolute(spec.versioning.dir)) checkAbsoluteVersioningDir(spec, source, target);
+}
+
+/**
+ * A conduit with one remote root (issue 10). The local root is checked as
+ * any local root is (it exists, or the target's parent does; it holds none
+ * of conduit's own files). The remote root cannot be checked here: whether
+ * it exists, its real path, and conduit's files on that host are the far
+ * side's facts, which the agent checks (it confines every path to its root,
+ * serve.ts) and the generation's guards refuse (a missing root). Two roots
+ * on different hosts cannot overlap, so the overlap rules have nothing to
+ * compare; an absolute versioning dir is checked against the local root only.
+ */
+function checkLocalRootOfRemoteConduit(spec: ConduitSpec, previous: ConduitSpec | undefined, ownFiles: readonly OwnFile[] | undefined): void {
+  const side = remoteRootOf(spec.source) === null ? 'source' : 'target';
+  const root = spec[side];
+  if (root !== previous?.[side]) {
+    const kind = pathKind(root);
+    if (kind === 'missing' && side === 'target') {
+      const parent = resolvePath('..', root);
+      if (pathKind(parent) !== 'directory') {
+        throw new ConfigError('target', `expected a directory, or a new one inside an existing directory, got ${describeValue(root)} (${parent} does not exist)`);
+      }
+    } else if (kind === 'missing') {
+      throw new ConfigError('source', `expected an existing directory, got ${describeValue(root)} (it does not exist)`);
+    } else if (kind !== 'directory') {
+      throw new ConfigError(side, `expected a directory, got ${describeValue(root)} (a ${kind === 'file' ? 'file' : 'special file'})`);
+    }
+  }
+  const real = realPathOfExistingPart(root);
+  if (ownFiles) checkRootHoldsNoOwnFile(side, root, ownFiles, real);
+  if (spec.versioning && isAbsolute(spec.versioning.dir)) {
+    const dir = realPathOfExistingPart(resolvePath(spec.versioning.dir, '/'));
+    // As checkAbsoluteVersioningDir, for the one root this host holds: not inside the source, not holding the root.
+    if ((side === 'source' && containsPath(real, dir)) || containsPath(dir, real)) {
+      throw new ConfigError(
+        'versioning.dir',
+        `expected a directory outside the source and not holding either root, got ${describeValue(spec.versioning.dir)}`,
+      );
+    }
+  }
 }
 
 /**

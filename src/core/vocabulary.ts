@@ -10,8 +10,12 @@ export type Mode = (typeof MODES)[number];
 export const CONFLICT_POLICIES = ['keep-both', 'newer', 'source', 'target', 'manual'] as const;
 export type ConflictPolicy = (typeof CONFLICT_POLICIES)[number];
 
-/** `pending`: the last generation completed but some paths did not land (skipped or failed; the next one retries them). */
-export const CONDUIT_STATES = ['never_synced', 'syncing', 'current', 'pending', 'failed', 'waiting_for_source', 'disabled'] as const;
+/**
+ * `pending`: the last generation completed but some paths did not land (skipped or failed; the next one retries them).
+ * `unreachable`: a remote root's host could not be reached (issue 10); the reason is the conduit's last error, and it is
+ * retried with backoff (`attemptCount`, `nextAttemptAt`).
+ */
+export const CONDUIT_STATES = ['never_synced', 'syncing', 'current', 'pending', 'failed', 'waiting_for_source', 'unreachable', 'disabled'] as const;
 export type ConduitState = (typeof CONDUIT_STATES)[number];
 
 export const GENERATION_STATUSES = ['running', 'completed', 'completed_with_errors', 'failed', 'refused', 'interrupted'] as const;

@@ -14,10 +14,11 @@ import { exitedMessage, HistoryRepository } from './repositories/history.js';
 import { LeaseRepository } from './repositories/leases.js';
 import { StatisticsRepository } from './repositories/statistics.js';
 import type { GenerationStatistics } from './generation-statistics.js';
+import { OfflineHintRepository } from './repositories/offline-hints.js';
 import { PendingRepository } from './repositories/pending.js';
 import { busyAsStoreError } from './sqlite-errors.js';
 import {
-  type ConduitRow, type ConflictRecord, type EventSearch, type EventSearchPage, type GenerationCommit, type GenerationEventRecord, type GenerationRecord, type PendingPathRecord,
+  type ConduitRow, type ConflictRecord, type EventSearch, type EventSearchPage, type GenerationCommit, type GenerationEventRecord, type GenerationRecord, type OfflineHintRecord, type PendingPathRecord,
   type ResolutionCommit, type Store,
   StoreError,
 } from './store.js';
@@ -44,6 +45,7 @@ export class SqliteStore implements Store {
   private readonly statistics: StatisticsRepository;
   private readonly eventSearch: EventSearchRepository;
   private readonly pending: PendingRepository;
+  private readonly offlineHints: OfflineHintRepository;
   /** One transaction wrapper for every write, built once (better-sqlite3 nests it as a savepoint if need be). */
   private readonly transaction: Database.Transaction<(work: () => unknown) => unknown>;
 
@@ -56,6 +58,7 @@ export class SqliteStore implements Store {
     this.statistics = new StatisticsRepository(db);
     this.eventSearch = new EventSearchRepository(db);
     this.pending = new PendingRepository(db);
+    this.offlineHints = new OfflineHintRepository(db);
     this.transaction = db.transaction((work: () => unknown) => work());
   }
 
@@ -132,6 +135,7 @@ export class SqliteStore implements Store {
       if (repeated) {
         this.history.countRepeat(repeated, handle, commit.completedAt);
         this.conduits.recordRepeated(commit.conduitId, repeated.generation, commit.conduitState, commit.lastSyncError);
+        this.recordReach(commit);
         return repeated.id;
       }
       this.history.finish(commit);
@@ -150,8 +154,24 @@ export class SqliteStore implements Store {
       // A conduit with paths that did not land is not current (issue 11 §1).
       const conduitState = commit.conduitState === 'current' && this.pending.count(commit.conduitId) > 0 ? 'pending' : commit.conduitState;
       this.conduits.recordFinished({ ...commit, conduitState }, handle.generation);
+      this.recordReach(commit);
       return handle.id;
     });
+  }
+
+  /** The backoff of an unreachable host, and the offline hints a generation synced (issue 10); inside the commit's transaction. */
+  private recordReach(commit: GenerationCommit): void {
+    if (commit.reach) this.conduits.recordReach(commit.conduitId, commit.reach);
+    if (commit.clearOfflineHints === true) this.offlineHints.clear(commit.conduitId);
+  }
+
+  addOfflineHints(conduitId: number, paths: readonly string[], seenAt: string): void {
+    if (paths.length === 0) return;
+    this.write(() => this.offlineHints.add(conduitId, paths, seenAt));
+  }
+
+  listOfflineHints(conduitId: number): OfflineHintRecord[] {
+    return this.read(() => this.offlineHints.list(conduitId));
   }
 
   listPendingPaths(conduitId: number, limit?: number): PendingPathRecord[] {

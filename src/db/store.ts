@@ -33,7 +33,30 @@ export interface ConduitRow extends ConduitSpec {
   readonly managedEnabled: boolean | null;
   /** How many paths the latest generations did not land (`pending_path`); a conduit with any is `pending`, not `current`. */
   readonly pendingPaths: number;
+  /** Generations refused in a row because a remote root's host could not be reached (0: it answered last; issue 10). */
+  readonly attemptCount: number;
+  /** When automatic triggers may try the unreachable host again (ISO-8601 UTC), or null. */
+  readonly nextAttemptAt: string | null;
+  /** How many paths the local watcher reported changed while the host was unreachable (`offline_hint`). */
+  readonly offlineHints: number;
 }
+
+/** A path the local watcher reported changed while the conduit's host was unreachable. */
+export interface OfflineHintRecord {
+  readonly path: string;
+  /** When it was first reported (ISO-8601 UTC). */
+  readonly seenAt: string;
+}
+
+/**
+ * Whether a generation reached its roots' host (issue 10), for the
+ * conduit's backoff: `unreachable` counts one more attempt and sets the next
+ * one at `nextAttemptAt(attempt)` (attempt: the new count, from 1); `reached`
+ * resets both. The count is read inside the commit's transaction.
+ */
+export type HostReach =
+  | { readonly reached: true }
+  | { readonly reached: false; readonly nextAttemptAt: (attempt: number) => string };
 
 /** A path the conduit's latest generations did not land: a skip or an error the next generation retries. */
 export interface PendingPathInput {
@@ -189,6 +212,10 @@ export interface GenerationCommit {
    * A `current` state becomes `pending` while any path is pending.
    */
   readonly pending?: { readonly paths: readonly PendingPathInput[]; readonly within: readonly string[] | null };
+  /** Absent (a dry run): the attempt count and next attempt stay as they are. */
+  readonly reach?: HostReach;
+  /** A full generation that reached the host synced what the offline hints name: they are cleared. */
+  readonly clearOfflineHints?: boolean;
 }
 
 export interface Store {
@@ -238,6 +265,9 @@ export interface Store {
   commitGeneration(commit: GenerationCommit): number;
   /** The conduit's pending paths, longest pending first (at most `limit`, default all). */
   listPendingPaths(conduitId: number, limit?: number): PendingPathRecord[];
+  /** Keep paths the local watcher reported while the conduit's host is unreachable (a path already kept keeps its first time). */
+  addOfflineHints(conduitId: number, paths: readonly string[], seenAt: string): void;
+  listOfflineHints(conduitId: number): OfflineHintRecord[];
   listGenerations(conduitId: number, options?: { limit?: number; before?: number }): GenerationRecord[];
   getGeneration(conduitId: number, generation: number): GenerationRecord | undefined;
   getGenerationById(id: number): GenerationRecord | undefined;

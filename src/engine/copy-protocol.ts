@@ -29,7 +29,11 @@ export type CopyStep =
    * what the origin was while read and (when the driver saw it through its
    * descriptor) what `to` holds.
    */
-  | { readonly op: 'copyToTemp'; readonly from: string; readonly to: string; readonly planned: FileEntry }
+  | {
+    readonly op: 'copyToTemp'; readonly from: string; readonly to: string; readonly planned: FileEntry;
+    /** The destination, when the planner expected a regular file there: a copy across a link sends only the blocks it lacks (CopyOptions.basis). */
+    readonly basis?: string;
+  }
   /** → nothing; the link must not exist. */
   | { readonly op: 'symlink'; readonly linkTarget: string; readonly path: string }
   /** → nothing; on a link conduit has just created (its mtime: links have no mode). */
@@ -97,7 +101,8 @@ export function* copyViaTemp(r: CopyRequest): Generator<CopyStep, WriteResult, u
     if (!stillAsExpected((yield { op: 'lstat', path: r.dest }) as Entry | null, r.expected)) return MODIFIED;
   }
   return yield* throughTemp(r, function* fill() {
-    const filled = (yield { op: 'copyToTemp', from: r.origin, to: r.temp, planned: r.originEntry }) as FilledTemp;
+    const basis = r.expected?.kind === 'file' ? { basis: r.dest } : {};
+    const filled = (yield { op: 'copyToTemp', from: r.origin, to: r.temp, planned: r.originEntry, ...basis }) as FilledTemp;
     if (!sameFile(filled.origin, r.originEntry)) return { status: 'skipped', reason: SKIP_REASON.changedDuringTransfer };
     return { written: filled.written };
   });

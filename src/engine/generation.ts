@@ -10,6 +10,7 @@ import { hashWhereContentDecides } from './content-hashes.js';
 import { affectedInput, scanAgainstBaseline } from './generation/affected.js';
 import { finishDirectoryAttributes, pruneOldVersions } from './generation/after-transfer.js';
 import { commitFinished } from './generation/commit.js';
+import { connectRoots } from './generation/connect.js';
 import { generationEvents } from './generation/events.js';
 import { guardDeletes, guardRoots, guardRootsApart, Refusal } from './generation/guards.js';
 import { removeStaleTemps, withDeselectedBaselinePaths } from './generation/prepare.js';
@@ -64,12 +65,18 @@ async function runUnderLease(store: Store, fs: FileSystem, request: GenerationRe
   const begun = { request, generationId, previousState, fence, now };
   const finish = (outcome: Finished): GenerationResult => commitFinished(store, begun, outcome);
 
+  let link: AbortSignal | null = null;
   try {
-    return finish(await generate(store, fs, request, startedAt, progress));
+    // A remote root's link first (issue 10): an unreachable host refuses the generation before anything is read or written.
+    const connected = await connectRoots(fs, request);
+    link = connected.link;
+    return finish(await generate(store, fs, connected.request, startedAt, progress));
   } catch (error) {
     // Taken over: the successor marked this generation interrupted; nothing more of it may be recorded.
     if (error instanceof StoreError && error.code === 'lease_lost') throw error;
-    if (error instanceof Refusal) return finish(stopped('refused', error.state, 'guard', error.message));
+    if (error instanceof Refusal) return finish(stopped('refused', error.state, error.state === 'unreachable' ? 'connect' : 'guard', error.message));
+    // The link dropped before the transfer could record what landed (a scan, a hash): interrupted, nothing landed.
+    if (link?.aborted === true) return finish(ranFinished([], [], tallyConflicts([], new Set()), link, { upserts: new Map(), deletes: [] }, 0));
     return finish(stopped('failed', 'failed', 'sync', error instanceof Error ? error.message : String(error)));
   }
 }

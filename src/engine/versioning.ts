@@ -272,7 +272,8 @@ export async function pruneVersions(fs: FileSystem, dir: string, keepDays: numbe
   const walk = async (path: string, chain: readonly Ancestor[]): Promise<boolean> => {
     let names: string[];
     try {
-      names = fs.readdirSync(path);
+      // readdir/lstat, not their Sync forms: the versions folder may be on a remote root (issue 10).
+      names = await fs.readdir(path);
     } catch (err) {
       if (isFsError(err, 'ENOENT')) return false;
       throw err;
@@ -280,7 +281,9 @@ export async function pruneVersions(fs: FileSystem, dir: string, keepDays: numbe
     let left = names.length;
     for (const name of names) {
       const child = join(path, name);
-      const entry = fs.lstatSync(child);
+      // RACE: a name listed a moment ago may be gone: nothing left to prune there.
+      const entry = await lstatOrNull(fs, child);
+      if (entry === null) continue;
       if (entry.kind === 'dir') {
         if (await walk(child, [...chain, { path: child, ino: entry.ino }])) {
           await checkAncestors(fs, chain, 'rmdir', child);

@@ -89,11 +89,15 @@ export class FaultyFileSystem implements FileSystem {
 
   private readonly inlineWalks: boolean;
 
+  /** The wrapped filesystem's link (a remote root), forwarded when it has one: a decorator never hides it. */
+  readonly connect?: (signal?: AbortSignal) => Promise<AbortSignal>;
+
   constructor(
     readonly inner: FileSystem,
     options: FaultyFileSystemOptions = {},
   ) {
     this.inlineWalks = options.inlineWalks === true;
+    if (inner.connect) this.connect = (signal) => inner.connect!(signal);
   }
 
   /** Make `op` throw `FsError(code)` on a matching path, `times` times (default: every time). Before the inner call: nothing happens on disk. */
@@ -127,6 +131,9 @@ export class FaultyFileSystem implements FileSystem {
   }
   lstatSync(path: string): Entry {
     return this.runSync('lstatSync', [path], () => this.inner.lstatSync(path));
+  }
+  readdir(path: string): Promise<string[]> {
+    return this.run('readdir', [path], () => this.inner.readdir(path));
   }
   lstat(path: string): Promise<Entry> {
     return this.run('lstat', [path], () => this.inner.lstat(path));

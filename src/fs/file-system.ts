@@ -114,6 +114,57 @@ export interface CopyOptions {
   readonly throttle?: Throttle;
   /** Called as bytes land (at least once, at the end). */
   readonly onProgress?: (bytesSoFar: number) => void;
+  /**
+   * A file on the destination's host that probably shares blocks with `from`,
+   * usually the destination being replaced. A copy across a link (remote
+   * roots, remote/cross-copy.ts) then sends only the blocks that differ; a
+   * local copy ignores it. Never written to; not a regular file: ignored.
+   */
+  readonly basis?: string;
+}
+
+/**
+ * Descriptor-level reads and writes for copies that stream bytes across a
+ * link (remote/cross-copy.ts, the agent's copy handlers): the origin is read
+ * through one O_NOFOLLOW descriptor (so what was read and the entry seen
+ * while reading belong to the same file), the temporary written through one
+ * created exclusively. Node has them (node-file-system.ts); `hasDescriptorOps`
+ * tells whether a filesystem does.
+ */
+export interface DescriptorOps {
+  /** Open a regular file for reading, never through a link (ELOOP), never blocking on a FIFO. */
+  openForRead(path: string): Promise<ReadHandle>;
+  /** Create `path` exclusively (EEXIST), never through a link, mode 0600 until `finish`. */
+  createExclusive(path: string): Promise<WriteHandle>;
+  /** Read up to `limit` bytes of a regular file through one O_NOFOLLOW descriptor; `data` null when it is not one (a link swapped in). */
+  readOriginSync(path: string, limit: number): { readonly data: Buffer | null; readonly origin: Entry | null };
+  /** Create `path` exclusively, write `data`, give it `mode` and `mtimeNs`: what it holds, seen through its descriptor. */
+  writeTempSync(path: string, data: Uint8Array, mode: number, mtimeNs: bigint): Entry;
+}
+
+export interface ReadHandle {
+  /** Up to `length` bytes from the current position; empty at the end. */
+  read(length: number): Promise<Buffer>;
+  /** Up to `length` bytes at `position` (the position for `read` does not move). */
+  readAt(position: number, length: number): Promise<Buffer>;
+  /** The file as its descriptor sees it now (fstat). */
+  entry(): Promise<Entry>;
+  close(): Promise<void>;
+}
+
+export interface WriteHandle {
+  /** Write all of `data` at `position`. */
+  writeAt(position: number, data: Uint8Array): Promise<void>;
+  /** Set mode (and mtime), close, and say what the file holds, seen through its descriptor. */
+  finish(attributes: { readonly mode: number; readonly mtimeNs?: bigint }): Promise<Entry>;
+  /** Close and remove the file (it is this call's own, created exclusively). */
+  discard(): Promise<void>;
+}
+
+export function hasDescriptorOps(fs: object): fs is DescriptorOps {
+  const candidate = fs as Partial<DescriptorOps>;
+  return typeof candidate.openForRead === 'function' && typeof candidate.createExclusive === 'function'
+    && typeof candidate.readOriginSync === 'function' && typeof candidate.writeTempSync === 'function';
 }
 
 /**
@@ -224,10 +275,13 @@ export interface FileSystem {
    * versioning prune walk. Synchronous on purpose: the walk is the hot path,
    * and in a worker readdirSync + lstatSync are ~5x faster than promise-based
    * calls. `readdirSync` returns names (unsorted); both throw FsError.
-   * (Remote roots will need an async listing for the prune walk instead.)
+   * A remote filesystem has neither (the walk runs in its agent): code that
+   * lists outside a walk (versioning's prune walk and listing) uses `readdir`.
    */
   readdirSync(path: string): string[];
   lstatSync(path: string): Entry;
+  /** The names in a directory (unsorted, links included, never followed); throws FsError. Works on every root, remote ones included. */
+  readdir(path: string): Promise<string[]>;
   /** lstat one path; throws FsError (ENOENT when absent). Sockets, FIFOs, devices come back as a `problem` entry with code `unsupported`. */
   lstat(path: string): Promise<Entry>;
   /** Read a whole small file as UTF-8 (used for `.conduitignore`); throws FsError. */

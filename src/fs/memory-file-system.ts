@@ -111,6 +111,13 @@ export class MemoryFileSystem implements FileSystem, SyncCopyOps, SyncHashOps {
     return entryOf(this.lookup('lstatSync', path), path);
   }
 
+  async readdir(path: string): Promise<string[]> {
+    await yieldOnce();
+    const node = this.lookup('readdir', path);
+    if (node.kind !== 'dir') throw fsError('ENOTDIR', 'readdir', path, 'not a directory', 'scandir');
+    return [...node.children.keys()];
+  }
+
   async lstat(path: string): Promise<Entry> {
     await yieldOnce();
     return entryOf(this.lookup('lstat', path), path);

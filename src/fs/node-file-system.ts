@@ -10,7 +10,8 @@ import { expectedState, type ObservedState } from '../watch/observation.js';
 import type { WatchEvent, Watcher, WatchOptions } from '../watch/watcher.js';
 import { bytesOfName, mayNeedBytes, nameFromBytes, needsBytes } from './byte-names.js';
 import {
-  FS_ERROR_CODES, FsError, type CopyBatches, type CopyOptions, type FileSystem, type FilledTemp, type FsErrorCode, type HashOutcome, type SyncCopyOps, type SyncHashOps,
+  FS_ERROR_CODES, FsError, type CopyBatches, type CopyOptions, type DescriptorOps, type FileSystem, type FilledTemp, type FsErrorCode, type HashOutcome, type ReadHandle, type SyncCopyOps, type SyncHashOps,
+  type WriteHandle,
 } from './file-system.js';
 
 /**
@@ -88,12 +89,26 @@ const NO_FOLLOW_READ = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW;
 const COPY_SOURCE_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK;
 const COPY_TEMP_FLAGS = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW;
 
-export class NodeFileSystem implements FileSystem, SyncCopyOps, SyncHashOps {
+export class NodeFileSystem implements FileSystem, SyncCopyOps, SyncHashOps, DescriptorOps {
   readdirSync(path: string): string[] {
     try {
       return namesOf(path, fs.readdirSync(native(path)));
     } catch (err) {
       throw toFsError(err, 'readdirSync', path);
+    }
+  }
+
+  async readdir(path: string): Promise<string[]> {
+    let decoded: string[];
+    try {
+      decoded = await viaCallback<string[]>((done) => fs.readdir(native(path), done));
+    } catch (err) {
+      throw toFsError(err, 'readdir', path);
+    }
+    try {
+      return namesOf(path, decoded);
+    } catch (err) {
+      throw toFsError(err, 'readdir', path);
     }
   }
 
@@ -559,6 +574,127 @@ export class NodeFileSystem implements FileSystem, SyncCopyOps, SyncHashOps {
   // ---- capabilities ----
 
   /** In a scan worker (engine/scan-pool.ts), which walks with a NodeFileSystem of its own. */
+  // ---- DescriptorOps (file-system.ts): copies across a link (remote/cross-copy.ts, the agent) ----
+
+  async openForRead(path: string): Promise<ReadHandle> {
+    let handle: fs.promises.FileHandle;
+    try {
+      handle = await fs.promises.open(native(path), COPY_SOURCE_FLAGS);
+    } catch (err) {
+      throw toFsError(err, 'open', path);
+    }
+    const fail = (err: unknown): never => {
+      throw toFsError(err, 'read', path);
+    };
+    let position = 0;
+    return {
+      async read(length) {
+        const got = await handle.read(Buffer.allocUnsafe(length), 0, length, position).catch(fail);
+        position += got.bytesRead;
+        return got.buffer.subarray(0, got.bytesRead);
+      },
+      async readAt(at, length) {
+        const got = await handle.read(Buffer.allocUnsafe(length), 0, length, at).catch(fail);
+        return got.buffer.subarray(0, got.bytesRead);
+      },
+      async entry() {
+        return entryFromStats(path, await handle.stat({ bigint: true }).catch(fail), unreachable);
+      },
+      close: () => handle.close().catch(() => undefined),
+    };
+  }
+
+  async createExclusive(path: string): Promise<WriteHandle> {
+    let handle: fs.promises.FileHandle | undefined;
+    try {
+      handle = await fs.promises.open(native(path), COPY_TEMP_FLAGS, 0o600);
+    } catch (err) {
+      throw toFsError(err, 'create', path);
+    }
+    const open = handle;
+    return {
+      async writeAt(position, data) {
+        try {
+          for (let done = 0; done < data.length; ) done += (await open.write(data, done, data.length - done, position + done)).bytesWritten;
+        } catch (err) {
+          throw toFsError(err, 'write', path);
+        }
+      },
+      async finish(attributes) {
+        try {
+          await open.chmod(attributes.mode & 0o7777);
+          if (attributes.mtimeNs !== undefined) {
+            const seconds = secondsFromNs(utimesAim(attributes.mtimeNs));
+            await open.utimes(seconds, seconds);
+          }
+          const written = entryFromStats(path, await open.stat({ bigint: true }), unreachable);
+          // Closed here, not quietly: on some filesystems (NFS) a write's failure shows only at close.
+          await open.close();
+          return written;
+        } catch (err) {
+          await open.close().catch(() => undefined);
+          throw toFsError(err, 'finish', path);
+        }
+      },
+      async discard() {
+        await open.close().catch(() => undefined);
+        await fs.promises.unlink(native(path)).catch(() => undefined);
+      },
+    };
+  }
+
+  readOriginSync(path: string, limit: number): { readonly data: Buffer | null; readonly origin: Entry | null } {
+    let fd: number | undefined;
+    try {
+      try {
+        fd = fs.openSync(native(path), COPY_SOURCE_FLAGS);
+      } catch (err) {
+        // A link swapped in for the file since the scan: not the file planned, and never read through.
+        if ((err as NodeJS.ErrnoException).code === 'ELOOP') return { data: null, origin: null };
+        throw err;
+      }
+      const data = Buffer.allocUnsafe(Math.max(0, limit));
+      let total = 0;
+      try {
+        for (;;) {
+          const got = total < data.length ? fs.readSync(fd, data, total, data.length - total, null) : 0;
+          total += got;
+          if (got === 0) break;
+        }
+      } catch (err) {
+        // A directory swapped in: not the file planned (its fstat says what it is).
+        if ((err as NodeJS.ErrnoException).code !== 'EISDIR') throw err;
+        return { data: null, origin: entryFromStats(path, fs.fstatSync(fd, { bigint: true }), unreachable) };
+      }
+      const origin = entryFromStats(path, fs.fstatSync(fd, { bigint: true }), unreachable);
+      return { data: origin.kind === 'file' ? data.subarray(0, total) : null, origin };
+    } catch (err) {
+      throw toFsError(err, 'copyFile', path);
+    } finally {
+      if (fd !== undefined) closeQuietly(fd);
+    }
+  }
+
+  writeTempSync(path: string, data: Uint8Array, mode: number, mtimeNs: bigint): Entry {
+    let fd: number | undefined;
+    try {
+      fd = fs.openSync(native(path), COPY_TEMP_FLAGS, 0o600);
+      for (let done = 0; done < data.length; ) done += fs.writeSync(fd, data, done, data.length - done);
+      fs.fchmodSync(fd, mode & 0o7777);
+      const seconds = secondsFromNs(utimesAim(mtimeNs));
+      fs.futimesSync(fd, seconds, seconds);
+      const written = entryFromStats(path, fs.fstatSync(fd, { bigint: true }), unreachable);
+      const closing = fd;
+      fd = undefined;
+      fs.closeSync(closing);
+      return written;
+    } catch (err) {
+      throw toFsError(err, 'copyFile', path);
+    } finally {
+      if (fd !== undefined) closeQuietly(fd);
+    }
+  }
+
   walkTree(root: string, options: ScanOptions): Promise<ScanResult> {
     return scanInWorker(root, options);
   }

@@ -7,6 +7,7 @@ import {
 } from '../service/conduit-admin.js';
 import type { ConduitService } from '../service/conduit-service.js';
 import { conduitView, generationView, pendingPathView } from '../service/views.js';
+import { isRemoteRootText } from '../remote/root-url.js';
 import { HttpError, badRequest, notFound } from './errors.js';
 import {
   conflictParams, conflictsQuery, eventsQuery, generationParams, generationsQuery, parseInput, resolveBody, runBody,
@@ -146,10 +147,12 @@ function objectBody(body: unknown): Record<string, unknown> {
   return body as Record<string, unknown>;
 }
 
+/** Roots over the API are absolute paths or remote roots: the service's working directory means nothing to a client. */
 function requireAbsoluteRoots(body: Record<string, unknown>): Record<string, unknown> {
   for (const field of ['source', 'target'] as const) {
     const value = body[field];
-    if (typeof value === 'string' && !isAbsolute(value)) {
+    // A remote root (issue 10) is never relative: validation parses it, and refuses it with the reason when it is bad.
+    if (typeof value === 'string' && !isAbsolute(value) && !isRemoteRootText(value)) {
       throw badRequest(field, `expected an absolute path, got ${describeValue(value)}`);
     }
   }

@@ -2,6 +2,7 @@ import { ConfigError } from '../config/config-error.js';
 import { UnknownConduitError } from '../service/conduit-admin.js';
 import { ConflictNotResolvableError } from '../service/resolve-conflict.js';
 import { StoreError } from '../db/store.js';
+import { UnreachableError } from '../fs/file-system.js';
 
 /**
  * How the API answers a mistake: a status and `{ "error": "…", "field": "…" }`,
@@ -39,6 +40,8 @@ export function httpErrorOf(error: unknown): HttpError | undefined {
   if (error instanceof StoreError && error.code === 'not_found') return notFound(error.message);
   if (error instanceof StoreError && error.code === 'duplicate_name') return new HttpError(409, error.message, 'name');
   if (error instanceof StoreError && error.code === 'busy') return new HttpError(503, error.message);
+  // A remote root's host cannot be reached (issue 10): nothing was changed; try again later.
+  if (error instanceof UnreachableError) return new HttpError(503, error.message);
   return fastifyClientError(error);
 }
 

@@ -35,6 +35,8 @@ export interface ConduitOverview {
   } | null;
   /** The generation running in this service now, with its estimate; null when none runs. */
   readonly running: (RunningGeneration & ProgressEstimate) | null;
+  /** A remote root's host could not be reached (issue 10): why, how many attempts in a row, when the next one is due; null otherwise. */
+  readonly unreachable: { readonly reason: string; readonly attemptCount: number; readonly nextAttemptAt: string | null } | null;
 }
 
 export const eventSearchQuery = z.strictObject({
@@ -68,6 +70,9 @@ export function registerPageRoutes(app: FastifyInstance, service: ConduitService
           startedAt: last.startedAt, completedAt: last.completedAt, errorMessage: last.errorMessage,
         } : null,
         running: current ? { ...current, ...estimator.estimate(current, now) } : null,
+        unreachable: row.state === 'unreachable'
+          ? { reason: row.lastSyncError ?? 'the host could not be reached', attemptCount: row.attemptCount, nextAttemptAt: row.nextAttemptAt }
+          : null,
       };
     });
     return { now: new Date(now).toISOString(), conduits };
@@ -97,6 +102,8 @@ export function registerPageRoutes(app: FastifyInstance, service: ConduitService
     const conflict = store.getConflict(id);
     if (!conflict) throw notFound(`no conflict with id ${id} (see GET /api/conflicts)`);
     const conduit = requireConduit(store, conflict.conduit);
-    return conflictDetail(fs, conduit, conflict);
+    // A remote root is looked at through the service's kept link (issue 10).
+    const opened = service.openRoots?.(conduit);
+    return opened ? conflictDetail(opened.fs, opened.conduit, conflict) : conflictDetail(fs, conduit, conflict);
   });
 }

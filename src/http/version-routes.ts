@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { isConduitBusy } from '../db/lease.js';
+import type { ConduitRow } from '../db/store.js';
+import type { FileSystem } from '../fs/file-system.js';
 import { NodeFileSystem } from '../fs/node-file-system.js';
 import type { ConduitService } from '../service/conduit-service.js';
 import { requireConduit } from '../service/require-conduit.js';
@@ -25,18 +27,20 @@ const restoreBody = z.strictObject({
 export function registerVersionRoutes(app: FastifyInstance, service: ConduitService): void {
   const store = service.store;
   const fs = new NodeFileSystem();
+  // A remote root is reached through the service's kept link (issue 10); a service without one has local roots only.
+  const openRoots = (row: ConduitRow): { fs: FileSystem; conduit: ConduitRow } => service.openRoots?.(row) ?? { fs, conduit: row };
 
   app.get<{ Params: { name: string } }>('/api/conduits/:name/versions', async (request) => {
-    const conduit = requireConduit(store, request.params.name);
+    const opened = openRoots(requireConduit(store, request.params.name));
     const query = parseInput(versionsQuery, request.query, 'query');
-    return listVersions(fs, conduit, query.path).catch(asHttpError);
+    return listVersions(opened.fs, opened.conduit, query.path).catch(asHttpError);
   });
 
   app.post<{ Params: { name: string } }>('/api/conduits/:name/restore', async (request) => {
     requireConduit(store, request.params.name);
     const body = parseInput(restoreBody, request.body, 'body');
     const result = await restoreVersion(store, fs, request.params.name, {
-      path: body.path, trigger: 'api', ...(body.at !== undefined ? { at: new Date(body.at) } : {}),
+      path: body.path, trigger: 'api', ...(body.at !== undefined ? { at: new Date(body.at) } : {}), openRoots,
     }).catch(asHttpError);
     return { restored: result.restored, replacedVersionPath: result.replacedVersionPath, generation: generationView(result.record) };
   });

@@ -8,6 +8,7 @@ import { ConfigError, describeValue } from '../config/config-error.js';
 import type { Logger } from '../log.js';
 import { resolve } from 'node:path';
 import { importConduits, type ImportResult } from './conduit-admin.js';
+import { ConduitRoots } from '../remote/conduit-roots.js';
 import { ConduitRuntime, type RuntimeOptions } from './conduit-runtime.js';
 
 /**
@@ -72,8 +73,10 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
     log.info({ file, database: store.path, ...importFacts(imported) }, `config imported: ${describeImport(imported)}`);
   }
 
+  const fs = new NodeFileSystem();
   const service = new ConduitRuntime({
-    store, fs: new NodeFileSystem(), logger: log, leaseTiming: timing,
+    // One kept link per remote root for as long as serve runs (issue 10); the runtime closes them at its stop.
+    store, fs, roots: new ConduitRoots(fs, options.env), logger: log, leaseTiming: timing,
     maxConcurrentConduits: config?.maxConcurrentConduits ?? CONFIG_DEFAULTS.maxConcurrentConduits,
     ...options.runtime,
   });

@@ -168,6 +168,7 @@ export function specOf(row: ConduitRow): ConduitSpec {
     include: row.include, exclude: row.exclude, useIndexRules: row.useIndexRules, conflict: row.conflict,
     parallelTransfers: row.parallelTransfers, bandwidthLimitMbps: row.bandwidthLimitMbps, maxDeletePercent: row.maxDeletePercent,
     checksum: row.checksum, versioning: row.versioning, verifyTimeoutSeconds: row.verifyTimeoutSeconds,
+    sshCommand: row.sshCommand, remoteCommand: row.remoteCommand,
   };
 }
 

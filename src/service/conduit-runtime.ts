@@ -10,6 +10,7 @@ import { isConduitTempName } from '../engine/filters.js';
 import { rootPresent } from '../fs/root-present.js';
 import type { FileSystem } from '../fs/file-system.js';
 import type { Logger } from '../log.js';
+import { ConduitRoots, type OpenedConduit, type RootsConduit } from '../remote/conduit-roots.js';
 import { ChangeAggregator, DEFAULT_AGGREGATOR_OPTIONS, type AggregatorOptions } from '../watch/aggregator.js';
 import type { Observation } from '../watch/observation.js';
 import type { WatchEvent, Watcher } from '../watch/watcher.js';
@@ -45,6 +46,8 @@ export interface RuntimeOptions {
   readonly leaseTiming?: LeaseTiming;
   /** How often the database is looked at for conduits another process changed (database-changes.ts). Default 750 ms. */
   readonly databasePollMs?: number;
+  /** How a conduit's roots are reached (issue 10); default over `fs` and the process environment. The runtime closes it at `stop`. */
+  readonly roots?: ConduitRoots;
 }
 
 export class ConduitDisabledError extends Error {
@@ -109,10 +112,13 @@ export class ConduitRuntime implements ConduitService {
   private readonly serviceLeases: ServiceLeases;
   /** Conduits the CLI (or another process) adds, edits, enables, disables or removes while this serve runs. */
   private readonly databaseChanges: DatabaseChanges;
+  /** Each conduit's filesystem and engine paths; one kept link per remote root while the service runs. */
+  private readonly roots: ConduitRoots;
 
   constructor(private readonly options: RuntimeOptions) {
     this.store = options.store;
     this.fs = options.fs;
+    this.roots = options.roots ?? new ConduitRoots(options.fs, process.env);
     this.log = options.logger;
     this.aggregatorOptions = { ...DEFAULT_AGGREGATOR_OPTIONS, ...options.aggregator };
     this.fullScanEveryMs = options.fullScanEveryMs ?? 10 * 60_000;
@@ -132,7 +138,8 @@ export class ConduitRuntime implements ConduitService {
       rootsPresent: async (name) => {
         const row = this.store.getConduit(name);
         if (row === undefined) return false;
-        const [source, target] = await Promise.all([rootPresent(this.fs, row.source), rootPresent(this.fs, row.target)]);
+        const { fs, conduit } = this.roots.open(row);
+        const [source, target] = await Promise.all([rootPresent(fs, conduit.source), rootPresent(fs, conduit.target)]);
         return source && target;
       },
       onError: (name, error) => this.log.error({ conduit: name, err: error }, 'scheduled generation could not run'),
@@ -187,6 +194,8 @@ export class ConduitRuntime implements ConduitService {
     for (const v of this.verifications) clearTimeout(v.timer);
     this.verifications.clear();
     await Promise.all([...this.watches.keys()].map((name) => this.closeWatch(name)));
+    // Ends each remote root's ssh process and agent (nothing runs on them any more).
+    await this.roots.close();
     // Last: another serve on the database may take these conduits over now.
     this.serviceLeases.stop();
   }
@@ -207,7 +216,11 @@ export class ConduitRuntime implements ConduitService {
     // A resolution copies files and advances the baseline, under the conduit's generation lease (resolve-conflict.ts):
     // a generation of this process is waited for; one of another process makes it ConduitBusyError (the API's 409).
     if (conflict) while (this.scheduler.isRunning(conflict.conduit)) await new Promise((r) => setTimeout(r, 50));
-    return resolveConflict(this.store, this.fs, id, choice, new Date(), { timing: this.timing });
+    return resolveConflict(this.store, this.fs, id, choice, new Date(), { timing: this.timing, openRoots: (row) => this.roots.open(row) });
+  }
+
+  openRoots<C extends RootsConduit>(conduit: C): OpenedConduit<C> {
+    return this.roots.open(conduit);
   }
 
   conduitChanged(name: string): void {
@@ -218,7 +231,8 @@ export class ConduitRuntime implements ConduitService {
     if (!row || !row.enabled) {
       this.armedSchedules.delete(name);
       this.scheduler.forget(name);
-      void this.closeWatch(name);
+      // RACE: the watcher's close and the link's are not ordered; a remote watcher closed after its link just ends.
+      void this.closeWatch(name).finally(() => this.roots.release(name));
       this.serviceLeases.forget(name);
       return;
     }
@@ -284,6 +298,9 @@ export class ConduitRuntime implements ConduitService {
       schedule: parseSchedule(this.serviceLeases.holds(name) ? row.schedule : 'manual'),
       lastStartedAt: last ? Date.parse(last.startedAt) : null,
       lastUnfinished: last?.status === 'interrupted' || last?.status === 'running',
+      // Issue 10: an unreachable host's next attempt and the changes kept meanwhile, from the database (they survive a restart).
+      nextAttemptAt: row.state === 'unreachable' && row.nextAttemptAt !== null ? Date.parse(row.nextAttemptAt) : null,
+      offlineHints: row.offlineHints > 0,
     };
   }
 
@@ -315,7 +332,9 @@ export class ConduitRuntime implements ConduitService {
   private async runLeased(name: string, request: SchedulerRequest, conduit: ConduitRow, lease: HeldLease): Promise<RunReport> {
     const w = this.watches.get(name);
     // The fast path needs a full generation of this process behind it, not too long ago.
-    const fast = request.paths !== null && w !== undefined && w.fullDoneAt !== null && Date.now() - w.fullDoneAt < this.fullScanEveryMs;
+    const fast = request.paths !== null && w !== undefined && w.fullDoneAt !== null && Date.now() - w.fullDoneAt < this.fullScanEveryMs
+      // Changes kept while the host was unreachable (issue 10): the first generation that reaches it scans everything and clears them.
+      && conduit.offlineHints === 0 && conduit.state !== 'unreachable';
     const onlyPaths = fast ? request.paths ?? undefined : undefined;
     if (w) {
       w.aggregator.runStarted(!fast);
@@ -348,8 +367,10 @@ export class ConduitRuntime implements ConduitService {
     };
     let result;
     try {
-      result = await runGeneration(this.store, this.fs, {
-        conduit, trigger: request.trigger, dryRun: request.dryRun, force: request.force,
+      // A remote root becomes its mount path, reached through the split filesystem.
+      const opened = this.roots.open(conduit);
+      result = await runGeneration(this.store, opened.fs, {
+        conduit: opened.conduit, trigger: request.trigger, dryRun: request.dryRun, force: request.force,
         signal: this.stopRequested.signal, cutSignal: this.cut.signal, lease,
         ...(onlyPaths ? { onlyPaths } : {}),
         verification: 'waiting_watcher', onProgress,
@@ -368,6 +389,9 @@ export class ConduitRuntime implements ConduitService {
     }
     const after = this.store.getConduitById(conduit.id);
     const waitingForSource = record.status === 'refused' && after?.state === 'waiting_for_source';
+    const unreachable = record.status === 'refused' && !request.dryRun && after?.state === 'unreachable';
+    // The watcher's paths of a run the host refused are kept until a generation reaches it (issue 10).
+    if (unreachable && request.paths !== null) this.keepOfflineHints(conduit.id, request.paths);
     log.info({
       generation: record.generation, status: record.status, scanned: result.scanned, fastPath: fast,
       filesCopied: record.filesCopied, filesDeleted: record.filesDeleted, errors: record.errorsEncountered, message: record.errorMessage ?? undefined,
@@ -380,7 +404,18 @@ export class ConduitRuntime implements ConduitService {
       this.startVerification(conduit, record, result.written, held);
     }
     if (w) this.armBatchTimer(name, w);
-    return { record, waitingForSource };
+    const unreachableUntil = unreachable && after.nextAttemptAt !== null ? Date.parse(after.nextAttemptAt) : null;
+    return { record, waitingForSource, unreachableUntil };
+  }
+
+  /** Changes the local watcher saw while the conduit's host is unreachable, kept in the database (a restart keeps them). */
+  private keepOfflineHints(conduitId: number, paths: readonly string[]): void {
+    try {
+      this.store.addOfflineHints(conduitId, paths, new Date().toISOString());
+    } catch (error) {
+      // The hints only hurry things up: the first full generation that reaches the host scans everything anyway.
+      this.log.warn({ err: error, paths: paths.length }, 'could not keep the changes seen while the host is unreachable');
+    }
   }
 
   /** Paths that did not land for several generations in a row deserve a person's look (a file written all the time, a permission). */
@@ -396,18 +431,19 @@ export class ConduitRuntime implements ConduitService {
   // ------------------------------------------------------------ watching
 
   private async ensureWatch(row: ConduitRow): Promise<void> {
-    const signature = JSON.stringify([row.source, row.target, row.schedule, row.versioning?.dir ?? null]);
+    const signature = JSON.stringify([row.source, row.target, row.schedule, row.versioning?.dir ?? null, row.sshCommand, row.remoteCommand]);
     const existing = this.watches.get(row.name);
     if (existing?.signature === signature) return;
     if (existing) await this.closeWatch(row.name);
     const name = row.name;
     const versionDir = row.versioning && !row.versioning.dir.startsWith('/') ? row.versioning.dir.replace(/\/+$/, '') : null;
-    const watcher = this.fs.watch([row.source, row.target], {
+    const { fs, conduit: seen } = this.roots.open(row);
+    const watcher = fs.watch([seen.source, seen.target], {
       ignoreName: isConduitTempName,
       ...(versionDir ? { ignorePath: (rel: string) => rel === versionDir || rel.startsWith(`${versionDir}/`) } : {}),
     }, (events) => this.onWatchEvents(name, events));
     const entry: ConduitWatch = {
-      signature, source: row.source, target: row.target, instant: row.schedule === 'instant', watcher,
+      signature, source: seen.source, target: seen.target, instant: row.schedule === 'instant', watcher,
       aggregator: new ChangeAggregator(this.aggregatorOptions), timer: null, echoTimer: null, duringRun: null, fullDoneAt: null,
     };
     this.watches.set(name, entry);
@@ -455,6 +491,7 @@ export class ConduitRuntime implements ConduitService {
     const w = this.watches.get(name);
     if (!w) return;
     const now = Date.now();
+    const seen: string[] = [];
     for (const event of events) {
       const side: Side = event.root === w.source ? 'source' : 'target';
       if (event.type === 'error') {
@@ -478,6 +515,12 @@ export class ConduitRuntime implements ConduitService {
         this.checkVerification(v);
       }
       w.aggregator.observe(observation, now);
+      seen.push(event.path);
+    }
+    // Unreachable: what the watcher saw waits for the host in the database (a restart keeps it; issue 10).
+    if (seen.length > 0) {
+      const row = this.store.getConduit(name);
+      if (row?.state === 'unreachable') this.keepOfflineHints(row.id, seen);
     }
     this.armBatchTimer(name, w);
   }
@@ -544,7 +587,8 @@ export class ConduitRuntime implements ConduitService {
       this.settleVerification(v, failed('the conduit was removed'));
       return;
     }
-    finalCheck(this.store, this.fs, conduit, v.tracker.expectedStates()).then(
+    const opened = this.roots.open(conduit);
+    finalCheck(this.store, opened.fs, opened.conduit, v.tracker.expectedStates()).then(
       (reason) => this.settleVerification(v, reason === null ? 'verified' : failed(reason)),
       (error: unknown) => this.settleVerification(v, failed(`the final check failed: ${error instanceof Error ? error.message : String(error)}`)),
     );

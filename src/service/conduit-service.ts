@@ -1,4 +1,5 @@
 import type { GenerationStatus, Trigger, VerificationStatus } from '../core/vocabulary.js';
+import type { OpenedConduit, RootsConduit } from '../remote/conduit-roots.js';
 import type { ConflictRecord, GenerationRecord, Store } from '../db/store.js';
 import type { ResolveChoice } from './resolve-conflict.js';
 import type { GenerationView } from './views.js';
@@ -40,6 +41,12 @@ export interface ConduitService {
    * without a scheduler has no plan.
    */
   plannedRun?(name: string): PlannedRun | null;
+  /**
+   * The filesystem and engine paths of a conduit's roots (remote/conduit-roots.ts,
+   * issue 10), for a look at them (versions, a conflict's detail). Optional:
+   * without it, the roots are local paths on the local disk.
+   */
+  openRoots?<C extends RootsConduit>(conduit: C): OpenedConduit<C>;
 }
 
 export interface PlannedRun {

@@ -95,7 +95,7 @@ export class DatabaseChanges {
 /** What generations move in a row: its state, totals, times and pending paths. The rest (spec, id, who manages it) is its definition. */
 const NOT_DEFINITION: ReadonlySet<string> = new Set([
   'state', 'lastSyncCompletedAt', 'syncGeneration', 'lastSyncError', 'totalSyncs', 'filesSynced', 'bytesTransferred',
-  'createdAt', 'updatedAt', 'pendingPaths',
+  'createdAt', 'updatedAt', 'pendingPaths', 'attemptCount', 'nextAttemptAt', 'offlineHints',
 ]);
 
 interface Known {

@@ -47,6 +47,8 @@ export interface ResolveOptions {
   readonly lease?: HeldLease;
   /** Lease TTL and heartbeat for the lease it takes itself (the service's own); default from CONDUIT_LEASE_TTL_MS. */
   readonly timing?: LeaseTiming;
+  /** The conduit's filesystem and engine paths (remote/conduit-roots.ts `open`); without it, `fs` and the stored roots. */
+  readonly openRoots?: (conduit: ConduitRow) => { readonly fs: FileSystem; readonly conduit: ConduitRow };
 }
 
 /**
@@ -74,7 +76,8 @@ export async function resolveConflict(
   try {
     // Asked again under the lease: a generation that ran meanwhile (`--wait`) may have settled the conflict or changed the conduit.
     const current = openConflict(store, id, choice);
-    return await resolveUnderLease(store, fs, current.conflict, current.conduit, choice, now, lease);
+    const opened = options.openRoots ? options.openRoots(current.conduit) : { fs, conduit: current.conduit };
+    return await resolveUnderLease(store, opened.fs, current.conflict, opened.conduit, choice, now, lease);
   } finally {
     if (!options.lease) lease.release();
   }
@@ -97,6 +100,8 @@ export function openConflict(store: Store, id: number, choice: ResolveChoice): {
 async function resolveUnderLease(
   store: Store, fs: FileSystem, conflict: ConflictRecord, conduit: ConduitRow, choice: Exclude<ResolveChoice, 'dismiss'>, now: Date, lease: HeldLease,
 ): Promise<ConflictRecord> {
+  // A remote root's host first (issue 10), on the filesystem the resolution uses: unreachable, UnreachableError before anything is changed.
+  await fs.connect?.();
   const lost = lease.lost;
   const id = conflict.id;
   const oneWay = conduit.mode !== 'bidirectional';

@@ -55,3 +55,6 @@ export const REFUSAL_BACKOFF_MAX_MS = 5 * 60_000;
 
 export const BACKOFF_FIRST_MS = 30_000;
 export const BACKOFF_MAX_MS = 30 * 60_000;
+
+// The unreachable-host backoff is pure and used by the engine's commit too: it lives in core.
+export { UNREACHABLE_BACKOFF_FIRST_MS, UNREACHABLE_BACKOFF_MAX_MS, UNREACHABLE_JITTER, unreachableBackoffMs } from '../core/unreachable-backoff.js';

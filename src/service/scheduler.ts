@@ -28,7 +28,14 @@ import { backoffMs, nextRunAt, refusalBackoffMs } from './schedule-timing.js';
  * - a run that finds the conduit busy (another process holds its lease,
  *   `deps.isBusy`) is no failure: its requests are refused, and an
  *   automatically scheduled conduit asks again every `busyRetryMs` with a
- *   full generation until the lease is free.
+ *   full generation until the lease is free;
+ * - a conduit refused because a remote root's host cannot be reached
+ *   (`unreachable`, issue 10) is retried by itself at its next attempt
+ *   (the conduit's `next_attempt_at`, exponential backoff with jitter, read
+ *   from the database, so a restarted service keeps it); automatic triggers
+ *   wait until then, a person's request goes at once; a generation stopped
+ *   by a dropped link (`interrupted` while the service runs) is retried like
+ *   a failure.
  *
  * Timers use the global `setTimeout` and `Date.now` at call time, so vitest's
  * fake timers drive it in tests.
@@ -48,12 +55,18 @@ export interface ConduitFacts {
   readonly lastStartedAt: number | null;
   /** Its latest generation did not finish (`interrupted` by a stop, or a crash): the next start finishes the job. */
   readonly lastUnfinished?: boolean;
+  /** The conduit is `unreachable`: when its next attempt is due (ms), from the database; null or absent otherwise. */
+  readonly nextAttemptAt?: number | null;
+  /** Changes seen while its host was unreachable wait to be synced (`offline_hint`): the first start runs a full generation. */
+  readonly offlineHints?: boolean;
 }
 
 export interface RunReport {
   readonly record: GenerationRecord;
   /** The generation was refused because a root is missing or unreadable (conduit state `waiting_for_source`). */
   readonly waitingForSource: boolean;
+  /** The generation was refused because a remote root's host cannot be reached: when the next attempt is due (ms). */
+  readonly unreachableUntil?: number | null;
 }
 
 export interface SchedulerDeps {
@@ -157,10 +170,16 @@ export class Scheduler {
       this.forget(name);
       return;
     }
-    const catchUp = facts.schedule.kind === 'instant' || (facts.schedule.kind !== 'manual' && facts.lastUnfinished === true);
-    if (options.initial && catchUp) {
-      this.fire(name, FULL_SCHEDULED);
-      return; // the run re-arms the clock schedule when it finishes
+    const automatic = facts.schedule.kind !== 'manual';
+    if (options.initial && automatic && typeof facts.nextAttemptAt === 'number') {
+      // Unreachable when the service (re)started: its retry is due at the recorded next attempt, not now.
+      this.afterUnreachable(name, slot, facts.nextAttemptAt);
+    } else {
+      const catchUp = facts.schedule.kind === 'instant' || (automatic && (facts.lastUnfinished === true || facts.offlineHints === true));
+      if (options.initial && catchUp) {
+        this.fire(name, FULL_SCHEDULED);
+        return; // the run re-arms the clock schedule when it finishes
+      }
     }
     const now = Date.now();
     const next = nextRunAt(facts.schedule, now, slot.lastStartedAt ?? facts.lastStartedAt);
@@ -295,13 +314,16 @@ export class Scheduler {
 
   private afterRun(name: string, slot: Slot, report: RunReport): void {
     const status = report.record.status;
-    if (status === 'refused' && !report.record.dryRun) {
+    if (status === 'refused' && !report.record.dryRun && typeof report.unreachableUntil === 'number') {
+      this.afterUnreachable(name, slot, report.unreachableUntil);
+    } else if (status === 'refused' && !report.record.dryRun) {
       this.afterRefusal(slot, report.record.errorMessage ?? '');
     } else if (!report.record.dryRun) {
       slot.refusal = null;
       slot.refusals = 0;
     }
-    if (status === 'failed' || status === 'completed_with_errors') {
+    // `interrupted` while the service runs on: not a stop request, so a dropped link (or a lost lease); retried like a failure.
+    if (status === 'failed' || status === 'completed_with_errors' || (status === 'interrupted' && !this.stopping)) {
       this.afterFailure(name, slot);
       return;
     }
@@ -332,6 +354,27 @@ export class Scheduler {
       }, wait);
     }
     this.arm(name, { initial: false });
+  }
+
+  /**
+   * The host was unreachable (issue 10): automatic triggers wait until its
+   * next attempt (`at`, the conduit's next_attempt_at), and then a full
+   * generation tries again by itself; a manual conduit only waits.
+   */
+  private afterUnreachable(name: string, slot: Slot, at: number): void {
+    if (this.stopping) return;
+    slot.refusal = null;
+    slot.refusals = 0;
+    slot.backoffUntil = at;
+    const facts = this.deps.facts(name);
+    if (facts.schedule === null || facts.schedule.kind === 'manual') return;
+    if (slot.retryTimer !== null) clearTimeout(slot.retryTimer);
+    slot.retryDueAt = at;
+    slot.retryTimer = setTimeout(() => {
+      slot.retryTimer = null;
+      slot.retryDueAt = null;
+      this.fire(name, FULL_SCHEDULED);
+    }, Math.min(Math.max(0, at - Date.now()), MAX_TIMER_MS));
   }
 
   /** The same refusal again: automatic triggers wait longer each time (a person's request does not). */

@@ -159,6 +159,8 @@ async function observeWithFs(fs: FileSystem, path: string): Promise<ObservedStat
 export async function verifyOnDemand(
   store: Store, fs: FileSystem, conduit: ConduitRow, record: GenerationRecord, now: () => Date = () => new Date(),
 ): Promise<VerificationStatus> {
+  // A remote root's host first (issue 10): unreachable, UnreachableError and nothing recorded (not a failed verification).
+  await fs.connect?.();
   const status = await verdictOnDemand(store, fs, conduit, record);
   store.setVerification(record.id, status, status === 'verified' ? now().toISOString() : null);
   return status;

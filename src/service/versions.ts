@@ -82,6 +82,8 @@ export async function listVersions(fs: FileSystem, conduit: ConduitRow, prefix?:
 }
 
 async function keptVersions(fs: FileSystem, conduit: ConduitRow, prefix?: string): Promise<KeptVersion[]> {
+  // A remote root's host first (issue 10): unreachable, UnreachableError before anything is read or changed.
+  await fs.connect?.();
   const versioning = conduit.versioning;
   if (versioning === null) return [];
   const under = prefix === undefined ? '' : normalizePrefix(prefix);
@@ -134,10 +136,11 @@ async function walkVersions(fs: FileSystem, dir: string, anchor: string): Promis
     await checkAncestors(fs, ancestorsBelow(anchor, dir), 'readdir', dir);
   }
   const out: { relName: string; entry: FileEntry | SymlinkEntry }[] = [];
-  const walk = (path: string, rel: string): void => {
+  // readdir/lstat, not their Sync forms: the versions folder may be on a remote root (issue 10).
+  const walk = async (path: string, rel: string): Promise<void> => {
     let names: string[];
     try {
-      names = fs.readdirSync(path);
+      names = await fs.readdir(path);
     } catch (err) {
       if (isFsError(err, 'ENOENT') || isFsError(err, 'ENOTDIR')) return;
       throw err;
@@ -145,12 +148,14 @@ async function walkVersions(fs: FileSystem, dir: string, anchor: string): Promis
     for (const name of names) {
       const child = join(path, name);
       const relName = rel === '' ? name : `${rel}/${name}`;
-      const entry = fs.lstatSync(child);
-      if (entry.kind === 'dir') walk(child, relName);
+      // RACE: a name listed a moment ago may be gone (pruned meanwhile): then it is not listed.
+      const entry = await lstatOrNull(fs, child);
+      if (entry === null) continue;
+      if (entry.kind === 'dir') await walk(child, relName);
       else if (entry.kind === 'file' || entry.kind === 'symlink') out.push({ relName, entry });
     }
   };
-  walk(dir, '');
+  await walk(dir, '');
   return out;
 }
 
@@ -163,6 +168,8 @@ export interface RestoreRequest {
   /** The conduit's generation lease when the caller took it; else taken here (busy: ConduitBusyError). */
   readonly lease?: HeldLease;
   readonly now?: () => Date;
+  /** The conduit's filesystem and engine paths (remote/conduit-roots.ts `open`); without it, `fs` and the stored roots. */
+  readonly openRoots?: (conduit: ConduitRow) => { readonly fs: FileSystem; readonly conduit: ConduitRow };
 }
 
 export interface RestoreResult {
@@ -173,8 +180,9 @@ export interface RestoreResult {
 }
 
 /** Puts one kept version back at its path (see the top of this file). */
-export async function restoreVersion(store: Store, fs: FileSystem, conduitName: string, request: RestoreRequest): Promise<RestoreResult> {
-  const conduit = requireConduit(store, conduitName);
+export async function restoreVersion(store: Store, localFs: FileSystem, conduitName: string, request: RestoreRequest): Promise<RestoreResult> {
+  const stored = requireConduit(store, conduitName);
+  const { fs, conduit } = request.openRoots ? request.openRoots(stored) : { fs: localFs, conduit: stored };
   if (conduit.versioning === null) throw new VersionRequestError(`conduit "${conduit.name}" keeps no versions (its versioning is off)`);
   if (!conduit.enabled) throw new VersionRequestError(`conduit "${conduit.name}" is disabled; enable it first (conduit enable ${conduit.name})`);
   const path = normalizePrefix(request.path);

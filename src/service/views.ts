@@ -26,6 +26,9 @@ export interface ConduitView {
   checksum: boolean;
   versioning: VersioningSpec | null;
   verifyTimeoutSeconds: number;
+  /** How a remote root is reached (issue 10): the ssh command line and the far side's command; null = the default. */
+  sshCommand: string | null;
+  remoteCommand: string | null;
   state: ConduitState;
   lastSyncCompletedAt: string | null;
   syncGeneration: number;
@@ -39,6 +42,12 @@ export interface ConduitView {
   managedBy: string | null;
   /** How many paths the latest generations did not land; the state is `pending` (not `current`) while any are. */
   pendingPaths: number;
+  /** Generations refused in a row because a remote root's host could not be reached (0: it answered last; issue 10). */
+  attemptCount: number;
+  /** When automatic triggers try the unreachable host again (ISO-8601 UTC), or null. */
+  nextAttemptAt: string | null;
+  /** Paths changed here while the host was unreachable, kept until a generation reaches it. */
+  offlineHints: number;
 }
 
 export function conduitView(row: ConduitRow): ConduitView {
@@ -60,6 +69,8 @@ export function conduitView(row: ConduitRow): ConduitView {
     checksum: row.checksum,
     versioning: row.versioning === null ? null : { dir: row.versioning.dir, keepDays: row.versioning.keepDays },
     verifyTimeoutSeconds: row.verifyTimeoutSeconds,
+    sshCommand: row.sshCommand,
+    remoteCommand: row.remoteCommand,
     state: row.state,
     lastSyncCompletedAt: row.lastSyncCompletedAt,
     syncGeneration: row.syncGeneration,
@@ -71,6 +82,9 @@ export function conduitView(row: ConduitRow): ConduitView {
     updatedAt: row.updatedAt,
     managedBy: row.managedBy,
     pendingPaths: row.pendingPaths,
+    attemptCount: row.attemptCount,
+    nextAttemptAt: row.nextAttemptAt,
+    offlineHints: row.offlineHints,
   };
 }
 

@@ -13,6 +13,7 @@ import { startHttpServer, type RunningHttpServer } from '../../src/http/server.j
 import { addConduit } from '../../src/service/conduit-admin.js';
 import { ConduitRuntime } from '../../src/service/conduit-runtime.js';
 import { syncFolders, TEST_TOKEN, waitFor, writeFiles } from '../http/support/fixtures.js';
+import { commitOf } from '../db/fixtures.js';
 
 /**
  * Issue 11 §2: the admin page answers "is everything fine, and what
@@ -57,6 +58,9 @@ describe.skipIf(!existsSync(CHROMIUM))('admin page at a glance (issue 11 §2), i
   let checked: ReturnType<typeof syncFolders>;
   let busy: ReturnType<typeof syncFolders>;
   let kept: ReturnType<typeof syncFolders>;
+  /** Issue 10: a conduit whose remote host did not answer, twice; its next attempt is due at OFFLINE_NEXT. */
+  const OFFLINE_REASON = 'cannot reach backup.example: ssh: connect to host backup.example port 22: Connection refused';
+  const OFFLINE_NEXT = '2026-12-01T10:42:07.000Z';
 
   const add = (fields: Record<string, unknown>) => addConduit(store, { mode: 'mirror', schedule: 'manual', ...fields }, { baseDir: '/' });
 
@@ -86,6 +90,17 @@ describe.skipIf(!existsSync(CHROMIUM))('admin page at a glance (issue 11 §2), i
     add({ name: 'busy', source: busy.source, target: busy.target });
     kept = folder({ 'doc.txt': 'version one\n' });
     add({ name: 'kept', source: kept.source, target: kept.target, versioning: { dir: '.conduit-versions', keepDays: 30 } });
+
+    const offline = folder({ 'o.txt': 'o' });
+    add({ name: 'offline', source: offline.source, target: offline.target });
+    for (let i = 0; i < 2; i++) {
+      const offlineId = store.getConduit('offline')!.id;
+      const { id } = store.beginGeneration(offlineId, 'schedule', false, new Date().toISOString());
+      store.commitGeneration(commitOf(offlineId, id, {
+        status: 'refused', conduitState: 'unreachable', errorMessage: OFFLINE_REASON, lastSyncError: OFFLINE_REASON, countsTowardTotals: false,
+        reach: { reached: false, nextAttemptAt: () => OFFLINE_NEXT },
+      }));
+    }
 
     runtime = new ConduitRuntime({ store, fs: new NodeFileSystem(), logger: pino({ level: 'silent' }), maxConcurrentConduits: 4 });
     await runtime.start();
@@ -201,6 +216,11 @@ describe.skipIf(!existsSync(CHROMIUM))('admin page at a glance (issue 11 §2), i
     const busyText = await card('busy').innerText();
     expect(busyText).toContain('waiting');
     expect(busyText).toContain(`pid ${sleeper!.pid}`);
+
+    // A remote host that did not answer: the reason, the attempt and the next one in local time with the zone.
+    const offlineText = await card('offline').innerText();
+    expect(offlineText).toContain('unreachable');
+    expect(offlineText).toContain(`${OFFLINE_REASON} — attempt 2, next at ${kolkata(OFFLINE_NEXT)}`);
 
     expect(await text(card('photos'))).toContain('current');
     expect(await text(card('slow'))).toContain('never synced');

@@ -8,7 +8,7 @@ interface ConduitJson {
   name: string; uuid: string; source: string; target: string; mode: string; schedule: string; enabled: boolean;
   include: string[]; exclude: string[]; useIndexRules: boolean; conflict: string; parallelTransfers: number;
   bandwidthLimitMbps: number | null; maxDeletePercent: number; checksum: boolean; versioning: unknown;
-  verifyTimeoutSeconds: number; state: string; lastSyncCompletedAt: string | null; syncGeneration: number;
+  verifyTimeoutSeconds: number; sshCommand: string | null; remoteCommand: string | null; state: string; lastSyncCompletedAt: string | null; syncGeneration: number;
   lastSyncError: string | null; totalSyncs: number; filesSynced: number; bytesTransferred: number; createdAt: string; updatedAt: string;
 }
 
@@ -40,9 +40,9 @@ describe('managing conduits end to end', () => {
       name: 'notes', uuid: expect.stringMatching(/^[0-9a-f-]{36}$/), source: join(dir, 'notes'), target: join(dir, 'notes-desktop'),
       mode: 'bidirectional', schedule: 'manual', enabled: true, include: ['docs/', '*.md'], exclude: [], useIndexRules: true,
       conflict: 'newer', parallelTransfers: 8, bandwidthLimitMbps: 12.5, maxDeletePercent: 20, checksum: true, versioning: null,
-      verifyTimeoutSeconds: 30, state: 'never_synced', lastSyncCompletedAt: null, syncGeneration: 0, lastSyncError: null,
+      verifyTimeoutSeconds: 30, sshCommand: null, remoteCommand: null, state: 'never_synced', lastSyncCompletedAt: null, syncGeneration: 0, lastSyncError: null,
       totalSyncs: 0, filesSynced: 0, bytesTransferred: 0, createdAt: expect.any(String), updatedAt: expect.any(String),
-      managedBy: null, pendingPaths: 0,
+      managedBy: null, pendingPaths: 0, attemptCount: 0, nextAttemptAt: null, offlineHints: 0,
     });
   });
 

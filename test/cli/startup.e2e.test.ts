@@ -81,6 +81,8 @@ describe('start-up: a command loads only what it needs', () => {
     expect(packages.has('commander')).toBe(true);
     expect(packages.has('better-sqlite3')).toBe(true);
     expectNoneOf(packages, NEVER_ON_A_ONE_SHOT_COMMAND);
+    // Issue 10: a conduit with two local roots does not load the remote modules (the agent protocol's msgpackr).
+    expect(packages.has('msgpackr')).toBe(false);
   });
 
   it('`list` on an up-to-date database and `--help` load no logger, migration or validation packages', () => {

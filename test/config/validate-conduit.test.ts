@@ -37,7 +37,7 @@ describe('validateConduit', () => {
     expect(spec).toEqual({
       name: 'photos', source: join(root, 'src'), target: join(root, 'new-target'), mode: 'mirror', schedule: 'manual', enabled: true,
       include: [], exclude: [], useIndexRules: true, conflict: 'keep-both', parallelTransfers: 4, bandwidthLimitMbps: null,
-      maxDeletePercent: 50, checksum: false, versioning: null, verifyTimeoutSeconds: 30,
+      maxDeletePercent: 50, checksum: false, versioning: null, verifyTimeoutSeconds: 30, sshCommand: null, remoteCommand: null,
     });
   });
 

@@ -29,6 +29,8 @@ export function conduitSpec(overrides: Partial<ConduitSpec> = {}): ConduitSpec {
     checksum: false,
     versioning: null,
     verifyTimeoutSeconds: 30,
+    sshCommand: null,
+    remoteCommand: null,
     ...overrides,
   };
 }

@@ -20,7 +20,7 @@ vi.mock('../../src/db/data-source.js', async (importOriginal) => {
   };
 });
 
-const CONDUIT_TABLES = ['conduit_lease', 'generation_event', 'index_entry', 'pending_path', 'sync_conduit', 'sync_conflict', 'sync_generation'];
+const CONDUIT_TABLES = ['conduit_lease', 'generation_event', 'index_entry', 'offline_hint', 'pending_path', 'sync_conduit', 'sync_conflict', 'sync_generation'];
 
 function schemaObjects(file: string): { tables: string[]; indexes: string[] } {
   const db = new Database(file, { readonly: true });

@@ -28,6 +28,8 @@ export interface FileSystemFixture {
   readonly mtimeToleranceNs: bigint;
   /** The synchronous copy and hash steps, where the implementation has them (node, memory; a decorator does not). */
   readonly syncOps?: SyncCopyOps & SyncHashOps;
+  /** Where `readdirSync`/`lstatSync` are refused (ContractTraits.syncListing false): the walk's calls over the same disk, for the walk comparisons. */
+  readonly walkReference?: Pick<FileSystem, 'readdirSync' | 'lstatSync'>;
   cleanup(): Promise<void>;
 }
 
@@ -84,6 +86,14 @@ const noRules = (extra: Partial<ScanOptions> = {}): ScanOptions => ({ rules: bui
 export interface ContractTraits {
   /** The fixture's `syncOps` are the steps copy batches and hash sets run on (node, memory). */
   readonly syncOps: boolean;
+  /**
+   * `readdirSync`/`lstatSync` answer (the walk's calls). A remote filesystem
+   * walks in its agent and refuses them (EOTHER); its fixture then gives a
+   * `walkReference` over the same disk to compare its walks with. Default true.
+   */
+  readonly syncListing?: boolean;
+  /** `watch` is implemented on this branch (a remote one may not be yet). Default true. */
+  readonly watch?: boolean;
 }
 
 export function fileSystemContract(name: string, makeFixture: () => Promise<FileSystemFixture>, traits: ContractTraits): void {
@@ -116,7 +126,7 @@ export function fileSystemContract(name: string, makeFixture: () => Promise<File
         expect(await fs.lstat(p('l'))).toMatchObject({ kind: 'symlink', linkTarget: 'a.txt' });
       });
 
-      it('lstatSync agrees with lstat', async () => {
+      it.runIf(traits.syncListing !== false)('lstatSync agrees with lstat', async () => {
         await fx.writeFile(p('a.txt'), HELLO);
         await fs.symlink('../outside', p('l'));
         expect(fs.lstatSync(p('a.txt'))).toEqual(await fs.lstat(p('a.txt')));
@@ -131,12 +141,24 @@ export function fileSystemContract(name: string, makeFixture: () => Promise<File
         expect(a.ino).not.toBe(b.ino);
       });
 
-      it('readdirSync lists names, links included, without following them', async () => {
+      it.runIf(traits.syncListing !== false)('readdirSync lists names, links included, without following them', async () => {
         await fs.mkdir(p('d'));
         await fx.writeFile(p('d/a'), 'x');
         await fs.mkdir(p('d/sub'));
         await fs.symlink('/', p('d/root-link'));
         expect(fs.readdirSync(p('d')).sort()).toEqual(['a', 'root-link', 'sub']);
+      });
+
+      it('readdir lists names, links included, without following them; a missing directory is ENOENT, a file ENOTDIR', async () => {
+        await fs.mkdir(p('d'));
+        await fx.writeFile(p('d/a'), 'x');
+        await fs.mkdir(p('d/sub'));
+        await fs.symlink('/', p('d/root-link'));
+        await fs.symlink('sub', p('d/sub-link'));
+        expect((await fs.readdir(p('d'))).sort()).toEqual(['a', 'root-link', 'sub', 'sub-link']);
+        expect(await fs.readdir(p('d/sub'))).toEqual([]);
+        await expectFsError(fs.readdir(p('missing')), 'ENOENT', p('missing'));
+        await expectFsError(fs.readdir(p('d/a')), 'ENOTDIR', p('d/a'));
       });
     });
 
@@ -355,8 +377,11 @@ export function fileSystemContract(name: string, makeFixture: () => Promise<File
         await expectFsError(fs.rmdir(missing), 'ENOENT', missing);
         await expectFsError(fs.setAttributes(missing, { mtimeNs: 1n }), 'ENOENT', missing);
         await expectFsError(fs.symlink('x', p('missing/l')), 'ENOENT');
-        expectFsErrorSync(() => fs.lstatSync(missing), 'ENOENT');
-        expectFsErrorSync(() => fs.readdirSync(missing), 'ENOENT');
+        await expectFsError(fs.readdir(missing), 'ENOENT', missing);
+        if (traits.syncListing !== false) {
+          expectFsErrorSync(() => fs.lstatSync(missing), 'ENOENT');
+          expectFsErrorSync(() => fs.readdirSync(missing), 'ENOENT');
+        }
         const err = await expectFsError(fs.lstat(missing), 'ENOENT');
         expect(err.path).toBe(missing);
         expect(err.op).toBe('lstat');
@@ -365,7 +390,8 @@ export function fileSystemContract(name: string, makeFixture: () => Promise<File
 
       it('a file used as a directory is ENOTDIR', async () => {
         await fx.writeFile(p('f'), HELLO);
-        expectFsErrorSync(() => fs.readdirSync(p('f')), 'ENOTDIR');
+        if (traits.syncListing !== false) expectFsErrorSync(() => fs.readdirSync(p('f')), 'ENOTDIR');
+        await expectFsError(fs.readdir(p('f')), 'ENOTDIR');
         await expectFsError(fs.lstat(p('f/x')), 'ENOTDIR');
       });
     });
@@ -415,11 +441,12 @@ export function fileSystemContract(name: string, makeFixture: () => Promise<File
       it('is the scan walk over readdirSync/lstatSync, wherever it runs', async () => {
         await plant();
         const options = noRules({ rules: buildRules({ useIndexRules: false, exclude: ['skip/'] }) });
+        const reference = fx.walkReference ?? fs;
         const walked = await fs.walkTree(p('tree'), options);
-        expect(walked).toEqual(walk(fs, p('tree'), options));
+        expect(walked).toEqual(walk(reference, p('tree'), options));
         expect(walked.entries.has('skip')).toBe(false);
         const only = noRules({ onlyPaths: ['d/b.txt', 'gone.txt'] });
-        expect(await fs.walkTree(p('tree'), only)).toEqual(walk(fs, p('tree'), only));
+        expect(await fs.walkTree(p('tree'), only)).toEqual(walk(reference, p('tree'), only));
         expect([...(await fs.walkTree(p('tree'), only)).entries.keys()].sort()).toEqual(['d', 'd/b.txt']);
       });
 
@@ -438,7 +465,7 @@ export function fileSystemContract(name: string, makeFixture: () => Promise<File
         if (originEntry.kind !== 'file') throw new Error(`${name} is not a file`);
         return { origin: p(`from/${name}`), originEntry, dest: p(`to/${name}`), expected: null, temp: p(`to/.${name}.conduit-tmp-contract`), versioned: false, ancestors: [], ...overrides };
       };
-      const names = async (dir: string): Promise<string[]> => fs.readdirSync(p(dir)).sort();
+      const names = async (dir: string): Promise<string[]> => (await fs.readdir(p(dir))).sort();
 
       it('runs the copy protocol per request: one result each, in order, every trouble its own item', async () => {
         await fs.mkdir(p('from'));
@@ -628,7 +655,7 @@ export function fileSystemContract(name: string, makeFixture: () => Promise<File
       });
     });
 
-    describe('watch (capability)', () => {
+    describe.runIf(traits.watch !== false)('watch (capability)', () => {
       it('reports changes below a root with what is there now, removals as absent, and drops ignored names', async () => {
         await fs.mkdir(p('w'));
         const events: WatchEvent[] = [];

@@ -52,7 +52,8 @@ export function agentProcessLinkSource(root: string, host = 'agent-process'): Li
       current?.close();
       current = null;
       const running = child;
-      if (running && running.exitCode === null) await new Promise<void>((resolve) => running.once('exit', () => resolve()));
+      // A child killed by a signal has a null exitCode but a signalCode: it has exited already.
+      if (running && running.exitCode === null && running.signalCode === null) await new Promise<void>((resolve) => running.once('exit', () => resolve()));
     },
   };
   return source;

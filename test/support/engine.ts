@@ -94,5 +94,6 @@ function specOf(row: ConduitSpec): ConduitSpec {
     include: row.include, exclude: row.exclude, useIndexRules: row.useIndexRules, conflict: row.conflict,
     parallelTransfers: row.parallelTransfers, bandwidthLimitMbps: row.bandwidthLimitMbps, maxDeletePercent: row.maxDeletePercent,
     checksum: row.checksum, versioning: row.versioning, verifyTimeoutSeconds: row.verifyTimeoutSeconds,
+    sshCommand: row.sshCommand, remoteCommand: row.remoteCommand,
   };
 }

@@ -1,6 +1,5 @@
 import { describeHolder } from '../../db/lease.js';
 import { waitForLease } from '../../db/lease-keeper.js';
-import { NodeFileSystem } from '../../fs/node-file-system.js';
 import { EXIT } from '../../core/vocabulary.js';
 import { ConflictChangedError, openConflict, resolveConflict, type ResolveChoice } from '../../service/resolve-conflict.js';
 import { interruptedExitCode } from '../../service/exit-code.js';
@@ -50,7 +49,8 @@ export async function run(context: CommandContext, [idText = '']: string[], flag
   }
   let record;
   try {
-    record = await resolveConflict(store, new NodeFileSystem(), id, choice, new Date(), lease ? { lease } : {});
+    const roots = await context.roots();
+    record = await resolveConflict(store, roots.local, id, choice, new Date(), { ...(lease ? { lease } : {}), openRoots: (row) => roots.open(row) });
   } catch (error) {
     if (!(error instanceof ConflictChangedError)) throw error;
     // A refusal (SPEC §11: exit 3), like a guard's: one line, nothing changed.

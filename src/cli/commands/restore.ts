@@ -1,4 +1,3 @@
-import { NodeFileSystem } from '../../fs/node-file-system.js';
 import { generationView } from '../../service/views.js';
 import { restoreVersion } from '../../service/versions.js';
 import type { CommandContext } from '../context.js';
@@ -14,7 +13,8 @@ import { timeArgument } from '../time-argument.js';
 export async function run(context: CommandContext, [name = '', path = '']: string[], flags: Record<string, unknown>): Promise<void> {
   const at = flags['at'] === undefined ? undefined : timeArgument('--at', flags['at']);
   const store = await context.openStore();
-  const result = await restoreVersion(store, new NodeFileSystem(), name, { path, trigger: 'manual', ...(at ? { at } : {}) });
+  const roots = await context.roots();
+  const result = await restoreVersion(store, roots.local, name, { path, trigger: 'manual', ...(at ? { at } : {}), openRoots: (row) => roots.open(row) });
   if (context.json) {
     context.printJson({ restored: result.restored, replacedVersionPath: result.replacedVersionPath, generation: generationView(result.record) });
     return;

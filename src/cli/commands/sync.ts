@@ -33,7 +33,7 @@ export async function run(context: CommandContext, [source = '', target = '']: s
     name, mode, schedule: 'manual',
     include: CONDUIT_DEFAULTS.include, exclude: CONDUIT_DEFAULTS.exclude, useIndexRules: CONDUIT_DEFAULTS.useIndexRules,
     parallelTransfers: CONDUIT_DEFAULTS.parallelTransfers, bandwidthLimitMbps: CONDUIT_DEFAULTS.bandwidthLimitMbps,
-    checksum: CONDUIT_DEFAULTS.checksum,
+    checksum: CONDUIT_DEFAULTS.checksum, sshCommand: CONDUIT_DEFAULTS.sshCommand, remoteCommand: CONDUIT_DEFAULTS.remoteCommand,
     ...(mode === 'bidirectional' ? { conflict: CONDUIT_DEFAULTS.conflict } : {}),
     ...given,
   };

@@ -1,4 +1,3 @@
-import { NodeFileSystem } from '../../fs/node-file-system.js';
 import { requireConduit } from '../../service/require-conduit.js';
 import { verifyOnDemand } from '../../service/verifier.js';
 import type { CommandContext } from '../context.js';
@@ -23,7 +22,8 @@ export async function run(context: CommandContext, [name = '']: string[], flags:
       ? `conduit "${name}" has no finished generation to verify`
       : `--generation: conduit "${name}" has no generation ${wanted}`);
   }
-  const status = await verifyOnDemand(store, new NodeFileSystem(), conduit, record);
+  const opened = await context.openRoots(conduit);
+  const status = await verifyOnDemand(store, opened.fs, opened.conduit, record);
   if (context.json) context.printJson({ conduit: conduit.name, generation: record.generation, verificationStatus: status });
   else context.print(`${conduit.name} generation ${record.generation}: ${status}`);
   return status === 'verified' ? 0 : 1;

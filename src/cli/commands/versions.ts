@@ -1,4 +1,3 @@
-import { NodeFileSystem } from '../../fs/node-file-system.js';
 import { requireConduit } from '../../service/require-conduit.js';
 import { listVersions } from '../../service/versions.js';
 import type { CommandContext } from '../context.js';
@@ -8,7 +7,8 @@ import { bytes, table, when } from '../format.js';
 export async function run(context: CommandContext, [name = '', path]: string[]): Promise<void> {
   const store = await context.openStore();
   const conduit = requireConduit(store, name);
-  const versions = await listVersions(new NodeFileSystem(), conduit, path);
+  const opened = await context.openRoots(conduit);
+  const versions = await listVersions(opened.fs, opened.conduit, path);
   if (context.json) return context.printJson(versions);
   if (conduit.versioning === null) return context.print(`${name} keeps no versions (versioning is off; set it in a config file and import it).`);
   if (versions.length === 0) return context.print(path === undefined ? `${name} has kept no versions yet.` : `${name} keeps no version under ${JSON.stringify(path)}.`);

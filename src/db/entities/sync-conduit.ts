@@ -109,4 +109,19 @@ export class SyncConduit {
   /** The `enabled` the managing file said at its last import (a CLI/API pause holds until the file changes it), or null. */
   @Column({ name: 'managed_enabled', type: 'boolean', nullable: true })
   managedEnabled!: boolean | null;
+
+  /** The ssh command line for a remote root (issue 10), or null for the default. */
+  @Column({ name: 'ssh_command', type: 'text', nullable: true })
+  sshCommand!: string | null;
+
+  /** The command run on the far host, or null for the default. */
+  @Column({ name: 'remote_command', type: 'text', nullable: true })
+  remoteCommand!: string | null;
+  /** Generations refused in a row because a remote root's host could not be reached (0: it answered last). */
+  @Column({ name: 'attempt_count', type: 'integer', default: 0 })
+  attemptCount!: number;
+
+  /** When automatic triggers may try an unreachable host again (ISO-8601 UTC), or null. */
+  @Column({ name: 'next_attempt_at', type: 'text', nullable: true })
+  nextAttemptAt!: string | null;
 }

@@ -3,7 +3,7 @@ import type Database from 'better-sqlite3';
 import type { ConduitSpec, VersioningSpec } from '../../config/conduit-spec.js';
 import type { ConduitState, ConflictPolicy, Mode } from '../../core/vocabulary.js';
 import { isUniqueViolation } from '../sqlite-errors.js';
-import { type ConduitRow, type GenerationCommit, StoreError } from '../store.js';
+import { type ConduitRow, type GenerationCommit, type HostReach, StoreError } from '../store.js';
 
 /** The spec columns as named parameters (SQLite binds no booleans: 1/0). */
 interface SpecParams {
@@ -23,6 +23,8 @@ interface SpecParams {
   checksum: number;
   versioning: string | null;
   verify_timeout_seconds: number;
+  ssh_command: string | null;
+  remote_command: string | null;
 }
 
 /** A `sync_conduit` row as better-sqlite3 returns it: the spec columns plus identity, state and totals. */
@@ -42,15 +44,20 @@ interface ConduitDbRow extends SpecParams {
   managed_enabled: number | null;
   /** Counted by the SELECT from `pending_path`. */
   pending_paths: number;
+  attempt_count: number;
+  next_attempt_at: string | null;
+  /** Counted by the SELECT from `offline_hint`. */
+  offline_hints: number;
 }
 
-/** Every conduit column, and how many of its paths are pending. */
-const SELECT_CONDUIT = `SELECT c.*, (SELECT COUNT(*) FROM pending_path p WHERE p.conduit_id = c.id) AS pending_paths FROM sync_conduit c`;
+/** Every conduit column, how many of its paths are pending, and how many offline hints it keeps. */
+const SELECT_CONDUIT = `SELECT c.*, (SELECT COUNT(*) FROM pending_path p WHERE p.conduit_id = c.id) AS pending_paths,
+  (SELECT COUNT(*) FROM offline_hint h WHERE h.conduit_id = c.id) AS offline_hints FROM sync_conduit c`;
 
 const SPEC_COLUMNS = [
   'name', 'source_path', 'target_path', 'mode', 'enabled', 'schedule', 'include', 'exclude', 'use_index_rules',
   'conflict_policy', 'parallel_transfers', 'bandwidth_limit_mbps', 'max_delete_percent', 'checksum', 'versioning',
-  'verify_timeout_seconds',
+  'verify_timeout_seconds', 'ssh_command', 'remote_command',
 ] as const;
 
 function specParams(spec: ConduitSpec): SpecParams {
@@ -71,6 +78,8 @@ function specParams(spec: ConduitSpec): SpecParams {
     checksum: spec.checksum ? 1 : 0,
     versioning: spec.versioning === null ? null : JSON.stringify(spec.versioning),
     verify_timeout_seconds: spec.verifyTimeoutSeconds,
+    ssh_command: spec.sshCommand,
+    remote_command: spec.remoteCommand,
   };
 }
 
@@ -94,6 +103,8 @@ function toConduitRow(row: ConduitDbRow): ConduitRow {
     checksum: row.checksum !== 0,
     versioning: row.versioning === null ? null : (JSON.parse(row.versioning) as VersioningSpec),
     verifyTimeoutSeconds: row.verify_timeout_seconds,
+    sshCommand: row.ssh_command,
+    remoteCommand: row.remote_command,
     state: row.state as ConduitState,
     lastSyncCompletedAt: row.last_sync_completed_at,
     syncGeneration: row.sync_generation,
@@ -106,6 +117,9 @@ function toConduitRow(row: ConduitDbRow): ConduitRow {
     managedBy: row.managed_by,
     managedEnabled: row.managed_enabled === null ? null : row.managed_enabled !== 0,
     pendingPaths: row.pending_paths,
+    attemptCount: row.attempt_count,
+    nextAttemptAt: row.next_attempt_at,
+    offlineHints: row.offline_hints,
   };
 }
 
@@ -144,6 +158,9 @@ export class ConduitRepository {
   private readonly deletePending;
   private readonly selectManagedBy;
   private readonly updateRepeated;
+  private readonly selectAttempts;
+  private readonly updateAttempts;
+  private readonly deleteOfflineHints;
 
   constructor(private readonly db: Database.Database, private readonly now: () => string) {
     this.selectAll = db.prepare<[], ConduitDbRow>(`${SELECT_CONDUIT} ORDER BY c.name`);
@@ -164,6 +181,9 @@ export class ConduitRepository {
     this.updateRepeated = db.prepare<[string, string | null, number, string, number]>(
       'UPDATE sync_conduit SET state = ?, last_sync_error = ?, sync_generation = ?, updated_at = ? WHERE id = ?',
     );
+    this.selectAttempts = db.prepare<[number], number>('SELECT attempt_count FROM sync_conduit WHERE id = ?').pluck();
+    this.deleteOfflineHints = db.prepare<[number]>('DELETE FROM offline_hint WHERE conduit_id = ?');
+    this.updateAttempts = db.prepare<[number, string | null, number]>('UPDATE sync_conduit SET attempt_count = ?, next_attempt_at = ? WHERE id = ?');
     this.updateState = db.prepare<[string, string, number]>('UPDATE sync_conduit SET state = ?, updated_at = ? WHERE id = ?');
     this.updateStateAndError = db.prepare<[string, string | null, string, number]>(
       'UPDATE sync_conduit SET state = ?, last_sync_error = ?, updated_at = ? WHERE id = ?',
@@ -230,6 +250,11 @@ export class ConduitRepository {
     // Paths pending between the old folders mean nothing between new ones (the baseline goes too: conduit-admin.ts).
     const moved = spec.source !== previous.source_path || spec.target !== previous.target_path;
     if (moved) this.deletePending.run(previous.id);
+    // So do an old host's backoff and the changes kept for it (issue 10).
+    if (moved) {
+      this.deleteOfflineHints.run(previous.id);
+      this.updateAttempts.run(0, null, previous.id);
+    }
     try {
       this.updateRow.run({ ...specParams(spec), id: previous.id, state: stateForEnabled(moved ? { ...previous, pending_paths: 0 } : previous, spec.enabled), now: this.now() });
     } catch (error) {
@@ -297,6 +322,20 @@ export class ConduitRepository {
   /** A refusal was counted on the conduit's latest record (`generation`) instead of being recorded anew. */
   recordRepeated(id: number, generation: number, state: ConduitState, lastSyncError: string | null): void {
     this.updateRepeated.run(state, lastSyncError, generation, this.now(), id);
+  }
+
+  /**
+   * Whether the generation reached the host (issue 10): one more attempt and
+   * the next one's time, or both reset. The caller holds the commit's
+   * transaction, so the count read here is the one it raises.
+   */
+  recordReach(id: number, reach: HostReach): void {
+    if (reach.reached) {
+      this.updateAttempts.run(0, null, id);
+      return;
+    }
+    const attempt = (this.selectAttempts.get(id) ?? 0) + 1;
+    this.updateAttempts.run(attempt, reach.nextAttemptAt(attempt), id);
   }
 
   /** Its running generation was interrupted: out of `syncing`, into `failed`. */

@@ -1,6 +1,7 @@
 import type { ConduitState, VerificationStatus } from '../../core/vocabulary.js';
 import type { LeaseFence } from '../../db/lease.js';
-import type { Store } from '../../db/store.js';
+import type { HostReach, Store } from '../../db/store.js';
+import { unreachableBackoffMs } from '../../core/unreachable-backoff.js';
 import { pendingOf } from './pending.js';
 import type { Finished } from './record.js';
 import type { GenerationRequest, GenerationResult } from './request.js';
@@ -47,7 +48,21 @@ export function commitFinished(store: Store, begun: Begun, outcome: Finished): G
     countsTowardTotals: !dryRun && (outcome.status === 'completed' || outcome.status === 'completed_with_errors'),
     fence,
     pending: pendingOf(request, outcome),
+    ...(dryRun ? {} : { reach: reachOf(outcome, now) }),
+    // The offline hints (issue 10) are synced by a full generation that ran: it scanned everything they name.
+    clearOfflineHints: !dryRun && request.onlyPaths === undefined && (outcome.status === 'completed' || outcome.status === 'completed_with_errors'),
   });
   if (verification === 'verified') store.setVerification(generationId, 'verified', now().toISOString());
   return { record: store.getGenerationById(recordedId)!, written: outcome.written, scanned: outcome.scanned };
+}
+
+/**
+ * The host's answer, for the backoff (issue 10): a refusal as `unreachable`
+ * counts one more attempt, the next one 2 s · 2^(n-1) (at most 5 min) ±20 %
+ * from now; any other outcome reached its roots and resets the count.
+ */
+function reachOf(outcome: Finished, now: () => Date): HostReach {
+  if (outcome.state !== 'unreachable') return { reached: true };
+  const at = now().getTime();
+  return { reached: false, nextAttemptAt: (attempt) => new Date(at + unreachableBackoffMs(attempt, Math.random())).toISOString() };
 }

@@ -135,6 +135,8 @@ export class TransferRun {
       throttle: this.context.throttle,
       signal: this.context.cutSignal,
       onProgress: (n) => this.context.onProgress?.({ action, bytes: bytesBefore + n, done: false }),
+      // Replacing a file: across a link only the blocks that differ from it travel (a local copy ignores it).
+      ...(step.basis !== undefined ? { basis: step.basis } : {}),
     });
     await this.fs.setAttributes(step.to, { mode: step.planned.mode, mtimeNs: step.planned.mtimeNs });
     // What the temporary holds is looked at after the rename (`written` null), as the destination.
