@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { conduit, json, repoRoot } from '../cli/cli-harness.js';
+import { conduit, json } from '../cli/cli-harness.js';
 import { requireSshdInCi, sshdAvailable, startSshd, type Sshd } from '../support/sshd.js';
 
 requireSshdInCi();
@@ -12,16 +12,8 @@ requireSshdInCi();
  * of a mirror local → remote through a real sshd on 127.0.0.1 (the "far
  * host" is this machine, reached only over ssh), with the settings from
  * CONDUIT_SSH_COMMAND / CONDUIT_REMOTE_COMMAND as sshd.env() gives them.
- *
- * It needs r-fs's split/remote filesystem, r-copy's transfer and r-ssh's
- * sshLinkSource. The r-wire branch alone has only stubs of them (marked
- * "STUB (r-wire"), with which the run fails as unreachable: the test is
- * skipped while any of them is a stub, and runs once the real ones are merged.
  */
-const REMOTE_MODULES = ['split-file-system.ts', 'remote-file-system.ts', 'ssh-link-source.ts'];
-const stubbed = REMOTE_MODULES.filter((file) => readFileSync(join(repoRoot, 'src/remote', file), 'utf8').includes('STUB (r-wire'));
-
-describe.skipIf(!sshdAvailable() || stubbed.length > 0)('a mirror local → ssh:// through the real sshd', () => {
+describe.skipIf(!sshdAvailable())('a mirror local → ssh:// through the real sshd', () => {
   let dir: string;
   let sshd: Sshd;
   let run: (...args: string[]) => ReturnType<typeof conduit>;
