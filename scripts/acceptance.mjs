@@ -6,15 +6,16 @@
 // suites this repository holds.
 //
 // --target-on-ssh runs them once more with every scenario's target on ssh
-// (issue 10): a real sshd on 127.0.0.1 (loopback-sshd.mjs), and the command
+// (issue 10): a real sshd on 127.0.0.1 (bench-sshd.mjs), and the command
 // under test (acceptance-root-on-ssh.mjs) gives `add` the target as
 // ssh://127.0.0.1:<port><path>; the runner still checks the folder at <path>.
 // --source-on-ssh does the same with the source.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { sshdAvailable, startLoopbackSshd } from './loopback-sshd.mjs';
+import { sshdAvailable, startBenchSshd } from './bench-sshd.mjs';
 
 const project = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const SSH_FLAGS = { '--target-on-ssh': 'target', '--source-on-ssh': 'source' };
@@ -49,8 +50,12 @@ if (onSsh.length === 1) {
     console.log(`acceptance --${side}-on-ssh: skipped — no sshd on this machine (apt-get install openssh-server); CI runs it`);
     process.exit(0);
   }
-  sshd = await startLoopbackSshd(project);
-  Object.assign(env, sshd.env(), {
+  const keys = mkdtempSync(join(tmpdir(), 'conduit-acc-sshd-'));
+  const server = await startBenchSshd(keys, project);
+  sshd = { port: server.port, stop: async () => { await server.stop(); rmSync(keys, { recursive: true, force: true }); } };
+  Object.assign(env, {
+    CONDUIT_SSH_COMMAND: server.sshCommand,
+    CONDUIT_REMOTE_COMMAND: server.remoteCommand,
     CONDUIT_ACCEPTANCE_SSH_PREFIX: `ssh://127.0.0.1:${sshd.port}`,
     CONDUIT_ACCEPTANCE_ON_SSH: side,
     CONDUIT_CMD: [process.execPath, join(project, 'scripts/acceptance-root-on-ssh.mjs')].map((p) => JSON.stringify(p)).join(' '),
