@@ -163,10 +163,19 @@ export class WalkAssembly {
   private readonly gone: string[] = [];
   private readonly staleTemps: string[] = [];
   private pieces = 0;
+  private failed: Error | null = null;
 
+  /** Called from the link's frame handler: never throws (that would end the link); a bad piece fails `result` instead. */
   add(value: unknown): void {
-    const piece = value as Partial<{ entries: PackedSnapshot; gone: string[]; staleTemps: string[] }>;
     this.pieces++;
+    try {
+      this.take(value as Partial<{ entries: PackedSnapshot; gone: string[]; staleTemps: string[] }>);
+    } catch (err) {
+      this.failed ??= err instanceof Error ? err : new Error(String(err));
+    }
+  }
+
+  private take(piece: Partial<{ entries: PackedSnapshot; gone: string[]; staleTemps: string[] }>): void {
     if (piece.entries !== undefined) {
       const unpacked = unpackSnapshot(piece.entries);
       if (this.entries === null) this.entries = unpacked;
@@ -176,11 +185,12 @@ export class WalkAssembly {
     } else if (piece.staleTemps !== undefined) {
       for (const path of piece.staleTemps) this.staleTemps.push(path);
     } else {
-      throw new Error('walkTree: the agent sent a piece of no known kind');
+      throw new Error('the agent sent a piece of no known kind');
     }
   }
 
   result(answer: WalkAnswer, root: string): ScanResult {
+    if (this.failed !== null) throw new Error(`walkTree ${root}: ${this.failed.message}`, { cause: this.failed });
     if (answer.pieces !== this.pieces) throw new Error(`walkTree ${root}: the agent sent ${this.pieces} pieces of ${answer.pieces}`);
     const entries: Snapshot = this.entries ?? new Map();
     const result: ScanResult = {
