@@ -34,7 +34,7 @@ describe('baseline columns in parts', () => {
   const columns = columnsFromBaseline(baseline(), 'target');
 
   it('rowsWithinPaths keeps exactly the rows the fast path scope holds (core/scope.ts withinPaths)', () => {
-    for (const asked of [['a/b'], ['a/b/c/d.txt'], ['a/bc', 'z/2'], ['é/ü.txt'], ['missing/x'], ['a/b c']]) {
+    for (const asked of [['a/b'], ['a/b/c/d.txt'], ['a/bc/x', 'z'], ['a/b/c', 'a/b/c/d.txt'], ['a/bc', 'z/2'], ['é/ü.txt'], ['missing/x'], ['a/b c']]) {
       const inScope = withinPaths(asked);
       const expected = Array.from({ length: columns.count }, (_, i) => i).filter((i) => inScope(pathAt(columns, i)));
       expect(rowsWithinPaths(columns, asked), asked.join(',')).toEqual(expected);
