@@ -29,6 +29,9 @@ export interface RemoteTuning {
  */
 const heldByLink = new WeakMap<AgentLink, Map<string, string[]>>();
 
+/** Uploads of columns under way on each link, by digest and root. */
+const uploadsByLink = new WeakMap<AgentLink, Map<string, Promise<void>>>();
+
 /** Digests of columns already hashed (the same columns object walked again costs no second hash). */
 const digests = new WeakMap<SideBaselineColumns, string>();
 
@@ -234,27 +237,42 @@ export class RemoteFileSystem implements FileSystem {
     const held = heldByLink.get(link) ?? new Map<string, string[]>();
     heldByLink.set(link, held);
     if (!(held.get(root) ?? []).includes(digest)) await this.sendColumns(link, root, against, digest, held);
-    const first = await walk({ root, options: asked, columns: { digest }, pieceBytes });
-    if (first !== null) return first;
-    // RACE: the agent let them go (two other columns walked on this root since): once more, sent first.
-    await this.sendColumns(link, root, against, digest, held);
-    const again = await walk({ root, options: asked, columns: { digest }, pieceBytes });
-    if (again === null) throw new Error(`walkTree ${root}: the agent on ${link.host} did not keep the baseline columns it was sent`);
-    return again;
+    for (let attempt = 1; ; attempt++) {
+      const walked = await walk({ root, options: asked, columns: { digest }, pieceBytes });
+      if (walked !== null) return walked;
+      // RACE: the agent let them go between their upload and this walk (walks of this root with other
+      // columns, uploaded since): sent again. Only a storm of such walks could make this fail.
+      if (attempt === 3) throw new Error(`walkTree ${root}: the agent on ${link.host} did not keep the baseline columns it was sent`);
+      await this.sendColumns(link, root, against, digest, held);
+    }
   }
 
-  /** The columns to the agent in pieces of at most `pieceBytes`, one after the other (each waits for the link). */
-  private async sendColumns(link: AgentLink, root: string, columns: SideBaselineColumns, digest: string, held: Map<string, string[]>): Promise<void> {
-    const believed = (held.get(root) ?? []).filter((d) => d !== digest);
-    held.set(root, believed);
+  /**
+   * The columns to the agent in pieces of at most `pieceBytes`, one after
+   * the other (each waits for the link). Walks that need the same columns at
+   * once share one upload (the agent takes one upload per digest).
+   */
+  private sendColumns(link: AgentLink, root: string, columns: SideBaselineColumns, digest: string, held: Map<string, string[]>): Promise<void> {
+    let sending = uploadsByLink.get(link);
+    if (sending === undefined) uploadsByLink.set(link, (sending = new Map()));
+    const key = `${digest}\0${root}`;
+    const running = sending.get(key);
+    if (running !== undefined) return running;
+    const upload = this.uploadColumns(link, root, columns, digest, held).finally(() => sending.delete(key));
+    sending.set(key, upload);
+    return upload;
+  }
+
+  private async uploadColumns(link: AgentLink, root: string, columns: SideBaselineColumns, digest: string, held: Map<string, string[]>): Promise<void> {
+    const without = (): string[] => (held.get(root) ?? []).filter((d) => d !== digest);
+    held.set(root, without());
     let whole = false;
     for (const [start, end] of columnRuns(columns, this.pieceBytes)) {
       const params: ColumnsPieceParams = { root, digest, count: columns.count, at: start, piece: sliceColumns(columns, start, end) };
       whole = await link.call<boolean>('walkColumns', params);
     }
     if (!whole) throw new Error(`walkTree ${root}: the agent on ${link.host} did not take the baseline columns whole`);
-    believed.push(digest);
-    held.set(root, believed.slice(-HELD_COLUMNS_PER_ROOT));
+    held.set(root, [...without(), digest].slice(-HELD_COLUMNS_PER_ROOT));
   }
 
   /**

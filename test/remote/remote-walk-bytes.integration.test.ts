@@ -133,6 +133,25 @@ describe('walkTree over the link: what crosses', () => {
     expect(fourth.sent).toBeLessThan(first.sent / 20);
   });
 
+  it('full walks of one root at once, with the same and with other baselines, each get the answer of their own baseline', async () => {
+    writeFiles(far, 10, 50);
+    const rows = rowsOf((await disk.walkTree(far, { rules: RULES })).entries);
+    const load = async (name: string, extra: ReadonlyMap<string, BaselineEntry> = new Map()): Promise<SideBaselineColumns> =>
+      (await columnsThroughStore(join(base, `${name}.db`), new Map([...rows, ...extra]))).target;
+    nodeFs.writeFileSync(join(far, 'd002/file-0003.txt'), 'changed after the baseline');
+    const baselines = [
+      await load('a'), await load('a-again'),
+      await load('b', new Map([['d001/vanished.txt', fileRow(5n)]])), await load('c', new Map([['d009/gone.txt', fileRow(6n)]])),
+    ];
+    const source = agentProcessLinkSource(far);
+    sources.push(source);
+    // Small pieces, so that the uploads interleave on the link.
+    const remote = new RemoteFileSystem(source, { pieceBytes: 4096 });
+    const walked = await Promise.all(baselines.map((against) => remote.walkTree(far, { rules: RULES, against })));
+    for (const [i, against] of baselines.entries()) expect(walked[i]).toEqual(await disk.walkTree(far, { rules: RULES, against }));
+    expect(walked.map((w) => w.changes?.gone)).toEqual([[], [], ['d001/vanished.txt'], ['d009/gone.txt']]);
+  });
+
   it('the agent answers "send them" for columns it does not hold, and walks nothing', async () => {
     writeFiles(far, 2, 3);
     const source = agentProcessLinkSource(far);

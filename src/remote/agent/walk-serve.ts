@@ -21,9 +21,15 @@ interface Upload {
   rows: number;
 }
 
+interface Held {
+  readonly columns: SideBaselineColumns;
+  /** Uploaded, and the walk it was uploaded for has not come yet: not let go for newer columns (see `hold`). */
+  awaiting: boolean;
+}
+
 interface WalkState {
-  /** root → digest → columns, oldest first. */
-  readonly held: Map<string, Map<string, SideBaselineColumns>>;
+  /** root → digest → columns, least recently used first. */
+  readonly held: Map<string, Map<string, Held>>;
   /** Columns arriving in pieces, by digest. */
   readonly uploads: Map<string, Upload>;
 }
@@ -39,12 +45,38 @@ function stateOf(session: AgentSession): WalkState {
   return state;
 }
 
+/**
+ * Keep `columns` for `root`, and let the least recently used go beyond
+ * HELD_COLUMNS_PER_ROOT — but never columns whose walk has not come yet:
+ * walks of one root with several baselines at once (conduits sharing a
+ * source) would otherwise take each other's columns away between upload
+ * and walk, over and over. Those are at most one per walk under way.
+ */
 function hold(state: WalkState, root: string, digest: string, columns: SideBaselineColumns): void {
   let byDigest = state.held.get(root);
   if (byDigest === undefined) state.held.set(root, (byDigest = new Map()));
   byDigest.delete(digest);
-  byDigest.set(digest, columns);
-  while (byDigest.size > HELD_COLUMNS_PER_ROOT) byDigest.delete(byDigest.keys().next().value!);
+  byDigest.set(digest, { columns, awaiting: true });
+  letGo(byDigest);
+}
+
+function letGo(byDigest: Map<string, Held>): void {
+  for (const [digest, held] of byDigest) {
+    if (byDigest.size <= HELD_COLUMNS_PER_ROOT) return;
+    if (!held.awaiting) byDigest.delete(digest);
+  }
+}
+
+/** The columns held for `root` under `digest`, now the most recently used; undefined when they are not held. */
+function use(state: WalkState, root: string, digest: string): SideBaselineColumns | undefined {
+  const byDigest = state.held.get(root);
+  const held = byDigest?.get(digest);
+  if (byDigest === undefined || held === undefined) return undefined;
+  held.awaiting = false;
+  byDigest.delete(digest);
+  byDigest.set(digest, held);
+  letGo(byDigest);
+  return held.columns;
 }
 
 function refused(message: string): FsError {
@@ -59,8 +91,8 @@ export function receiveColumns(session: AgentSession, root: string, p: ColumnsPi
   }
   let upload = state.uploads.get(p.digest);
   if (p.at === 0) {
-    // A new upload for this root replaces any unfinished one (its client gave up on it, or the link it came on is gone).
-    for (const [digest, other] of state.uploads) if (other.root === root) state.uploads.delete(digest);
+    // Uploads of other columns for this root may be under way too (conduits sharing a source): each goes on.
+    // One left unfinished goes with the session (its client only stops sending when the link is gone).
     upload = { root, count: p.count, side: p.piece.side, pieces: [], rows: 0 };
     state.uploads.set(p.digest, upload);
   }
@@ -82,7 +114,7 @@ export async function serveWalk(session: AgentSession, root: string, p: WalkPara
   let options: ScanOptions = p.options;
   const digest = p.columns?.digest;
   if (typeof digest === 'string') {
-    const columns = stateOf(session).held.get(root)?.get(digest);
+    const columns = use(stateOf(session), root, digest);
     if (columns === undefined) return { need: 'columns', root: 'ok', rootMessage: null, visited: 0, changes: null, pieces: 0 };
     options = { ...options, against: columns };
   }
