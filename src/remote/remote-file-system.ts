@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { posix } from 'node:path';
-import type { ScanChanges } from '../core/change-set.js';
+import type { SideBaselineColumns } from '../core/change-set.js';
+import { columnRuns, columnsBytesBound, columnsOfRows, rowsWithinPaths, sliceColumns } from '../core/change-set/column-rows.js';
 import type { Entry } from '../core/entry.js';
 import type { CopyRequest } from '../engine/copy-protocol.js';
 import type { CopyItemResult, MkdirItemResult } from '../engine/copy-sync.js';
 import type { MkdirRequest } from '../engine/mkdir-protocol.js';
-import type { RootState, ScanOptions, ScanResult } from '../engine/scan.js';
-import { unpackSnapshot, type PackedSnapshot } from '../engine/snapshot-codec.js';
+import type { ScanOptions, ScanResult } from '../engine/scan.js';
 import {
   FsError, LinkLostError, UnreachableError, type CopyBatches, type CopyOptions, type FileSystem, type HashOutcome,
 } from '../fs/file-system.js';
@@ -14,6 +14,35 @@ import type { WatchEvent, Watcher, WatchOptions } from '../watch/watcher.js';
 import type { AgentLink, CallOptions } from './link.js';
 import type { LinkSource } from './link-source.js';
 import { watchRemote } from './remote-watch.js';
+import { clampPieceBytes, columnsDigest, HELD_COLUMNS_PER_ROOT, WalkAssembly, type ColumnsPieceParams, type WalkAnswer, type WalkParams } from './walk-wire.js';
+
+/** Knobs for tests and the bench; the defaults are the product's. */
+export interface RemoteTuning {
+  /** A walk's pieces, both ways (walk-wire.ts `WALK_PIECE_BYTES`; clamped to MIN_WALK_PIECE_BYTES…WALK_PIECE_BYTES). */
+  readonly pieceBytes?: number;
+}
+
+/**
+ * The digests of the columns each agent (link) was sent, per root, oldest
+ * first, as many as it keeps (agent/walk-serve.ts): what it is believed to
+ * hold. Only a belief: the agent answers `need` when it does not.
+ */
+const heldByLink = new WeakMap<AgentLink, Map<string, string[]>>();
+
+/** Uploads of columns under way on each link, by digest and root. */
+const uploadsByLink = new WeakMap<AgentLink, Map<string, Promise<void>>>();
+
+/** Digests of columns already hashed (the same columns object walked again costs no second hash). */
+const digests = new WeakMap<SideBaselineColumns, string>();
+
+function digestOf(columns: SideBaselineColumns): string {
+  let digest = digests.get(columns);
+  if (digest === undefined) {
+    digest = columnsDigest(columns);
+    digests.set(columns, digest);
+  }
+  return digest;
+}
 
 /**
  * A root on another host (issue 10): the FileSystem seam over the agent
@@ -33,7 +62,12 @@ import { watchRemote } from './remote-watch.js';
  * refused: the walk runs in the agent, and listings elsewhere use `readdir`.
  */
 export class RemoteFileSystem implements FileSystem {
-  constructor(readonly source: LinkSource) {}
+  /** The most bytes one piece of a walk's columns or answer encodes to (walk-wire.ts). */
+  private readonly pieceBytes: number;
+
+  constructor(readonly source: LinkSource, tuning: RemoteTuning = {}) {
+    this.pieceBytes = clampPieceBytes(tuning.pieceBytes);
+  }
 
   // ---- the link ----
 
@@ -174,21 +208,71 @@ export class RemoteFileSystem implements FileSystem {
   // ---- capabilities, in the agent ----
 
   /**
-   * In the agent (its scan workers). The baseline's columns travel as plain
-   * typed arrays (on SharedArrayBuffers here; msgpackr sends their bytes) and
-   * the entries come back packed (snapshot-codec.ts), rebuilt here exactly as
-   * a local scan worker's reply is (scan-pool.ts). A dropped link rejects
-   * with the LinkLostError: a walk has no per-path result to put it in.
+   * In the agent (its scan workers), against the baseline's columns, and
+   * only what the walk needs crosses (walk-wire.ts): a fast-path walk sends
+   * the rows in its scope; a full walk names its columns by digest and sends
+   * them, in pieces, only when the agent does not hold them already; the
+   * entries come back packed, in pieces, rebuilt here exactly as a local scan
+   * worker's reply is (scan-pool.ts). A dropped link rejects with the
+   * LinkLostError: a walk has no per-path result to put it in.
    */
   async walkTree(root: string, options: ScanOptions): Promise<ScanResult> {
     const link = await this.source.link();
-    const wire = await link.call<WireScanResult>('walkTree', {
-      root,
-      options: { rules: options.rules, onlyPaths: options.onlyPaths, tempToken: options.tempToken, against: options.against },
-    });
-    const entries = unpackSnapshot(wire.packed);
-    const result: ScanResult = { root: wire.root, rootMessage: wire.rootMessage ?? undefined, entries, staleTemps: wire.staleTemps, visited: wire.visited };
-    return wire.changes === undefined || wire.changes === null ? result : { ...result, changes: wire.changes };
+    const asked: ScanOptions = { rules: options.rules, onlyPaths: options.onlyPaths, tempToken: options.tempToken };
+    const pieceBytes = this.pieceBytes;
+    const walk = async (params: WalkParams): Promise<ScanResult | null> => {
+      const assembly = new WalkAssembly();
+      const answer = await link.call<WalkAnswer>('walkTree', params, { onEvent: (piece) => assembly.add(piece) });
+      return answer.need === 'columns' ? null : assembly.result(answer, root);
+    };
+    const against = options.against === undefined || options.onlyPaths === undefined
+      ? options.against
+      : columnsOfRows(options.against, rowsWithinPaths(options.against, options.onlyPaths));
+    if (against === undefined) return (await walk({ root, options: asked, pieceBytes }))!;
+    // A fast-path walk's few rows travel inline: no digest to compute, no round trip, nothing kept by the agent.
+    if (options.onlyPaths !== undefined && columnsBytesBound(against) <= pieceBytes) {
+      return (await walk({ root, options: { ...asked, against }, pieceBytes }))!;
+    }
+    const digest = digestOf(against);
+    const held = heldByLink.get(link) ?? new Map<string, string[]>();
+    heldByLink.set(link, held);
+    if (!(held.get(root) ?? []).includes(digest)) await this.sendColumns(link, root, against, digest, held);
+    for (let attempt = 1; ; attempt++) {
+      const walked = await walk({ root, options: asked, columns: { digest }, pieceBytes });
+      if (walked !== null) return walked;
+      // RACE: the agent let them go between their upload and this walk (walks of this root with other
+      // columns, uploaded since): sent again. Only a storm of such walks could make this fail.
+      if (attempt === 3) throw new Error(`walkTree ${root}: the agent on ${link.host} did not keep the baseline columns it was sent`);
+      await this.sendColumns(link, root, against, digest, held);
+    }
+  }
+
+  /**
+   * The columns to the agent in pieces of at most `pieceBytes`, one after
+   * the other (each waits for the link). Walks that need the same columns at
+   * once share one upload (the agent takes one upload per digest).
+   */
+  private sendColumns(link: AgentLink, root: string, columns: SideBaselineColumns, digest: string, held: Map<string, string[]>): Promise<void> {
+    let sending = uploadsByLink.get(link);
+    if (sending === undefined) uploadsByLink.set(link, (sending = new Map()));
+    const key = `${digest}\0${root}`;
+    const running = sending.get(key);
+    if (running !== undefined) return running;
+    const upload = this.uploadColumns(link, root, columns, digest, held).finally(() => sending.delete(key));
+    sending.set(key, upload);
+    return upload;
+  }
+
+  private async uploadColumns(link: AgentLink, root: string, columns: SideBaselineColumns, digest: string, held: Map<string, string[]>): Promise<void> {
+    const without = (): string[] => (held.get(root) ?? []).filter((d) => d !== digest);
+    held.set(root, without());
+    let whole = false;
+    for (const [start, end] of columnRuns(columns, this.pieceBytes)) {
+      const params: ColumnsPieceParams = { root, digest, count: columns.count, at: start, piece: sliceColumns(columns, start, end) };
+      whole = await link.call<boolean>('walkColumns', params);
+    }
+    if (!whole) throw new Error(`walkTree ${root}: the agent on ${link.host} did not take the baseline columns whole`);
+    held.set(root, [...without(), digest].slice(-HELD_COLUMNS_PER_ROOT));
   }
 
   /**
@@ -226,16 +310,6 @@ export class RemoteFileSystem implements FileSystem {
       },
     };
   }
-}
-
-/** What the agent's `walkTree` answers (agent/fs-handlers.ts): a ScanResult with its entries packed. */
-export interface WireScanResult {
-  readonly root: RootState;
-  readonly rootMessage: string | undefined | null;
-  readonly staleTemps: readonly string[];
-  readonly visited: number;
-  readonly packed: PackedSnapshot;
-  readonly changes: ScanChanges | undefined | null;
 }
 
 /**

@@ -1,14 +1,13 @@
 import { posix } from 'node:path';
 import type { CopyRequest } from '../../engine/copy-protocol.js';
 import type { MkdirRequest } from '../../engine/mkdir-protocol.js';
-import type { ScanOptions } from '../../engine/scan.js';
-import { packSnapshot } from '../../engine/snapshot-codec.js';
 import type { Entry } from '../../core/entry.js';
 import { ancestorViolation, confinementError } from '../../engine/confine.js';
 import { FsError, lstatOrNull, type CopyBatches, type HashOutcome, type Throttle } from '../../fs/file-system.js';
 import { NodeFileSystem } from '../../fs/node-file-system.js';
 import type { AgentHandlers, AgentSession, HandlerContext } from './serve.js';
-import type { WireScanResult } from '../remote-file-system.js';
+import type { ColumnsPieceParams, WalkAnswer, WalkParams } from '../walk-wire.js';
+import { receiveColumns, serveWalk } from './walk-serve.js';
 
 /**
  * The agent side of RemoteFileSystem (remote-file-system.ts): the FileSystem
@@ -273,17 +272,20 @@ export const fsHandlers: AgentHandlers = {
   },
   hash: async (p: { path: unknown }, { session, signal }) => disk.hash(await confinedBelow(session, p.path, 'hash'), signal),
 
-  /** The walk, in the agent's scan workers (`against` the baseline columns sent as plain typed arrays); the entries travel packed. */
-  walkTree: async (p: { root: unknown; options: ScanOptions }, { session }): Promise<WireScanResult> => {
+  /**
+   * The walk, in the agent's scan workers, against the baseline columns sent
+   * inline (a fast-path walk's few rows) or held from an earlier `walkColumns`
+   * (named by digest); the answer streams as pieces (agent/walk-serve.ts).
+   */
+  walkTree: async (p: WalkParams, context): Promise<WalkAnswer> => {
+    const { session } = context;
     const root = await confinedBelow(session, p.root, 'walkTree');
     // The walk refuses unclean relative paths itself (scan/covering-paths.ts); confined here as well.
     for (const rel of p.options.onlyPaths ?? []) session.confined(posix.join(root, str(rel, 'a relative path', 'walkTree')), 'walkTree');
-    const result = await disk.walkTree(root, p.options);
-    return {
-      root: result.root, rootMessage: result.rootMessage, staleTemps: result.staleTemps, visited: result.visited,
-      packed: packSnapshot(result.entries), changes: result.changes,
-    };
+    return serveWalk(session, root, p, context, disk);
   },
+  /** A piece of the columns a full walk will name by digest; kept for the session's walks of that root. */
+  walkColumns: async (p: ColumnsPieceParams, { session }) => receiveColumns(session, await confinedBelow(session, p.root, 'walkColumns'), p),
   hashFiles: async (p: { root: unknown; relPaths: unknown }, { session, signal }) => {
     const root = await confinedBelow(session, p.root, 'hashFiles');
     const relPaths = confinedRelPaths(session, root, p.relPaths);
