@@ -6,7 +6,7 @@
 // suites this repository holds.
 //
 // --target-on-ssh runs them once more with every scenario's target on ssh
-// (issue 10): a real sshd on 127.0.0.1 (bench-sshd.mjs), and the command
+// (issue 10): a real sshd on 127.0.0.1 (loopback-sshd.mjs), and the command
 // under test (acceptance-root-on-ssh.mjs) gives `add` the target as
 // ssh://127.0.0.1:<port><path>; the runner still checks the folder at <path>.
 // --source-on-ssh does the same with the source.
@@ -15,7 +15,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { sshdAvailable, startBenchSshd } from './bench-sshd.mjs';
+import { sshdAvailable, startLoopbackSshd } from './loopback-sshd.mjs';
 
 const project = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const SSH_FLAGS = { '--target-on-ssh': 'target', '--source-on-ssh': 'source' };
@@ -51,7 +51,7 @@ if (onSsh.length === 1) {
     process.exit(0);
   }
   const keys = mkdtempSync(join(tmpdir(), 'conduit-acc-sshd-'));
-  const server = await startBenchSshd(keys, project);
+  const server = await startLoopbackSshd(keys, project);
   sshd = { port: server.port, stop: async () => { await server.stop(); rmSync(keys, { recursive: true, force: true }); } };
   Object.assign(env, {
     CONDUIT_SSH_COMMAND: server.sshCommand,

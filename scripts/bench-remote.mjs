@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // conduit's remote-root benchmark (issue 10, "Performance"): conduit against
 // rsync over ssh, on loopback, with a throwaway OpenSSH server on 127.0.0.1
-// (scripts/bench-sshd.mjs). The far host is this machine: its root is a local
+// (scripts/loopback-sshd.mjs). The far host is this machine: its root is a local
 // folder reached through `ssh://127.0.0.1:<port>/...` and the agent is this
 // checkout's `bin/conduit.js agent`.
 //
@@ -55,7 +55,7 @@ import {
   applyLargeChanges, cpa, ensureTree, fmtMs, LARGE_BLOCK, largeChanges, listFiles, log, measure, median, rmrf, sh,
   syncDisk, table, treeSpecs,
 } from './bench-common.mjs';
-import { sshdAvailable, shellQuote, startBenchSshd } from './bench-sshd.mjs';
+import { sshdAvailable, shellQuote, startLoopbackSshd } from './loopback-sshd.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const conduitBin = path.join(repo, 'bin', 'conduit.js');
@@ -675,7 +675,7 @@ async function main() {
   specs.large = { ...specs.large, size: largeMiB * 1024 * 1024 };
   log(`bench dir ${opts.dir} (${m.filesystem}), ${m.cores} cores, node ${m.node}; ${m.uptimeStart}${opts.quick ? '; QUICK sizes' : ''}`);
 
-  sshd = await startBenchSshd(path.join(opts.dir, 'sshd'), repo);
+  sshd = await startLoopbackSshd(path.join(opts.dir, 'sshd'), repo);
   countDir = path.join(opts.dir, 'link-counts');
   const results = [];
   try {
