@@ -54,7 +54,8 @@ describe('the serve runtime and its remote links', () => {
 
       store.removeConduit('one');
       runtime.conduitChanged('one');
-      await expect.poll(() => exited(one)).toBe(true);
+      // The agent's exit is a process ending: give a loaded machine time (the default poll gives up after 1 s).
+      await expect.poll(() => exited(one), { timeout: 15_000 }).toBe(true);
       expect(exited(two)).toBe(false);
 
       await runtime.stop();
