@@ -18,6 +18,12 @@ import type { CommandContext } from './context.js';
  */
 export interface EarlyConnect {
   /**
+   * Resolves once ssh is started (or the early attempt gave up): the store
+   * opens after it, while ssh and the agent start, rather than competing with
+   * the remote modules' loading for this one thread.
+   */
+  readonly begun: Promise<void>;
+  /**
    * `fs` as the generation should use it: when it is the filesystem the
    * early attempt was made on, its first `connect` is that attempt;
    * otherwise `fs` unchanged.
@@ -37,6 +43,7 @@ export function connectEarly(context: CommandContext, name: string): EarlyConnec
   });
   started.catch(() => undefined);
   return {
+    begun: started.then(() => undefined, () => undefined),
     async adopt(fs) {
       let early: Awaited<typeof started>;
       try {

@@ -21,6 +21,7 @@ export async function run(context: CommandContext, [name = '']: string[], flags:
   prewarmScanWorkers();
   // A remote root's ssh connection starts now, while the store opens (early-connect.ts).
   const early = connectEarly(context, name);
+  await early?.begun;
   return runInForeground(context, async () => {
     const store = await context.openStore();
     return { store, conduit: requireConduit(store, name) };
