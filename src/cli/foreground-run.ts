@@ -8,6 +8,7 @@ import { runAndVerify } from '../service/foreground-verify.js';
 import { generationView } from '../service/views.js';
 import { actionLine } from './action-lines.js';
 import type { CommandContext } from './context.js';
+import type { EarlyConnect } from './early-connect.js';
 import { generationSummary } from './generation-format.js';
 import { progressBar, SILENT } from './progress-bar.js';
 import type { RunOptions } from './run-options.js';
@@ -29,7 +30,7 @@ const CUT_AFTER_MS = 10_000;
  * signal handlers are in place.
  */
 export async function runInForeground(
-  context: CommandContext, open: () => Promise<{ store: Store; conduit: ConduitRow }>, options: RunOptions,
+  context: CommandContext, open: () => Promise<{ store: Store; conduit: ConduitRow }>, options: RunOptions, early: EarlyConnect | null = null,
 ): Promise<number> {
   const stop = new AbortController();
   const cut = new AbortController();
@@ -69,11 +70,13 @@ export async function runInForeground(
       let last: GenerationProgress | undefined;
       // Per-run settings (`--max-delete 50%`, `--bwlimit`) replace the conduit's for this generation only.
       // A remote root becomes its mount path, reached through the split filesystem (remote/conduit-roots.ts).
-      const { fs, conduit } = await context.openRoots<ConduitRow>({
+      const { fs: rootsFs, conduit } = await context.openRoots<ConduitRow>({
         ...row,
         ...(options.maxDeletePercent !== undefined ? { maxDeletePercent: options.maxDeletePercent } : {}),
         ...(options.bandwidthLimitMbps !== undefined ? { bandwidthLimitMbps: options.bandwidthLimitMbps } : {}),
       });
+      // A remote root's connection, when it was started while the store opened (early-connect.ts).
+      const fs = early ? await early.adopt(rootsFs) : rootsFs;
       const request: Omit<GenerationRequest, 'verification'> = {
         conduit, trigger: 'manual', dryRun: options.dryRun, force: options.force,
         signal: stop.signal, cutSignal: cut.signal, lease,

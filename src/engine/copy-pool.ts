@@ -11,7 +11,7 @@ import { startModuleWorker } from './module-worker.js';
  * `openCopyBatches`. `copy` sends a batch of small-file copies to a free
  * worker and resolves with one result per file, in order; `makeDirectories`
  * the same for a batch of directories. At most `size` batches run at once;
- * more wait their turn.
+ * more wait their turn. Workers start when a batch first needs one.
  */
 export class CopyPool implements CopyBatches {
   private readonly idle: Worker[] = [];
@@ -20,9 +20,10 @@ export class CopyPool implements CopyBatches {
   private readonly dead = new Set<Worker>();
   private nextId = 1;
 
-  private constructor(readonly size: number) {
-    for (let i = 0; i < size; i++) this.idle.push(this.startWorker());
-  }
+  // Workers start on first use, up to `size`: a pool that gets one batch starts one worker, and the
+  // split filesystem's local pool, opened for every transfer of a remote conduit, starts none when
+  // every copy crosses the link (a worker's start-up is ~50 ms of CPU the link's two ends could use).
+  private constructor(readonly size: number) {}
 
   private startWorker(): Worker {
     const worker = startModuleWorker(import.meta.url, 'copy-worker');
@@ -48,7 +49,7 @@ export class CopyPool implements CopyBatches {
   }
 
   private async onWorker<R>(work: CopyBatchWork): Promise<R[]> {
-    const worker = this.idle.pop() ?? (await new Promise<Worker>((resolve) => this.waiting.push(resolve)));
+    const worker = this.idle.pop() ?? (this.all.length < this.size ? this.startWorker() : await new Promise<Worker>((resolve) => this.waiting.push(resolve)));
     try {
       return await this.ask<R>(worker, work);
     } finally {

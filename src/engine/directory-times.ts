@@ -188,8 +188,12 @@ export async function replicateDirectoryAttributes(
   return { set, problems };
 }
 
-/** Directories of one level whose attributes are set at once: enough to keep node's threadpool (4) busy. */
-const DIRECTORIES_AT_ONCE = 8;
+/**
+ * Directories of one level whose attributes are set at once: enough to keep node's threadpool (4) busy,
+ * and, on a remote root, enough calls in flight that the link's round trips overlap (each directory is
+ * an lstat per directory above it and a setAttributes, one after the other).
+ */
+const DIRECTORIES_AT_ONCE = 32;
 
 /** Set attributes of the target directory `path` after checking it and the directories above it; false when not done. */
 async function setConfined(

@@ -217,7 +217,9 @@ export class SplitFileSystem implements FileSystem {
     const hosts = { local: this.local, link: this.remote.source };
     const split = this;
     const batches: CopyBatches = {
-      concurrency: local.concurrency,
+      // Enough batches in flight that the far end always has the next one queued while this side reads
+      // (push) or writes (pull) another; the local pool queues what exceeds its workers.
+      concurrency: Math.max(local.concurrency, CROSS_BATCHES_IN_FLIGHT),
       async copy(requests: readonly CopyRequest[]): Promise<CopyItemResult[]> {
         const groups = new Map<string, { indices: number[]; requests: CopyRequest[] }>();
         requests.forEach((r, i) => {
@@ -316,6 +318,9 @@ export class SplitFileSystem implements FileSystem {
     return this.remote.connect(signal);
   }
 }
+
+/** Copy batches of a remote conduit in flight at once (each at most 64 files, 16 MiB: transfer/batches.ts). */
+const CROSS_BATCHES_IN_FLIGHT = 4;
 
 /** `text` with the far host's path `real` named as `mounted`; a root of `/` is left alone (every slash would match). */
 function renamed(text: string, real: string, mounted: string): string {

@@ -100,6 +100,21 @@ describe('start-up: a command loads only what it needs', () => {
     expectNoneOf(list.packages, NEVER_ON_A_ONE_SHOT_COMMAND);
   });
 
+  it('`conduit agent` (what ssh starts on the far host) greets without loading the CLI\'s parser; `--help` still lists it', () => {
+    setup();
+    // No input: the agent greets, its session ends with stdin, and it exits 0.
+    const { result, packages } = cliLoading('agent');
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout.startsWith('\0CONDUIT-AGENT\n')).toBe(true);
+    // The recorder works: the protocol's package is there; the parser is not.
+    expect(packages.has('msgpackr')).toBe(true);
+    expect(packages.has('commander')).toBe(false);
+    expect(conduit(['--help'], { cwd: area.base }).stdout).toMatch(/^ {2}agent +the far end of a remote root/m);
+    const help = conduit(['agent', '--help'], { cwd: area.base });
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Usage: conduit agent');
+  });
+
   it('a warning is still logged, through pino, when there is one to log', () => {
     setup();
     // An unknown level is bad input; a valid one with a message to print loads the logger on demand.

@@ -72,6 +72,53 @@ describe('the agent link', () => {
     link.close();
   });
 
+  it('handlers loaded after the greeting: calls made before they are there run in order once loaded, a cancelled one is answered ABORTED', async () => {
+    const toAgent = new PassThrough();
+    const fromAgent = new PassThrough();
+    const started: string[] = [];
+    const recording: AgentHandlers = {
+      ...handlers,
+      where: (params: { path: string }, context) => {
+        started.push(params.path);
+        return handlers['where']!(params, context);
+      },
+    };
+    let load!: () => void;
+    const loaded = new Promise<AgentHandlers>((resolve) => {
+      load = () => resolve(recording);
+    });
+    let asked = false;
+    void serveAgent(toAgent, fromAgent, () => {
+      asked = true;
+      return loaded;
+    }, { software: '9.9.9', versions: { min: 1, max: 1 } });
+    // The greeting does not wait for the handlers.
+    const link = await openLink({ input: fromAgent, output: toAgent, host: 'h' }, { root: '/srv/x', software: 't' });
+    expect(asked).toBe(true);
+    const first = link.call('where', { path: '/srv/x/a' });
+    const controller = new AbortController();
+    const cancelled = link.call('where', { path: '/srv/x/b' }, { signal: controller.signal });
+    const outside = link.call('where', { path: '/etc' });
+    controller.abort();
+    await expect(cancelled).rejects.toMatchObject({ code: 'ABORTED' });
+    load();
+    expect(await first).toBe('/srv/x/a');
+    await expect(outside).rejects.toMatchObject({ code: 'EACCES' });
+    // Dispatched in the order they came; the cancelled one never ran.
+    expect(started).toEqual(['/srv/x/a', '/etc']);
+    link.close();
+  });
+
+  it('handlers that fail to load: each call is answered with that error, the session goes on', async () => {
+    const toAgent = new PassThrough();
+    const fromAgent = new PassThrough();
+    void serveAgent(toAgent, fromAgent, () => Promise.reject(new Error('cannot load the handler families')), { software: '9.9.9', versions: { min: 1, max: 1 } });
+    const link = await openLink({ input: fromAgent, output: toAgent, host: 'h' }, { root: '/srv/x', software: 't' });
+    await expect(link.call('where', { path: '/srv/x' })).rejects.toThrow('cannot load the handler families');
+    await expect(link.call('where', { path: '/srv/x' })).rejects.toThrow('cannot load the handler families');
+    link.close();
+  });
+
   it('rejects calls in flight with LinkLostError when the agent goes away, and aborts `lost`', async () => {
     const { toAgent, fromAgent } = pair(handlers);
     const link = await openLink({ input: fromAgent, output: toAgent, host: 'nas' }, { root: '/r', software: 't' });

@@ -1,6 +1,7 @@
 import { prewarmScanWorkers } from '../../engine/scan.js';
 import { requireConduit } from '../../service/require-conduit.js';
 import type { CommandContext } from '../context.js';
+import { connectEarly } from '../early-connect.js';
 import { runInForeground } from '../foreground-run.js';
 import { parseRunOptions } from '../run-options.js';
 
@@ -18,8 +19,11 @@ export async function run(context: CommandContext, [name = '']: string[], flags:
   // The two scan workers start while the store opens: a running service keeps them alive
   // between generations, and a one-shot CLI run should not wait for their start-up either.
   prewarmScanWorkers();
+  // A remote root's ssh connection starts now, while the store opens (early-connect.ts).
+  const early = connectEarly(context, name);
+  await early?.begun;
   return runInForeground(context, async () => {
     const store = await context.openStore();
     return { store, conduit: requireConduit(store, name) };
-  }, options);
+  }, options, early);
 }

@@ -46,16 +46,33 @@ export interface ServeAgentOptions {
   readonly checkRoot?: (root: string) => string | null;
 }
 
+/**
+ * The handlers, or a function that loads them: called once the hello is on
+ * its way, so the greeting does not wait for the handler families' modules
+ * (`conduit agent` starts next to an ssh session the client waits on).
+ */
+export type AgentHandlersSource = AgentHandlers | (() => Promise<AgentHandlers>);
+
 /** Serve one session; resolves when the client ends it. */
-export async function serveAgent(input: Readable, output: Writable, handlers: AgentHandlers, options: ServeAgentOptions): Promise<void> {
+export async function serveAgent(input: Readable, output: Writable, given: AgentHandlersSource, options: ServeAgentOptions): Promise<void> {
   const writer = new FrameWriter(output);
   const versions = options.versions ?? PROTOCOL_VERSIONS;
   const running = new Map<number, AbortController>();
   const cleanups: (() => void | Promise<void>)[] = [];
   let session: AgentSession | null = null;
+  /** Calls that came before the handlers were loaded, not yet dispatched. */
+  const queued = new Set<number>();
+  let ended = false;
 
   writer.write(AGENT_MAGIC);
-  await writer.send({ t: 'hello', versions, software: options.software });
+  const greeted = writer.send({ t: 'hello', versions, software: options.software });
+  // Loaded while the client answers the hello; a call that comes first waits for it (calls stay in their order).
+  let handlers: AgentHandlers | null = typeof given === 'function' ? null : given;
+  const loading: Promise<AgentHandlers> | null = typeof given === 'function' ? given() : null;
+  loading?.then((loaded) => {
+    handlers = loaded;
+  }, () => undefined);
+  await greeted;
 
   const onFrame = (frame: Frame): void => {
     if (session === null) {
@@ -93,7 +110,12 @@ export async function serveAgent(input: Readable, output: Writable, handlers: Ag
       // Answered at once: the client stops waiting whether or not the handler looks at its signal in time
       // (it may not have started yet). What the handler answers later is dropped.
       const controller = running.get(frame.id);
-      if (!controller) return;
+      if (!controller) {
+        if (queued.delete(frame.id)) {
+          void writer.send({ t: 'error', id: frame.id, error: toWireError(new FsError('ABORTED', 'call', '', 'ABORTED: cancelled by the client')) }).catch(() => undefined);
+        }
+        return;
+      }
       running.delete(frame.id);
       const reason = new FsError('ABORTED', 'call', '', 'ABORTED: cancelled by the client');
       controller.abort(reason);
@@ -102,7 +124,24 @@ export async function serveAgent(input: Readable, output: Writable, handlers: Ag
     }
     if (frame.t !== 'call') return;
     const { id, method, params } = frame;
-    const handler = Object.hasOwn(handlers, method) ? handlers[method] : undefined;
+    if (handlers === null) {
+      // Still loading: this call (and every one after it, through the same promise) runs once they are there,
+      // unless it was cancelled (answered already) or the session ended meanwhile.
+      const open = session;
+      queued.add(id);
+      loading!.then(() => {
+        if (queued.delete(id) && !ended) dispatch(open, id, method, params);
+      }, (err: unknown) => {
+        if (queued.delete(id)) void writer.send({ t: 'error', id, error: toWireError(err) }).catch(() => undefined);
+      });
+      return;
+    }
+    dispatch(session, id, method, params);
+  };
+
+  const dispatch = (session: AgentSession, id: number, method: string, params: unknown): void => {
+    const table = handlers!;
+    const handler = Object.hasOwn(table, method) ? table[method] : undefined;
     if (!handler) {
       void writer.send({ t: 'error', id, error: { name: 'Error', message: `the agent has no method '${method}'` } });
       return;
@@ -130,6 +169,8 @@ export async function serveAgent(input: Readable, output: Writable, handlers: Ag
   try {
     await readFrames(input, reader);
   } finally {
+    ended = true;
+    queued.clear();
     for (const [, controller] of running) controller.abort(new FsError('ABORTED', 'call', '', 'ABORTED: the session ended'));
     for (const cleanup of cleanups.reverse()) {
       try {
