@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // What naming a full walk's baseline columns by digest costs against sending
-// them (remote/walk-wire.ts): for N rows, the SHA-256 digest of one side's
+// them (remote/wire/walk-wire.ts): for N rows, the SHA-256 digest of one side's
 // columns, and their upload to a real `conduit agent` process over pipes in
 // pieces (walkColumns: encode, pipe, decode, put back together on shared
 // buffers). Pipes are the cheapest transport there is: over ssh the send
@@ -18,8 +18,8 @@ const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = (p) => import(join(repo, 'dist/src', p));
 const { columnsFromBaseline } = await dist('core/change-set/columns.js');
 const { columnRuns, sliceColumns } = await dist('core/change-set/column-rows.js');
-const { columnsDigest, WALK_PIECE_BYTES } = await dist('remote/walk-wire.js');
-const { openLink } = await dist('remote/link.js');
+const { columnsDigest, WALK_PIECE_BYTES } = await dist('remote/wire/walk-wire.js');
+const { openLink } = await dist('remote/link/link.js');
 
 const sizes = (process.argv[2] ?? '20000,200000').split(',').map(Number);
 const runs = 5;

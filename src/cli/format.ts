@@ -1,6 +1,6 @@
 import type { ConduitRow, GenerationRecord, PendingPathRecord } from '../db/store.js';
 import { remoteRootOf } from '../config/roots.js';
-import { DEFAULT_REMOTE_COMMAND, DEFAULT_SSH_COMMAND } from '../remote/link-source.js';
+import { DEFAULT_REMOTE_COMMAND, DEFAULT_SSH_COMMAND } from '../remote/link/link-source.js';
 import { authorityOf } from '../remote/root-url.js';
 import { describeMbps } from './rate-argument.js';
 

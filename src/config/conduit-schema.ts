@@ -21,7 +21,7 @@ export const CONDUIT_DEFAULTS = {
   checksum: false,
   versioning: null,
   verifyTimeoutSeconds: 30,
-  // null: the default of remote/link-source.ts (`ssh`, `conduit agent`), which the environment may override.
+  // null: the default of remote/link/link-source.ts (`ssh`, `conduit agent`), which the environment may override.
   sshCommand: null as string | null,
   remoteCommand: null as string | null,
 } as const;
@@ -56,7 +56,7 @@ function integerBetween(min: number, max: number) {
 const pathString = (what: string) =>
   z.string({ error: `expected a ${what} path (a string)` }).min(1, { error: `expected a ${what} path (a string)` });
 
-/** A command line run by `sh -c` (remote/link-source.ts): one line, not blank. */
+/** A command line run by `sh -c` (remote/link/link-source.ts): one line, not blank. */
 const commandLine = (what: string) =>
   z.string({ error: `expected null or ${what}` })
     .refine((text) => text.trim() !== '', { error: `expected null or ${what}, not a blank one` })

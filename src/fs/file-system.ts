@@ -117,7 +117,7 @@ export interface CopyOptions {
   /**
    * A file on the destination's host that probably shares blocks with `from`,
    * usually the destination being replaced. A copy across a link (remote
-   * roots, remote/cross-copy.ts) then sends only the blocks that differ; a
+   * roots, remote/client/cross-copy.ts) then sends only the blocks that differ; a
    * local copy ignores it. Never written to; not a regular file: ignored.
    */
   readonly basis?: string;
@@ -125,7 +125,7 @@ export interface CopyOptions {
 
 /**
  * Descriptor-level reads and writes for copies that stream bytes across a
- * link (remote/cross-copy.ts, the agent's copy handlers): the origin is read
+ * link (remote/client/cross-copy.ts, the agent's copy handlers): the origin is read
  * through one O_NOFOLLOW descriptor (so what was read and the entry seen
  * while reading belong to the same file), the temporary written through one
  * created exclusively. Node has them (node-file-system.ts); `hasDescriptorOps`

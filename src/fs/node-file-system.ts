@@ -574,7 +574,7 @@ export class NodeFileSystem implements FileSystem, SyncCopyOps, SyncHashOps, Des
   // ---- capabilities ----
 
   /** In a scan worker (engine/scan-pool.ts), which walks with a NodeFileSystem of its own. */
-  // ---- DescriptorOps (file-system.ts): copies across a link (remote/cross-copy.ts, the agent) ----
+  // ---- DescriptorOps (file-system.ts): copies across a link (remote/client/cross-copy.ts, the agent) ----
 
   async openForRead(path: string): Promise<ReadHandle> {
     let handle: fs.promises.FileHandle;

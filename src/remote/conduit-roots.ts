@@ -1,11 +1,11 @@
 import type { Side } from '../core/entry.js';
 import type { FileSystem } from '../fs/file-system.js';
-import type { LinkSource, SshSettings } from './link-source.js';
-import { sshSettingsOf } from './link-source.js';
-import { RemoteFileSystem } from './remote-file-system.js';
+import type { LinkSource, SshSettings } from './link/link-source.js';
+import { sshSettingsOf } from './link/link-source.js';
+import { RemoteFileSystem } from './client/remote-file-system.js';
 import { mountPathOf, parseRoot, type RemoteRoot } from './root-url.js';
-import { SplitFileSystem } from './split-file-system.js';
-import { sshLinkSource } from './ssh-link-source.js';
+import { SplitFileSystem } from './client/split-file-system.js';
+import { sshLinkSource } from './ssh/ssh-link-source.js';
 
 /** What the composition root needs of a conduit: its roots as stored, and how a remote one is reached. */
 export interface RootsConduit {

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Entry } from '../../src/core/entry.js';
 import type { ReadHandle, WriteHandle } from '../../src/fs/file-system.js';
-import { BlockReader, BlockWriter, signatureOfHandle } from '../../src/remote/block-transfer.js';
+import { BlockReader, BlockWriter, signatureOfHandle } from '../../src/remote/wire/block-transfer.js';
 
 // The streaming ends of a copy (block-transfer.ts) over handles on buffers whose reads come back short at random,
 // as a pipe or a network filesystem may: whatever the chunking, the writer rebuilds the origin exactly, and a

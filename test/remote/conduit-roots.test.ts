@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { NodeFileSystem } from '../../src/fs/node-file-system.js';
 import { ConduitRoots } from '../../src/remote/conduit-roots.js';
-import type { SshSettings } from '../../src/remote/link-source.js';
+import type { SshSettings } from '../../src/remote/link/link-source.js';
 import type { RemoteRoot } from '../../src/remote/root-url.js';
 import { agentProcessLinkSource } from '../support/agent-process.js';
 

@@ -6,7 +6,7 @@ import type { CopyOptions, FileSystem } from '../../src/fs/file-system.js';
 import { MemoryFileSystem } from '../../src/fs/memory-file-system.js';
 
 // The engine names the destination it replaces as the copy's basis (CopyOptions.basis), so that a copy across a
-// link sends only the blocks that differ (remote/cross-copy.ts). Locally the basis changes nothing.
+// link sends only the blocks that differ (remote/client/cross-copy.ts). Locally the basis changes nothing.
 
 const ROOTS = { source: '/src', target: '/dst' } as const;
 

@@ -8,7 +8,7 @@ import { copyViaTemp, driveAsync, SKIP_REASON, type CopyRequest, type CopyStep }
 import type { CopyItemResult } from '../../src/engine/copy-sync.js';
 import { FsError, lstatOrNull, type CopyOptions, type ReadHandle } from '../../src/fs/file-system.js';
 import { NodeFileSystem } from '../../src/fs/node-file-system.js';
-import { copyBatchAcross, copyFileAcross } from '../../src/remote/cross-copy.js';
+import { copyBatchAcross, copyFileAcross } from '../../src/remote/client/cross-copy.js';
 import { agentProcessLinkSource } from '../support/agent-process.js';
 
 // Copies between this host and an agent's host (here: a local `conduit agent` on pipes, the real protocol and framing).

@@ -6,9 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FileEntry } from '../../src/core/entry.js';
 import type { CopyRequest } from '../../src/engine/copy-protocol.js';
 import { NodeFileSystem } from '../../src/fs/node-file-system.js';
-import { copyBatchAcross, copyFileAcross } from '../../src/remote/cross-copy.js';
-import { openLink, type AgentLink } from '../../src/remote/link.js';
-import type { LinkSource } from '../../src/remote/link-source.js';
+import { copyBatchAcross, copyFileAcross } from '../../src/remote/client/cross-copy.js';
+import { openLink, type AgentLink } from '../../src/remote/link/link.js';
+import type { LinkSource } from '../../src/remote/link/link-source.js';
 import { requireSshdInCi, sshdAvailable, startSshd, type Sshd } from '../support/sshd.js';
 
 requireSshdInCi();

@@ -2,8 +2,8 @@ import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { FsError, LinkLostError } from '../../src/fs/file-system.js';
 import { serveAgent, type AgentHandlers } from '../../src/remote/agent/serve.js';
-import { HandshakeError, openLink } from '../../src/remote/link.js';
-import { AGENT_MAGIC, encodeFrame, negotiateVersion } from '../../src/remote/protocol.js';
+import { HandshakeError, openLink } from '../../src/remote/link/link.js';
+import { AGENT_MAGIC, encodeFrame, negotiateVersion } from '../../src/remote/link/protocol.js';
 
 /** An agent served in-process over two pipes: the protocol's own rules, without a process or a host. */
 function pair(handlers: AgentHandlers, agentVersions = { min: 1, max: 1 }) {

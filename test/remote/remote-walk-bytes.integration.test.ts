@@ -10,17 +10,17 @@ import type { BaselineEntry } from '../../src/core/entry.js';
 import { buildRules } from '../../src/engine/filters.js';
 import type { ScanOptions } from '../../src/engine/scan.js';
 import { NodeFileSystem } from '../../src/fs/node-file-system.js';
-import { openLink, type AgentLink } from '../../src/remote/link.js';
-import type { LinkSource } from '../../src/remote/link-source.js';
-import { AGENT_MAGIC, CLIENT_MAGIC } from '../../src/remote/protocol.js';
-import { RemoteFileSystem } from '../../src/remote/remote-file-system.js';
+import { openLink, type AgentLink } from '../../src/remote/link/link.js';
+import type { LinkSource } from '../../src/remote/link/link-source.js';
+import { AGENT_MAGIC, CLIENT_MAGIC } from '../../src/remote/link/protocol.js';
+import { RemoteFileSystem } from '../../src/remote/client/remote-file-system.js';
 import { agentProcessLinkSource } from '../support/agent-process.js';
 import { columnsThroughStore, rowsOf } from '../support/baseline-columns.js';
 import { ensureBuilt, repoRoot } from '../cli/cli-harness.js';
 
 /**
  * What a walk of a remote root sends over the link (issue 10, "only the
- * result crosses"; remote/walk-wire.ts): a fast-path walk sends only the
+ * result crosses"; remote/wire/walk-wire.ts): a fast-path walk sends only the
  * baseline rows in its scope, a second full walk on a kept link does not send
  * the columns again, and a walk larger than one piece travels in pieces,
  * every frame within a lowered limit. Each walk's answer is held to a local

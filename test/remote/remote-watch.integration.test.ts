@@ -2,10 +2,10 @@ import { lstatSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SshSettings } from '../../src/remote/link-source.js';
-import { watchRemote } from '../../src/remote/remote-watch.js';
+import type { SshSettings } from '../../src/remote/link/link-source.js';
+import { watchRemote } from '../../src/remote/client/remote-watch.js';
 import { mountPathOf, parseRoot, type RemoteRoot } from '../../src/remote/root-url.js';
-import { SshLinkSource } from '../../src/remote/ssh-link-source.js';
+import { SshLinkSource } from '../../src/remote/ssh/ssh-link-source.js';
 import type { WatchEvent } from '../../src/watch/watcher.js';
 import { requireSshdInCi, sshdAvailable, startSshd, type Sshd } from '../support/sshd.js';
 

@@ -10,9 +10,9 @@ import { pruneVersions, versionName, versionStamp } from '../../src/engine/versi
 import { FaultyFileSystem } from '../../src/fs/faulty-file-system.js';
 import { FsError, LinkLostError, type FileSystem } from '../../src/fs/file-system.js';
 import { NodeFileSystem } from '../../src/fs/node-file-system.js';
-import type { LinkSource } from '../../src/remote/link-source.js';
-import { RemoteFileSystem } from '../../src/remote/remote-file-system.js';
-import { SplitFileSystem } from '../../src/remote/split-file-system.js';
+import type { LinkSource } from '../../src/remote/link/link-source.js';
+import { RemoteFileSystem } from '../../src/remote/client/remote-file-system.js';
+import { SplitFileSystem } from '../../src/remote/client/split-file-system.js';
 import { listVersions } from '../../src/service/versions.js';
 import type { WatchEvent } from '../../src/watch/watcher.js';
 import { conduitSpec } from '../db/fixtures.js';

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { shellScriptFor } from '../../src/remote/ssh.js';
+import { shellScriptFor } from '../../src/remote/ssh/ssh.js';
 
 // sshCommand is a whole command line run by sh -c: a simple one is exec'ed (ssh is then conduit's own
 // child, reaped by it), anything with shell syntax runs as written and still gets conduit's arguments.

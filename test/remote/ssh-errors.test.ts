@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseRoot, type RemoteRoot } from '../../src/remote/root-url.js';
-import { describeStartFailure, stderrLine, type StartFailure } from '../../src/remote/ssh-errors.js';
+import { describeStartFailure, stderrLine, type StartFailure } from '../../src/remote/ssh/ssh-errors.js';
 
 // OpenSSH's own wording for failures the loopback sshd cannot produce (DNS, routing), and
 // remote commands whose stderr resembles ssh's: each is named by what happened, in one line.

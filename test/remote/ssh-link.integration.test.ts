@@ -5,11 +5,11 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LinkLostError, UnreachableError } from '../../src/fs/file-system.js';
-import type { AgentLink } from '../../src/remote/link.js';
-import type { SshSettings } from '../../src/remote/link-source.js';
+import type { AgentLink } from '../../src/remote/link/link.js';
+import type { SshSettings } from '../../src/remote/link/link-source.js';
 import { parseRoot, type RemoteRoot } from '../../src/remote/root-url.js';
-import { connectOverSsh, type SshLink } from '../../src/remote/ssh.js';
-import { SshLinkSource } from '../../src/remote/ssh-link-source.js';
+import { connectOverSsh, type SshLink } from '../../src/remote/ssh/ssh.js';
+import { SshLinkSource } from '../../src/remote/ssh/ssh-link-source.js';
 import { repoRoot } from '../cli/cli-harness.js';
 import { freePort, requireSshdInCi, sshdAvailable, startSshd, type Sshd } from '../support/sshd.js';
 
@@ -157,7 +157,7 @@ describe.skipIf(!sshdAvailable())('reaching a remote root over the system ssh', 
     // A far side that greets correctly but speaks protocol 7-9 only (the real framing, from the build).
     const fake = join(dir, 'future-agent.mjs');
     writeFileSync(fake, [
-      `import { AGENT_MAGIC, encodeFrame } from ${JSON.stringify(pathToFileURL(join(repoRoot, 'dist/src/remote/protocol.js')).href)};`,
+      `import { AGENT_MAGIC, encodeFrame } from ${JSON.stringify(pathToFileURL(join(repoRoot, 'dist/src/remote/link/protocol.js')).href)};`,
       `process.stdout.write(Buffer.concat([AGENT_MAGIC, encodeFrame({ t: 'hello', versions: { min: 7, max: 9 }, software: '9.0.0' })]));`,
       `process.stdin.resume();`,
       `process.stdin.on('end', () => process.exit(0));`,

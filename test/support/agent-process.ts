@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { openLink, type AgentLink } from '../../src/remote/link.js';
-import type { LinkSource } from '../../src/remote/link-source.js';
+import { openLink, type AgentLink } from '../../src/remote/link/link.js';
+import type { LinkSource } from '../../src/remote/link/link-source.js';
 import { ensureBuilt, repoRoot } from '../cli/cli-harness.js';
 
 /**

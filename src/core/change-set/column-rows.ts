@@ -3,7 +3,7 @@ import { ancestorsOf } from '../entry.js';
 
 /**
  * Parts of one side's baseline columns (core/change-set.ts), for the trip to
- * a remote agent (remote/walk-wire.ts): the rows a fast-path walk can need,
+ * a remote agent (remote/wire/walk-wire.ts): the rows a fast-path walk can need,
  * a run of rows to send as one piece, and the pieces put back together.
  * Row order is kept throughout; a part is itself a SideBaselineColumns.
  */

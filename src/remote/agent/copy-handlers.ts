@@ -4,14 +4,14 @@ import type { CopyRequest } from '../../engine/copy-protocol.js';
 import { copySync, type CopyItemResult } from '../../engine/copy-sync.js';
 import { FsError, isFsError } from '../../fs/file-system.js';
 import { NodeFileSystem } from '../../fs/node-file-system.js';
-import { BlockReader, BlockWriter, signatureOfHandle, type OpChunk } from '../block-transfer.js';
+import { BlockReader, BlockWriter, signatureOfHandle, type OpChunk } from '../wire/block-transfer.js';
 import { BLOCK_SIZE, checkedSignature, type Signature } from '../delta/signature.js';
-import { fillingFromBytes } from '../filled-from-bytes.js';
+import { fillingFromBytes } from '../wire/filled-from-bytes.js';
 import type { AgentHandlers, AgentSession } from './serve.js';
 
 /**
  * The agent's side of copies across the link (the client's is
- * remote/cross-copy.ts). Every path a call names goes through
+ * remote/client/cross-copy.ts). Every path a call names goes through
  * `session.confined` (lexically inside the root) and, before it is opened,
  * the directories between the root and it are checked to be real
  * directories (confine.ts): a parent swapped for a link on this host is

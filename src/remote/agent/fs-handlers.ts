@@ -7,7 +7,7 @@ import { ancestorViolation, confinementError } from '../../engine/confine.js';
 import { FsError, lstatOrNull, type CopyBatches, type HashOutcome, type Throttle } from '../../fs/file-system.js';
 import { NodeFileSystem } from '../../fs/node-file-system.js';
 import type { AgentHandlers, AgentSession, HandlerContext } from './serve.js';
-import type { ColumnsPieceParams, WalkAnswer, WalkParams } from '../walk-wire.js';
+import type { ColumnsPieceParams, WalkAnswer, WalkParams } from '../wire/walk-wire.js';
 import { receiveColumns, serveWalk } from './walk-serve.js';
 
 /**

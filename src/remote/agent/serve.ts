@@ -1,8 +1,8 @@
 import { isAbsolute, posix } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { FsError } from '../../fs/file-system.js';
-import { FrameReader, FrameWriter, readFrames } from '../framing.js';
-import { AGENT_MAGIC, CLIENT_MAGIC, negotiateVersion, PROTOCOL_VERSIONS, rangeText, toWireError, type Frame, type VersionRange } from '../protocol.js';
+import { FrameReader, FrameWriter, readFrames } from '../link/framing.js';
+import { AGENT_MAGIC, CLIENT_MAGIC, negotiateVersion, PROTOCOL_VERSIONS, rangeText, toWireError, type Frame, type VersionRange } from '../link/protocol.js';
 
 /**
  * The agent end of the protocol (protocol.ts): `conduit agent` runs this on

@@ -2,11 +2,11 @@ import type { SideBaselineColumns } from '../../core/change-set.js';
 import { concatColumns } from '../../core/change-set/column-rows.js';
 import type { ScanOptions } from '../../engine/scan.js';
 import { FsError, type FileSystem } from '../../fs/file-system.js';
-import { clampPieceBytes, HELD_COLUMNS_PER_ROOT, resultPieces, walkAnswer, type ColumnsPieceParams, type WalkAnswer, type WalkParams } from '../walk-wire.js';
+import { clampPieceBytes, HELD_COLUMNS_PER_ROOT, resultPieces, walkAnswer, type ColumnsPieceParams, type WalkAnswer, type WalkParams } from '../wire/walk-wire.js';
 import type { AgentSession, HandlerContext } from './serve.js';
 
 /**
- * The agent's side of a walk (remote/walk-wire.ts): the columns a session
+ * The agent's side of a walk (remote/wire/walk-wire.ts): the columns a session
  * was sent, kept for its next walks of the same root, and the walk's answer
  * streamed in pieces. The handlers in fs-handlers.ts confine the root first
  * and call these.

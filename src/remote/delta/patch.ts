@@ -4,7 +4,7 @@ import type { Signature } from './signature.js';
 /**
  * The basis's side of a block delta: rebuild the origin from the basis's
  * blocks and the literal bytes. Pure; the streaming version (agent, client)
- * reads each block from the basis file instead (remote/block-transfer.ts).
+ * reads each block from the basis file instead (remote/wire/block-transfer.ts).
  */
 
 /** Where basis block `index` lies; an index outside the basis (a corrupt or hostile delta) is an Error. */

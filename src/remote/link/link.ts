@@ -1,5 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
-import { LinkLostError } from '../fs/file-system.js';
+import { LinkLostError } from '../../fs/file-system.js';
 import { FrameReader, FrameWriter, readFrames } from './framing.js';
 import { AGENT_MAGIC, CLIENT_MAGIC, fromWireError, negotiateVersion, PROTOCOL_VERSIONS, rangeText, type Frame, type VersionRange } from './protocol.js';
 

@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { LinkLostError, UnreachableError } from '../fs/file-system.js';
-import { conduitVersion } from '../version.js';
-import { HandshakeError, openLink, type AgentLink, type CallOptions } from './link.js';
-import type { SshSettings } from './link-source.js';
-import { authorityOf, type RemoteRoot } from './root-url.js';
+import { LinkLostError, UnreachableError } from '../../fs/file-system.js';
+import { conduitVersion } from '../../version.js';
+import { HandshakeError, openLink, type AgentLink, type CallOptions } from '../link/link.js';
+import type { SshSettings } from '../link/link-source.js';
+import { authorityOf, type RemoteRoot } from '../root-url.js';
 import { describeStartFailure, stderrLine } from './ssh-errors.js';
 
 /**

@@ -1,9 +1,9 @@
 import { createHash, type Hash } from 'node:crypto';
-import type { Entry } from '../core/entry.js';
-import { FsError, type ReadHandle, type WriteHandle } from '../fs/file-system.js';
-import { DeltaEncoder, opsLength, type DeltaOp } from './delta/delta.js';
-import { basisBlockRange } from './delta/patch.js';
-import { BLOCK_SIZE, SignatureBuilder, type Signature } from './delta/signature.js';
+import type { Entry } from '../../core/entry.js';
+import { FsError, type ReadHandle, type WriteHandle } from '../../fs/file-system.js';
+import { DeltaEncoder, opsLength, type DeltaOp } from '../delta/delta.js';
+import { basisBlockRange } from '../delta/patch.js';
+import { BLOCK_SIZE, SignatureBuilder, type Signature } from '../delta/signature.js';
 
 /**
  * The two ends of one file's copy across a link, over descriptors

@@ -1,15 +1,15 @@
-import type { Entry } from '../core/entry.js';
-import { sameFile, type CopyRequest } from '../engine/copy-protocol.js';
-import { copySync, type CopyItemResult } from '../engine/copy-sync.js';
+import type { Entry } from '../../core/entry.js';
+import { sameFile, type CopyRequest } from '../../engine/copy-protocol.js';
+import { copySync, type CopyItemResult } from '../../engine/copy-sync.js';
 import {
   FsError, hasDescriptorOps, isFsError, LinkLostError, type CopyOptions, type DescriptorOps, type FileSystem, type ReadHandle, type SyncCopyOps,
-} from '../fs/file-system.js';
-import type { BatchOutItem } from './agent/copy-handlers.js';
-import { BlockReader, BlockWriter, CHUNK_BLOCKS, signatureOfHandle, WINDOW, type OpChunk } from './block-transfer.js';
-import type { Signature } from './delta/signature.js';
-import { fillingFromBytes, type ReadOrigin } from './filled-from-bytes.js';
-import type { AgentLink } from './link.js';
-import type { LinkSource } from './link-source.js';
+} from '../../fs/file-system.js';
+import type { BatchOutItem } from '../agent/copy-handlers.js';
+import { BlockReader, BlockWriter, CHUNK_BLOCKS, signatureOfHandle, WINDOW, type OpChunk } from '../wire/block-transfer.js';
+import type { Signature } from '../delta/signature.js';
+import { fillingFromBytes, type ReadOrigin } from '../wire/filled-from-bytes.js';
+import type { AgentLink } from '../link/link.js';
+import type { LinkSource } from '../link/link-source.js';
 
 /**
  * Copies between this host and a remote root's host (issue 10), for the

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import type { ScanChanges, SideBaselineColumns } from '../core/change-set.js';
-import type { Entry, Snapshot } from '../core/entry.js';
-import type { RootState, ScanOptions, ScanResult } from '../engine/scan.js';
-import { packEntries, unpackSnapshot, type PackedSnapshot } from '../engine/snapshot-codec.js';
-import { MAX_FRAME_BYTES } from './protocol.js';
+import type { ScanChanges, SideBaselineColumns } from '../../core/change-set.js';
+import type { Entry, Snapshot } from '../../core/entry.js';
+import type { RootState, ScanOptions, ScanResult } from '../../engine/scan.js';
+import { packEntries, unpackSnapshot, type PackedSnapshot } from '../../engine/snapshot-codec.js';
+import { MAX_FRAME_BYTES } from '../link/protocol.js';
 
 /**
  * What a walk of a remote root sends over the link (issue 10, "only the

@@ -1,5 +1,5 @@
-import type { Entry, FileEntry } from '../core/entry.js';
-import type { DescriptorOps, FilledTemp, SyncCopyOps } from '../fs/file-system.js';
+import type { Entry, FileEntry } from '../../core/entry.js';
+import type { DescriptorOps, FilledTemp, SyncCopyOps } from '../../fs/file-system.js';
 
 /** An origin as read on its own host, through one O_NOFOLLOW descriptor: its bytes and its entry as seen while read. */
 export interface ReadOrigin {

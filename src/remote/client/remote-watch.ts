@@ -1,8 +1,8 @@
-import { LinkLostError } from '../fs/file-system.js';
-import type { WatchEvent, Watcher, WatchOptions } from '../watch/watcher.js';
-import type { WatchStreamValue } from './agent/watch-handlers.js';
-import type { AgentLink } from './link.js';
-import type { LinkSource } from './link-source.js';
+import { LinkLostError } from '../../fs/file-system.js';
+import type { WatchEvent, Watcher, WatchOptions } from '../../watch/watcher.js';
+import type { WatchStreamValue } from '../agent/watch-handlers.js';
+import type { AgentLink } from '../link/link.js';
+import type { LinkSource } from '../link/link-source.js';
 
 /**
  * The client end of remote watching (issue 10): RemoteFileSystem.watch

@@ -1,20 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { posix } from 'node:path';
-import type { SideBaselineColumns } from '../core/change-set.js';
-import { columnRuns, columnsBytesBound, columnsOfRows, rowsWithinPaths, sliceColumns } from '../core/change-set/column-rows.js';
-import type { Entry } from '../core/entry.js';
-import type { CopyRequest } from '../engine/copy-protocol.js';
-import type { CopyItemResult, MkdirItemResult } from '../engine/copy-sync.js';
-import type { MkdirRequest } from '../engine/mkdir-protocol.js';
-import type { ScanOptions, ScanResult } from '../engine/scan.js';
+import type { SideBaselineColumns } from '../../core/change-set.js';
+import { columnRuns, columnsBytesBound, columnsOfRows, rowsWithinPaths, sliceColumns } from '../../core/change-set/column-rows.js';
+import type { Entry } from '../../core/entry.js';
+import type { CopyRequest } from '../../engine/copy-protocol.js';
+import type { CopyItemResult, MkdirItemResult } from '../../engine/copy-sync.js';
+import type { MkdirRequest } from '../../engine/mkdir-protocol.js';
+import type { ScanOptions, ScanResult } from '../../engine/scan.js';
 import {
   FsError, LinkLostError, UnreachableError, type CopyBatches, type CopyOptions, type FileSystem, type HashOutcome,
-} from '../fs/file-system.js';
-import type { WatchEvent, Watcher, WatchOptions } from '../watch/watcher.js';
-import type { AgentLink, CallOptions } from './link.js';
-import type { LinkSource } from './link-source.js';
+} from '../../fs/file-system.js';
+import type { WatchEvent, Watcher, WatchOptions } from '../../watch/watcher.js';
+import type { AgentLink, CallOptions } from '../link/link.js';
+import type { LinkSource } from '../link/link-source.js';
 import { watchRemote } from './remote-watch.js';
-import { clampPieceBytes, columnsDigest, HELD_COLUMNS_PER_ROOT, WalkAssembly, type ColumnsPieceParams, type WalkAnswer, type WalkParams } from './walk-wire.js';
+import { clampPieceBytes, columnsDigest, HELD_COLUMNS_PER_ROOT, WalkAssembly, type ColumnsPieceParams, type WalkAnswer, type WalkParams } from '../wire/walk-wire.js';
 
 /** Knobs for tests and the bench; the defaults are the product's. */
 export interface RemoteTuning {

@@ -1,5 +1,5 @@
 import { Packr } from 'msgpackr';
-import { FS_ERROR_CODES, FsError, type FsErrorCode } from '../fs/file-system.js';
+import { FS_ERROR_CODES, FsError, type FsErrorCode } from '../../fs/file-system.js';
 
 /**
  * The agent protocol (issue 10), spoken on the agent's stdin/stdout over ssh.

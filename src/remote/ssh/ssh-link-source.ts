@@ -1,6 +1,6 @@
-import type { AgentLink } from './link.js';
-import type { LinkSource, SshSettings } from './link-source.js';
-import { authorityOf, type RemoteRoot } from './root-url.js';
+import type { AgentLink } from '../link/link.js';
+import type { LinkSource, SshSettings } from '../link/link-source.js';
+import { authorityOf, type RemoteRoot } from '../root-url.js';
 import { connectOverSsh, type ConnectOptions, type SshLink } from './ssh.js';
 
 /**

@@ -1,13 +1,13 @@
-import type { Entry } from '../core/entry.js';
-import type { CopyRequest } from '../engine/copy-protocol.js';
-import type { CopyFailure, CopyItemResult, MkdirItemResult } from '../engine/copy-sync.js';
-import type { MkdirRequest } from '../engine/mkdir-protocol.js';
-import type { ScanOptions, ScanResult } from '../engine/scan.js';
-import { FsError, type CopyBatches, type CopyOptions, type FileSystem, type HashOutcome } from '../fs/file-system.js';
-import type { WatchEvent, Watcher, WatchOptions } from '../watch/watcher.js';
+import type { Entry } from '../../core/entry.js';
+import type { CopyRequest } from '../../engine/copy-protocol.js';
+import type { CopyFailure, CopyItemResult, MkdirItemResult } from '../../engine/copy-sync.js';
+import type { MkdirRequest } from '../../engine/mkdir-protocol.js';
+import type { ScanOptions, ScanResult } from '../../engine/scan.js';
+import { FsError, type CopyBatches, type CopyOptions, type FileSystem, type HashOutcome } from '../../fs/file-system.js';
+import type { WatchEvent, Watcher, WatchOptions } from '../../watch/watcher.js';
 import { copyBatchAcross, copyFileAcross } from './cross-copy.js';
 import type { RemoteFileSystem } from './remote-file-system.js';
-import { MOUNT_PREFIX } from './root-url.js';
+import { MOUNT_PREFIX } from '../root-url.js';
 
 /** Where a remote root appears to the engine: its mount path (root-url.ts `mountPathOf`) and its real path on the far host. */
 export interface Mount {

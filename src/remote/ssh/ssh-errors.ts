@@ -1,4 +1,4 @@
-import type { RemoteRoot } from './root-url.js';
+import type { RemoteRoot } from '../root-url.js';
 
 /**
  * Why an ssh connection to a remote root did not become an agent link, as
